@@ -1,0 +1,108 @@
+/**
+ * Pure helpers over a stream of Anthropic events: the guarantee that every stream ends with
+ * `message_stop` or `error` (Ollama just stops on a mid-stream failure, DESIGN §4.8), and the
+ * aggregator that turns events into the non-streaming Message.
+ */
+import { AtradError } from "./errors.ts";
+import type { Message, ResponseBlock, StreamEvent } from "./types.ts";
+
+export function errorEvent(type: string, message: string): StreamEvent {
+  return { type: "error", error: { type, message } };
+}
+
+function toErrorEvent(err: unknown): StreamEvent {
+  if (err instanceof AtradError) return errorEvent(err.type, err.message);
+  if (err instanceof Error && err.name === "AbortError") return errorEvent("api_error", "request aborted");
+  if (err instanceof Error && err.name === "TimeoutError") return errorEvent("timeout_error", err.message);
+  return errorEvent("api_error", `upstream stream failed: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/**
+ * Relay `source`, and if it ends without a terminal event (or throws), finish it with an
+ * `error` event whose message names `upstream`. Nothing after a terminal event is relayed.
+ */
+export async function* guardStream(
+  source: AsyncIterable<StreamEvent>,
+  upstream: string,
+): AsyncGenerator<StreamEvent> {
+  try {
+    for await (const event of source) {
+      yield event;
+      if (event.type === "message_stop" || event.type === "error") return;
+    }
+  } catch (err) {
+    yield toErrorEvent(err);
+    return;
+  }
+  yield errorEvent("api_error", `${upstream} ended the stream before message_stop (the upstream failed mid-response)`);
+}
+
+/** Fold a stream into one Message; an `error` event becomes a thrown AtradError. */
+export async function aggregateStream(source: AsyncIterable<StreamEvent>): Promise<Message> {
+  let message: Message | undefined;
+  const json = new Map<number, string>();
+  for await (const event of source) {
+    switch (event.type) {
+      case "message_start":
+        message = { ...event.message, content: [...event.message.content] };
+        break;
+      case "content_block_start":
+        if (!message) break;
+        message.content[event.index] = structuredClone(event.content_block) as ResponseBlock;
+        break;
+      case "content_block_delta": {
+        const block = message?.content[event.index] as Record<string, unknown> | undefined;
+        if (!block) break;
+        const d = event.delta as Record<string, unknown>;
+        if (d.type === "text_delta") block.text = String(block.text ?? "") + d.text;
+        else if (d.type === "thinking_delta") block.thinking = String(block.thinking ?? "") + d.thinking;
+        else if (d.type === "signature_delta") block.signature = String(block.signature ?? "") + d.signature;
+        else if (d.type === "input_json_delta") json.set(event.index, (json.get(event.index) ?? "") + d.partial_json);
+        break;
+      }
+      case "content_block_stop": {
+        const block = message?.content[event.index] as Record<string, unknown> | undefined;
+        const raw = json.get(event.index);
+        if (block && raw !== undefined) {
+          block.input = raw.trim() === "" ? {} : JSON.parse(raw);
+          json.delete(event.index);
+        }
+        break;
+      }
+      case "message_delta":
+        if (!message) break;
+        if (event.delta.stop_reason !== undefined) message.stop_reason = event.delta.stop_reason ?? null;
+        if (event.delta.stop_sequence !== undefined) message.stop_sequence = event.delta.stop_sequence ?? null;
+        if (event.usage) message.usage = { ...message.usage, ...event.usage } as Message["usage"];
+        break;
+      case "error":
+        throw new AtradError(event.error.type as never, event.error.message);
+    }
+  }
+  if (!message) throw new AtradError("api_error", "upstream returned no message");
+  message.content = message.content.filter(Boolean);
+  return message;
+}
+
+/** Replay a whole Message as the event sequence a streaming upstream would have sent. */
+export async function* messageToEvents(message: Message): AsyncGenerator<StreamEvent> {
+  yield { type: "message_start", message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 0 } } };
+  for (const [index, block] of message.content.entries()) {
+    if (block.type === "text") {
+      yield { type: "content_block_start", index, content_block: { type: "text", text: "" } };
+      if (block.text) yield { type: "content_block_delta", index, delta: { type: "text_delta", text: String(block.text) } };
+    } else if (block.type === "thinking") {
+      yield { type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } };
+      if (block.thinking) yield { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: String(block.thinking) } };
+      if (block.signature) yield { type: "content_block_delta", index, delta: { type: "signature_delta", signature: String(block.signature) } };
+    } else if (block.type === "tool_use") {
+      yield { type: "content_block_start", index, content_block: { ...block, input: {} } };
+      yield { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input ?? {}) } };
+    } else {
+      yield { type: "content_block_start", index, content_block: block };
+    }
+    yield { type: "content_block_stop", index };
+  }
+  yield { type: "message_delta", delta: { stop_reason: message.stop_reason, stop_sequence: message.stop_sequence }, usage: { output_tokens: message.usage.output_tokens } };
+  yield { type: "message_stop" };
+}

@@ -1,0 +1,58 @@
+/** `atrad config path | print | check | init [--force]`. */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { configPath, ConfigError, loadConfig } from "../config/load.ts";
+import { renderEffectiveConfig, renderInitialConfig } from "../config/render.ts";
+import { ModelCatalog } from "../router/catalog.ts";
+import { autoTargets, formatTarget } from "../router/resolve.ts";
+import type { CliIO } from "./io.ts";
+
+export async function configCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: "string" }, force: { type: "boolean", default: false } },
+    allowPositionals: true,
+  });
+  const sub = positionals[0] ?? "path";
+  const file = configPath(io.env, values.config);
+  switch (sub) {
+    case "path":
+      io.out(file + "\n");
+      return 0;
+    case "check":
+    case "print": {
+      let config;
+      try {
+        config = loadConfig({ env: io.env, file: values.config });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          io.err(err.message + "\n");
+          return 1;
+        }
+        throw err;
+      }
+      if (sub === "check") io.out(`${config.fileExists ? file : "(no file: defaults)"}: ok — ${config.providers.length} providers, ${config.services.length} services\n`);
+      else io.out(renderEffectiveConfig(config));
+      return 0;
+    }
+    case "init": {
+      if (existsSync(file) && !values.force) {
+        io.err(`${file} already exists; not overwriting it (use --force to replace it)\n`);
+        return 1;
+      }
+      const config = loadConfig({ env: io.env, file: "/dev/null" });
+      const discovered = await new ModelCatalog(config.providers, 0, 2000).all();
+      const pick = (tier: "opus" | "haiku" | undefined) => autoTargets(tier, discovered).map(formatTarget);
+      const routes = { default: pick(undefined), opus: pick("opus"), sonnet: pick("opus"), haiku: pick("haiku") };
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, renderInitialConfig(routes), { mode: 0o600 });
+      const found = discovered.filter((d) => d.models.length).map((d) => `${d.provider} (${d.models.length} models)`);
+      io.out(`wrote ${file}${found.length ? ` — routes from ${found.join(", ")}` : " — no running provider found; edit [routes] by hand"}\n`);
+      return 0;
+    }
+    default:
+      io.err(`atrad config: unknown subcommand "${sub}" (path | print | check | init)\n`);
+      return 2;
+  }
+}

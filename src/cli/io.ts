@@ -1,0 +1,17 @@
+/** The CLI's window on the world, passed in so tests never touch process.argv or stdout. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+  /** Whether stdout is a terminal (colour, tables). */
+  isTTY: boolean;
+}
+
+export const processIO = (): CliIO => ({
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY),
+});
+
+export type Command = (argv: string[], io: CliIO) => Promise<number>;

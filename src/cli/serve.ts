@@ -1,0 +1,58 @@
+/** `atrad serve [--config FILE] [--host H] [--port N]`: the foreground daemon. */
+import { parseArgs } from "node:util";
+import { ConfigError, isLoopback, loadConfig } from "../config/load.ts";
+import { startDaemon } from "../daemon/daemon.ts";
+import { PortInUseError } from "../gateway/server.ts";
+import type { CliIO } from "./io.ts";
+
+export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: "string" }, host: { type: "string" }, port: { type: "string" } },
+    strict: true,
+  });
+  let config;
+  try {
+    config = loadConfig({ env: io.env, file: values.config });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`atrad serve: ${err.message}\n`);
+      return 78; // EX_CONFIG: launchd/systemd show it, and KeepAlive won't hot-loop on a typo forever
+    }
+    throw err;
+  }
+  const host = values.host ?? config.server.host;
+  const port = values.port !== undefined ? Number(values.port) : config.server.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.err(`atrad serve: --port "${values.port}" is not a port number\n`);
+    return 2;
+  }
+  if (!isLoopback(host) && config.server.authTokens.length === 0) {
+    io.err(
+      `atrad serve: refusing to listen on ${host} without auth: anyone who can reach it could use your models.\n` +
+        `  Fix: add tokens to ${config.file}:  [server] auth_tokens = ["<a long random string>"]\n` +
+        `  or listen on loopback only: --host 127.0.0.1\n`,
+    );
+    return 78;
+  }
+  let daemon;
+  try {
+    daemon = await startDaemon({ config, host, port });
+  } catch (err) {
+    if (err instanceof PortInUseError) {
+      io.err(`atrad serve: ${err.message}\n`);
+      return 98; // EADDRINUSE
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = async (signal: string) => {
+      daemon.logger.info(`received ${signal}, shutting down`);
+      await daemon.stop();
+      resolve();
+    };
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
+  });
+  return 0;
+}

@@ -1,0 +1,105 @@
+/**
+ * The config file's schema (DESIGN §6). It is the single source of truth for the Config type;
+ * unknown keys are rejected so a typo is reported with its key path instead of being ignored.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+
+const closed = { additionalProperties: false } as const;
+const Seconds = Type.Number({ minimum: 0 });
+const Targets = Type.Array(Type.String({ minLength: 1 }));
+
+export const ProviderKind = Type.Union([
+  Type.Literal("anthropic"),
+  Type.Literal("openai"),
+  Type.Literal("ollama"),
+  Type.Literal("victoria"),
+]);
+
+export const ServerSchema = Type.Object(
+  {
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    auth_tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    max_body_mb: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Extra Host names accepted besides loopback ones (DNS-rebinding guard). */
+    allowed_hosts: Type.Optional(Type.Array(Type.String())),
+    /** Browser origins allowed to call the API cross-origin. */
+    allowed_origins: Type.Optional(Type.Array(Type.String())),
+    /** Seconds of upstream silence before a `ping` keeps the client's stream alive. */
+    ping_interval_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  closed,
+);
+
+export const ProviderSchema = Type.Object(
+  {
+    kind: ProviderKind,
+    url: Type.Optional(Type.String({ minLength: 1 })),
+    urls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    api_key: Type.Optional(Type.String()),
+    api_key_env: Type.Optional(Type.String()),
+    models: Type.Optional(Type.Array(Type.String())),
+    tools: Type.Optional(Type.Union([Type.Literal("native"), Type.Literal("prompt"), Type.Literal("none")])),
+    max_concurrency: Type.Optional(Type.Integer({ minimum: 0 })),
+    queue_timeout_s: Type.Optional(Seconds),
+    timeout_s: Type.Optional(Seconds),
+    /** `ollama` kind: context window sent as options.num_ctx (lifts Ollama's silent truncation). */
+    num_ctx: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** `victoria` kind: what happens to the system prompt — keep, drop, or keep the first N chars. */
+    project_context: Type.Optional(
+      Type.Union([Type.Literal("keep"), Type.Literal("drop"), Type.Integer({ minimum: 0 })]),
+    ),
+    /** `victoria` kind: show orchestration stages as a thinking block. */
+    show_progress: Type.Optional(Type.Boolean()),
+    /** `victoria` kind: the smaller Veronica-style `/run` body. */
+    max_steps: Type.Optional(Type.Integer({ minimum: 1 })),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+
+export const RoutesSchema = Type.Object(
+  {
+    default: Type.Optional(Targets),
+    opus: Type.Optional(Targets),
+    sonnet: Type.Optional(Targets),
+    haiku: Type.Optional(Targets),
+    aliases: Type.Optional(Type.Record(Type.String(), Targets)),
+  },
+  closed,
+);
+
+export const ServiceSchema = Type.Object(
+  {
+    health: Type.Optional(Type.String({ minLength: 1 })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /** JSON fields of the health body that must hold one of the listed values. */
+    expect: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()])))),
+    command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    cwd: Type.Optional(Type.String()),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    restart: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    provider: Type.Optional(Type.String()),
+    interval_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Optional(ServerSchema),
+    providers: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), ProviderSchema)),
+    routes: Type.Optional(RoutesSchema),
+    services: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), ServiceSchema)),
+    log: Type.Optional(Type.Object({ level: Type.Optional(Type.String()) }, closed)),
+  },
+  closed,
+);
+
+export type ConfigFile = Static<typeof ConfigSchema>;
+export type ProviderConfig = Static<typeof ProviderSchema>;
+export type ServiceConfig = Static<typeof ServiceSchema>;
+export type RoutesConfig = Static<typeof RoutesSchema>;
+export type Kind = Static<typeof ProviderKind>;

@@ -1,0 +1,41 @@
+/**
+ * The gateway: one Elysia instance per feature, composed here. Every error, including
+ * routing misses and Elysia's own, leaves in Anthropic's envelope.
+ */
+import { Elysia } from "elysia";
+import { AtradError, notFound } from "../anthropic/errors.ts";
+import type { GatewayDeps } from "./deps.ts";
+import { checkAccess } from "./guard.ts";
+import { errorResponse, messagesRoutes } from "./messages.ts";
+import { modelsRoutes } from "./models.ts";
+
+export function createApp(deps: GatewayDeps) {
+  return new Elysia()
+    .onRequest(({ request }) => {
+      const path = new URL(request.url).pathname;
+      try {
+        checkAccess(request, path, deps.config());
+      } catch (err) {
+        return errorResponse(err);
+      }
+    })
+    .onError(({ code, error }) => {
+      if (error instanceof AtradError) return error.toResponse();
+      if (code === "NOT_FOUND") return notFound("not found: atrad serves /v1/messages, /v1/messages/count_tokens, /v1/models and /health").toResponse();
+      if (code === "PARSE" || code === "VALIDATION") return new AtradError("invalid_request_error", String((error as Error).message).slice(0, 500)).toResponse();
+      return errorResponse(error);
+    })
+    .get("/health", () => ({ status: "ok", version: deps.version, uptime_s: Math.round((Date.now() - deps.startedAt) / 1000) }))
+    // Claude Code probes both at start-up (DESIGN §4.1).
+    .head("/", () => new Response(null, { status: 200 }))
+    .head("/api/hello", () => new Response(null, { status: 200 }))
+    .get("/api/hello", () => ({ status: "ok" }))
+    .get("/atrad/status", async () => {
+      if (!deps.status) throw new AtradError("not_found_error", "status is not available");
+      return deps.status();
+    })
+    .use(messagesRoutes(deps))
+    .use(modelsRoutes(deps));
+}
+
+export type GatewayApp = ReturnType<typeof createApp>;

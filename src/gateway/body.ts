@@ -1,0 +1,52 @@
+/**
+ * Reading a JSON request body within the size limit and checking it against a TypeBox schema.
+ * Errors are Anthropic-shaped and say what to fix; Elysia's own parser and its 422 are not used
+ * (and its `normalize` would strip the unknown fields we must forward, DESIGN §5).
+ */
+import type { TSchema, Static } from "@sinclair/typebox";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { AtradError, invalidRequest } from "../anthropic/errors.ts";
+
+const MAX_DEPTH = 64;
+
+export function compileSchema<T extends TSchema>(schema: T): TypeCheck<T> {
+  return TypeCompiler.Compile(schema);
+}
+
+export async function readJson<T extends TSchema>(request: Request, check: TypeCheck<T>, maxBytes: number): Promise<Static<T>> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const bytes = await request.arrayBuffer().catch(() => {
+    throw invalidRequest("could not read the request body");
+  });
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  if (bytes.byteLength === 0) throw invalidRequest("request body is empty: send a JSON object");
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw invalidRequest(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (depthExceeds(value, MAX_DEPTH)) throw invalidRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
+  if (!check.Check(value)) {
+    const first = check.Errors(value).First();
+    const where = first?.path ? first.path.slice(1).replaceAll("/", ".") : "body";
+    throw invalidRequest(`${where || "body"}: ${first?.message ?? "invalid"}`);
+  }
+  return value as Static<T>;
+}
+
+function tooLarge(maxBytes: number) {
+  return new AtradError("request_too_large", `request body exceeds ${Math.round(maxBytes / 1024 / 1024)} MB (server.max_body_mb)`);
+}
+
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (d > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, d + 1]);
+  }
+  return false;
+}

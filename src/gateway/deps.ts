@@ -1,0 +1,17 @@
+/** What the gateway's route groups need from the daemon; tests build one directly. */
+import type { Config } from "../config/load.ts";
+import type { Router } from "../router/router.ts";
+import type { Observer } from "./record.ts";
+
+export interface GatewayDeps {
+  /** The current config (a function: hot reload swaps it without rebuilding the app). */
+  config(): Config;
+  router: Router;
+  version: string;
+  startedAt: number;
+  observe?: Observer;
+  /** Lift the socket idle timeout for a request whose body is in (long generations). */
+  relaxTimeout?: (request: Request) => void;
+  /** The `GET /atrad/status` document (DESIGN §6); the daemon supplies it. */
+  status?: () => Promise<unknown>;
+}

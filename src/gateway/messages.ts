@@ -1,0 +1,165 @@
+/**
+ * POST /v1/messages and /v1/messages/count_tokens. The handler reads and checks the body,
+ * asks the router for an answer, and writes it: SSE through the one writer, or a Message
+ * folded by the one aggregator. Claude Code sends `?beta=true`: the query is ignored.
+ */
+import { Elysia } from "elysia";
+import { AtradError } from "../anthropic/errors.ts";
+import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
+import { aggregateStream, guardStream } from "../anthropic/stream.ts";
+import type { StreamEvent } from "../anthropic/types.ts";
+import { UpstreamError } from "../providers/upstream.ts";
+import { countRequestTokens } from "../tokens/count.ts";
+import { compileSchema, readJson } from "./body.ts";
+import type { GatewayDeps } from "./deps.ts";
+import { createEventStream } from "./event-stream.ts";
+import { RecordBuilder } from "./record.ts";
+
+const checkMessages = compileSchema(MessagesRequestSchema);
+const checkCount = compileSchema(CountTokensRequestSchema);
+
+export function messagesRoutes(deps: GatewayDeps) {
+  return new Elysia({ name: "messages" })
+    .post("/v1/messages", ({ request }) => handleMessages(request, deps), { parse: "none" })
+    .post(
+      "/v1/messages/count_tokens",
+      async ({ request }) => {
+        const body = await readJson(request, checkCount, deps.config().server.maxBodyBytes);
+        return Response.json({ input_tokens: countRequestTokens(body as never) });
+      },
+      { parse: "none" },
+    );
+}
+
+export function sessionIdOf(request: Request, metadata: unknown): string | null {
+  const header = request.headers.get("x-claude-code-session-id");
+  if (header) return header;
+  const userId = (metadata as { user_id?: unknown } | undefined)?.user_id;
+  if (typeof userId !== "string") return null;
+  // Claude Code puts a JSON string in metadata.user_id that carries the session id.
+  try {
+    const parsed = JSON.parse(userId) as { session_id?: unknown };
+    if (typeof parsed.session_id === "string") return parsed.session_id;
+  } catch {}
+  return null;
+}
+
+async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {
+  const config = deps.config();
+  const body = await readJson(request, checkMessages, config.server.maxBodyBytes);
+  deps.relaxTimeout?.(request);
+
+  const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
+  const stream = body.stream === true;
+  const rec = new RecordBuilder(requestId, sessionIdOf(request, body.metadata), body.model, stream);
+  const done = (status: number, aborted = false) => deps.observe?.(rec.finish(status, aborted));
+
+  // The client leaving aborts the upstream call at once, wherever it is.
+  const upstream = new AbortController();
+  const abort = () => upstream.abort(new DOMException("client disconnected", "AbortError"));
+  request.signal.addEventListener("abort", abort, { once: true });
+
+  let dispatched;
+  try {
+    dispatched = await deps.router.dispatch({ request: body, headers: request.headers, requestId, signal: upstream.signal });
+  } catch (err) {
+    request.signal.removeEventListener("abort", abort);
+    if (request.signal.aborted) {
+      done(499, true);
+      return new Response(null, { status: 499 });
+    }
+    const response = errorResponse(err, requestId);
+    rec.record.error_type = err instanceof AtradError ? err.type : err instanceof UpstreamError ? err.errorType : "api_error";
+    done(response.status);
+    return response;
+  }
+
+  const { outcome, target, fallbacks, provider } = dispatched;
+  rec.record.target = target;
+  rec.record.provider = provider.name;
+  rec.record.fallbacks = fallbacks;
+  const headers: Record<string, string> = {
+    "request-id": requestId,
+    "x-atrad-target": target,
+    ...(fallbacks.length ? { "x-atrad-fallbacks": fallbacks.map((f) => f.split(":")[0]).join(", ") } : {}),
+    ...(outcome.headers ?? {}),
+  };
+
+  if (outcome.type === "body") {
+    request.signal.removeEventListener("abort", abort);
+    rec.record.ttft_ms = Math.round(performance.now() - rec.started);
+    try {
+      const usage = (JSON.parse(outcome.body) as { usage?: { input_tokens?: number; output_tokens?: number }; stop_reason?: string }) ?? {};
+      rec.record.input_tokens = usage.usage?.input_tokens ?? null;
+      rec.record.output_tokens = usage.usage?.output_tokens ?? null;
+      rec.record.stop_reason = usage.stop_reason ?? null;
+    } catch {}
+    done(outcome.status);
+    return new Response(outcome.body, { status: outcome.status, headers: { ...outcome.headers, ...headers } });
+  }
+
+  const events = guardStream(outcome.events, target);
+  if (!stream) {
+    try {
+      const message = await aggregateStream(tap(events, rec));
+      done(200);
+      return Response.json(message, { headers });
+    } catch (err) {
+      const response = errorResponse(err, requestId);
+      done(response.status, request.signal.aborted);
+      return response;
+    } finally {
+      request.signal.removeEventListener("abort", abort);
+    }
+  }
+
+  const body$ = createEventStream(events, {
+    pingMs: config.server.pingIntervalMs,
+    onEvent: (e) => rec.onEvent(e),
+    onCancel: abort,
+    onClose: (aborted) => {
+      request.signal.removeEventListener("abort", abort);
+      done(200, aborted || request.signal.aborted);
+    },
+  });
+  return new Response(body$, {
+    status: 200,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers },
+  });
+}
+
+async function* tap(events: AsyncIterable<StreamEvent>, rec: RecordBuilder): AsyncGenerator<StreamEvent> {
+  for await (const e of events) {
+    rec.onEvent(e);
+    yield e;
+  }
+}
+
+/** Errors leave in Anthropic's envelope; an Anthropic upstream's own error body is relayed as is. */
+export function errorResponse(err: unknown, requestId?: string): Response {
+  const extra: Record<string, string> = requestId ? { "request-id": requestId } : {};
+  if (err instanceof AtradError) return err.toResponse(extra);
+  if (err instanceof UpstreamError) {
+    if (err.body?.anthropic && isAnthropicError(err.body.text)) {
+      return new Response(err.body.text, {
+        status: err.status,
+        headers: { "content-type": err.body.contentType, ...(err.retryAfter ? { "retry-after": err.retryAfter } : {}), ...extra },
+      });
+    }
+    return new AtradError(err.errorType, err.message, {
+      status: err.status === 0 ? 529 : err.status,
+      headers: err.retryAfter ? { "retry-after": err.retryAfter } : {},
+    }).toResponse(extra);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new AtradError("api_error", `internal error: ${message}`).toResponse(extra);
+}
+
+function isAnthropicError(text: string): boolean {
+  try {
+    const j = JSON.parse(text) as { type?: string; error?: { type?: string } };
+    return j.type === "error" && typeof j.error?.type === "string";
+  } catch {
+    return false;
+  }
+}

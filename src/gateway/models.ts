@@ -1,0 +1,60 @@
+/**
+ * GET /v1/models in Anthropic's shape: configured routes and aliases, then every
+ * `provider/model` the providers report, then bare provider names of model-less kinds.
+ */
+import { Elysia } from "elysia";
+import { notFound } from "../anthropic/errors.ts";
+import type { GatewayDeps } from "./deps.ts";
+
+export interface ModelInfo {
+  type: "model";
+  id: string;
+  display_name: string;
+  created_at: string;
+}
+
+// A fixed date: these ids are not releases, and a stable value keeps listings comparable.
+const CREATED = "2026-01-01T00:00:00Z";
+
+export async function listModels(deps: GatewayDeps): Promise<ModelInfo[]> {
+  const config = deps.config();
+  const out: ModelInfo[] = [];
+  const seen = new Set<string>();
+  const add = (id: string, display: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    out.push({ type: "model", id, display_name: display, created_at: CREATED });
+  };
+  const routes = config.routes;
+  for (const tier of ["default", "opus", "sonnet", "haiku"] as const) {
+    const targets = routes[tier];
+    if (targets?.length && tier !== "default") add(tier, `${tier} → ${targets.join(", ")}`);
+  }
+  for (const [alias, targets] of Object.entries(routes.aliases)) add(alias, `${alias} → ${targets.join(", ")}`);
+  for (const { provider, models } of await deps.router.catalog.all()) {
+    for (const m of models) add(`${provider}/${m}`, `${m} · ${provider}`);
+  }
+  for (const p of config.providers) if (p.kind === "victoria") add(p.name, `${p.name} · ${p.kind}`);
+  return out;
+}
+
+export function modelsRoutes(deps: GatewayDeps) {
+  return new Elysia({ name: "models" })
+    .get("/v1/models", async ({ query }) => {
+      const all = await listModels(deps);
+      const limit = Math.min(1000, Math.max(1, Number(query.limit ?? 20) || 20));
+      let start = 0;
+      let end = all.length;
+      if (query.after_id) start = all.findIndex((m) => m.id === query.after_id) + 1;
+      if (query.before_id) end = Math.max(0, all.findIndex((m) => m.id === query.before_id));
+      const page = query.before_id ? all.slice(Math.max(start, end - limit), end) : all.slice(start, start + limit);
+      const hasMore = query.before_id ? end - limit > start : start + limit < end;
+      return { data: page, has_more: hasMore, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null };
+    })
+    .get("/v1/models/*", async ({ params }) => {
+      const id = decodeURIComponent(params["*"]);
+      const model = (await listModels(deps)).find((m) => m.id === id);
+      if (!model) throw notFound(`model "${id}" is not served by atrad (see GET /v1/models)`);
+      return model;
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * Binding the gateway to a socket: the only place Bun.serve is called.
+ * `reusePort: false` so a second daemon fails loudly instead of sharing the port (DESIGN §5).
+ */
+import type { Server } from "bun";
+import { createApp } from "./app.ts";
+import type { GatewayDeps } from "./deps.ts";
+
+export class PortInUseError extends Error {
+  constructor(readonly host: string, readonly port: number) {
+    super(`port ${port} on ${host} is in use: another atrad (or another program) is listening there. Check with \`atrad status\`, or pick another with --port.`);
+  }
+}
+
+export interface RunningGateway {
+  server: Server<unknown>;
+  url: string;
+  stop(force?: boolean): Promise<void>;
+}
+
+export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout">, host: string, port: number): RunningGateway {
+  let server: Server<unknown>;
+  const app = createApp({ ...deps, relaxTimeout: (req) => server.timeout(req, 0) });
+  try {
+    server = Bun.serve({
+      hostname: host,
+      port,
+      reusePort: false,
+      // Idle sockets (and slow senders) are cut after 60 s; a request whose body is in gets
+      // no idle limit (relaxTimeout) because local models may think for minutes.
+      idleTimeout: 60,
+      maxRequestBodySize: deps.config().server.maxBodyBytes + 1024 * 1024,
+      fetch: (request) => app.handle(request),
+      error: () => new Response(JSON.stringify({ type: "error", error: { type: "api_error", message: "internal error" } }), { status: 500, headers: { "content-type": "application/json" } }),
+    });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === "EADDRINUSE" || /in use|EADDRINUSE/i.test(e.message ?? "")) throw new PortInUseError(host, port);
+    throw err;
+  }
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    server,
+    url: `http://${shownHost}:${server.port}`,
+    stop: (force = false) => server.stop(force),
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The daemon's log: one line per event on stderr (launchd/systemd collect it). Messages carry
+ * routing facts only; prompt text and credentials never reach this function by design.
+ */
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+export type Level = keyof typeof LEVELS;
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(level: string = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const min = LEVELS[(level as Level) in LEVELS ? (level as Level) : "info"];
+  const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[lvl] < min) return;
+    const extra = fields ? " " + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ") : "";
+    write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${msg}${extra}\n`);
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,92 @@
+/**
+ * The one place adapters touch the network: fetch with the provider's timeout and the
+ * client's abort signal, and the error type that tells the router whether to fall back.
+ */
+import { errorTypeForStatus } from "../anthropic/errors.ts";
+import type { Provider } from "../config/load.ts";
+
+/**
+ * An upstream failure before any byte reached the client. `status` 0 means no HTTP answer
+ * (refused, reset, timeout). `body` is the upstream's own error body, relayed unmodified when
+ * it is the final answer and the upstream speaks Anthropic.
+ */
+export class UpstreamError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: { text: string; contentType: string; anthropic: boolean },
+    readonly retryAfter?: string,
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+
+  /** Whether the next target of a route should be tried (DESIGN §6, issue 7). */
+  get fallback(): boolean {
+    return this.status === 0 || this.status === 404 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+
+  get errorType() {
+    return this.status === 0 ? "overloaded_error" : errorTypeForStatus(this.status);
+  }
+}
+
+export interface UpstreamInit {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Always a string: some servers (mlx_lm.server) answer 411 to a chunked body. */
+  body?: string;
+}
+
+export async function fetchUpstream(provider: Provider, url: string, init: UpstreamInit, signal: AbortSignal): Promise<Response> {
+  try {
+    return await fetch(url, {
+      method: init.method ?? "POST",
+      headers: init.headers,
+      body: init.body,
+      signal,
+      // Bun's fetch idles out after 300 s by default; a local model may think longer than that
+      // before its first token, so the provider's own timeout governs instead (DESIGN §5).
+      timeout: provider.timeoutMs,
+      decompress: true,
+    } as RequestInit);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new UpstreamError(0, `${describeNetworkError(err)} (${new URL(url).host})`);
+  }
+}
+
+function describeNetworkError(err: unknown): string {
+  const e = err as { code?: string; message?: string; name?: string };
+  if (e?.code === "ConnectionRefused" || /ECONNREFUSED|Unable to connect/i.test(e?.message ?? "")) return "connection refused";
+  if (e?.name === "TimeoutError" || /timed? ?out/i.test(e?.message ?? "")) return "timed out";
+  return e?.message || String(err);
+}
+
+/** Turn a non-2xx upstream response into an UpstreamError, keeping its body. */
+export async function upstreamFailure(res: Response, label: string, anthropic: boolean, extractMessage: (text: string) => string | undefined): Promise<UpstreamError> {
+  const text = await res.text().catch(() => "");
+  const detail = extractMessage(text) || text.slice(0, 300) || res.statusText || "no body";
+  return new UpstreamError(
+    res.status,
+    `${label} answered ${res.status}: ${detail}`,
+    { text, contentType: res.headers.get("content-type") ?? "application/json", anthropic },
+    res.headers.get("retry-after") ?? undefined,
+  );
+}
+
+/** Pull a human message out of the usual error bodies: Anthropic, OpenAI, Ollama, FastAPI. */
+export function errorMessageOf(text: string): string | undefined {
+  try {
+    const j = JSON.parse(text) as Record<string, any>;
+    if (typeof j.error === "string") return j.error;
+    if (j.error && typeof j.error.message === "string") return j.error.message;
+    if (typeof j.detail === "string") return j.detail;
+    if (typeof j.message === "string") return j.message;
+  } catch {}
+  return undefined;
+}
+
+export function authHeaders(provider: Provider): Record<string, string> {
+  return provider.apiKey ? { "x-api-key": provider.apiKey, authorization: `Bearer ${provider.apiKey}` } : {};
+}

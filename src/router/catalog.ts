@@ -1,0 +1,65 @@
+/**
+ * Which models each provider serves: the configured list, else what the upstream reports,
+ * cached briefly so `/v1/models` and zero-config routing don't query upstreams per request.
+ */
+import type { Provider } from "../config/load.ts";
+import { adapterFor } from "../providers/index.ts";
+
+interface Entry {
+  at: number;
+  models: string[];
+  error?: string;
+  pending?: Promise<string[]>;
+}
+
+export class ModelCatalog {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private providers: Provider[],
+    private readonly ttlMs = 30_000,
+    private readonly timeoutMs = 3_000,
+  ) {}
+
+  setProviders(providers: Provider[]) {
+    this.providers = providers;
+    this.cache.clear();
+  }
+
+  /** Models of one provider; [] when it cannot be asked (the error is kept for status). */
+  async models(provider: Provider): Promise<string[]> {
+    if (provider.models) return provider.models;
+    if (provider.kind === "victoria") return [];
+    const hit = this.cache.get(provider.name);
+    if (hit?.pending) return hit.pending;
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.models;
+    const adapter = adapterFor(provider.kind);
+    if (!adapter) return [];
+    const pending = adapter
+      .listModels(provider, provider.urls[0]!, AbortSignal.timeout(this.timeoutMs))
+      .then((models) => {
+        this.cache.set(provider.name, { at: Date.now(), models });
+        return models;
+      })
+      .catch((err: Error) => {
+        // A failed probe is cached too (briefly), so a down upstream costs one timeout per TTL.
+        this.cache.set(provider.name, { at: Date.now() - this.ttlMs / 2, models: hit?.models ?? [], error: err.message });
+        return hit?.models ?? [];
+      });
+    this.cache.set(provider.name, { at: hit?.at ?? 0, models: hit?.models ?? [], pending });
+    return pending;
+  }
+
+  /** Every provider's models, asked in parallel, in provider order. */
+  async all(): Promise<Array<{ provider: string; models: string[] }>> {
+    return Promise.all(this.providers.map(async (p) => ({ provider: p.name, models: await this.models(p) })));
+  }
+
+  /** What we know without asking anyone (for status). */
+  known(name: string): { models: string[]; error?: string } {
+    const p = this.providers.find((x) => x.name === name);
+    if (p?.models) return { models: p.models };
+    const e = this.cache.get(name);
+    return { models: e?.models ?? [], error: e?.error };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Token counts for `count_tokens`, usage of translated kinds, and Victoria's usage.
+ *
+ * Claude's own tokenizer is not published; cl100k_base (a real BPE tokenizer of similar
+ * vocabulary size) counts within a few percent of it on English and code, which is what
+ * Claude Code needs to show context use and decide when to compact. Images are counted at
+ * Anthropic's documented ~1,600 tokens for a typical picture, since we don't decode them.
+ */
+import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
+
+const IMAGE_TOKENS = 1600;
+// Per-message and per-tool framing the API adds around the content (role markers, tool wrappers).
+const MESSAGE_OVERHEAD = 4;
+const TOOL_OVERHEAD = 8;
+
+export function countText(text: string): number {
+  return text ? countTokens(text) : 0;
+}
+
+type Block = { type?: string; [k: string]: unknown };
+
+function countBlock(block: Block): number {
+  switch (block.type) {
+    case "text":
+      return countText(String(block.text ?? ""));
+    case "thinking":
+      return countText(String(block.thinking ?? ""));
+    case "image":
+    case "document":
+      return IMAGE_TOKENS;
+    case "tool_use":
+      return countText(String(block.name ?? "")) + countText(JSON.stringify(block.input ?? {}));
+    case "tool_result":
+      return countContent(block.content as string | Block[] | undefined);
+    default:
+      return 0;
+  }
+}
+
+export function countContent(content: string | Block[] | undefined): number {
+  if (content === undefined) return 0;
+  if (typeof content === "string") return countText(content);
+  let n = 0;
+  for (const b of content) n += countBlock(b);
+  return n;
+}
+
+export interface Countable {
+  system?: string | Block[];
+  messages: Array<{ role: string; content: string | Block[] }>;
+  tools?: Array<{ name: string; description?: string; input_schema?: unknown; [k: string]: unknown }>;
+}
+
+export function countRequestTokens(req: Countable): number {
+  let n = countContent(req.system);
+  for (const m of req.messages) n += MESSAGE_OVERHEAD + countContent(m.content);
+  for (const t of req.tools ?? []) {
+    n += TOOL_OVERHEAD + countText(t.name) + countText(t.description ?? "");
+    if (t.input_schema) n += countText(JSON.stringify(t.input_schema));
+  }
+  return n;
+}
