@@ -1,0 +1,41 @@
+/**
+ * Build the one executable. Flags per DESIGN §5: whitespace+syntax minification only (full
+ * --minify breaks Elysia), and no autoloading of .env/bunfig from the user's working directory.
+ *   bun scripts/build.ts              → dist/atrad for this machine
+ *   bun scripts/build.ts --release    → dist/atrad-{darwin-arm64,darwin-x64,linux-x64} + SHA256SUMS
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dir, "..");
+const dist = join(root, "dist");
+const release = process.argv.includes("--release");
+const TARGETS = ["bun-darwin-arm64", "bun-darwin-x64", "bun-linux-x64"] as const;
+
+async function compile(outfile: string, target?: string) {
+  const args = [
+    process.execPath, "build", "--compile",
+    "--minify-whitespace", "--minify-syntax", "--sourcemap=none",
+    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    ...(target ? [`--target=${target}`] : []),
+    join(root, "src/main.ts"), "--outfile", outfile,
+  ];
+  const proc = Bun.spawn(args, { cwd: root, stdout: "inherit", stderr: "inherit" });
+  if ((await proc.exited) !== 0) throw new Error(`bun build failed for ${target ?? "host"}`);
+}
+
+mkdirSync(dist, { recursive: true });
+if (!release) {
+  await compile(join(dist, "atrad"));
+  console.log(`built ${join(dist, "atrad")}`);
+} else {
+  const sums: string[] = [];
+  for (const target of TARGETS) {
+    const name = `atrad-${target.replace(/^bun-/, "")}`;
+    await compile(join(dist, name), target);
+    sums.push(`${createHash("sha256").update(readFileSync(join(dist, name))).digest("hex")}  ${name}`);
+  }
+  writeFileSync(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");
+  console.log(`built ${TARGETS.length} release binaries and dist/SHA256SUMS`);
+}

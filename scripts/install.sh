@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Install atrad from this checkout, brew-style: ensure Bun, install dependencies, build the
+# one executable, put it on PATH, and (unless --no-service) register the login service.
+#   ./scripts/install.sh [--prefix DIR] [--no-service]
+# Idempotent: re-running upgrades in place.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+prefix=""
+service=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) prefix="$2"; shift 2 ;;
+    --prefix=*) prefix="${1#--prefix=}"; shift ;;
+    --no-service) service=0; shift ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
+
+if [ -z "$prefix" ]; then
+  if command -v brew >/dev/null 2>&1; then prefix="$(brew --prefix)"; else prefix="$HOME/.local"; fi
+fi
+mkdir -p "$prefix/bin" "$prefix/libexec/atrad"
+prefix="$(cd "$prefix" && pwd)"
+
+# 1. Bun: on PATH already, else Homebrew's, else from the npm registry into the prefix (never global,
+#    so an install into a scratch prefix leaves the machine as it was).
+bun="$(command -v bun || true)"
+if [ -z "$bun" ] && [ -x "$prefix/libexec/atrad/bun/node_modules/.bin/bun" ]; then
+  bun="$prefix/libexec/atrad/bun/node_modules/.bin/bun"
+fi
+if [ -z "$bun" ]; then
+  if command -v brew >/dev/null 2>&1; then
+    say "installing Bun with Homebrew"
+    brew install oven-sh/bun/bun >/dev/null || brew install bun >/dev/null
+    bun="$(command -v bun)"
+  else
+    command -v npm >/dev/null 2>&1 || die "need Bun, Homebrew or npm to continue"
+    say "installing Bun from the npm registry into $prefix/libexec/atrad/bun"
+    npm install --silent --no-audit --no-fund --prefix "$prefix/libexec/atrad/bun" bun >/dev/null
+    bun="$prefix/libexec/atrad/bun/node_modules/.bin/bun"
+  fi
+fi
+"$bun" --version >/dev/null 2>&1 || die "Bun at $bun does not run"
+ln -sf "$bun" "$prefix/libexec/atrad/bun-current"
+say "using Bun $("$bun" --version) ($bun)"
+
+# 2. Dependencies and the executable.
+cd "$root"
+say "installing dependencies"
+"$bun" install --frozen-lockfile >/dev/null
+say "building dist/atrad"
+"$bun" run build >/dev/null
+install -m 0755 "$root/dist/atrad" "$prefix/bin/atrad"
+say "installed $prefix/bin/atrad ($("$prefix/bin/atrad" --version))"
+
+# 3. The login service.
+if [ "$service" = 1 ]; then
+  "$prefix/bin/atrad" install
+else
+  say "skipped the login service (--no-service); start it later with: atrad install"
+fi
+case ":$PATH:" in
+  *":$prefix/bin:"*) ;;
+  *) say "add $prefix/bin to your PATH to run atrad" ;;
+esac
