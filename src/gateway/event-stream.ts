@@ -10,6 +10,8 @@ const PING = encodeEvent({ type: "ping" });
 
 export interface EventStreamOptions {
   pingMs: number;
+  /** Send a ping at once: the response is committed while the upstream is still silent. */
+  initialPing?: boolean;
   onCancel?: () => void;
   /** Called once with every event as it is written (for logs/metrics; must not throw). */
   onEvent?: (event: StreamEvent) => void;
@@ -29,6 +31,7 @@ export function createEventStream(events: AsyncIterable<StreamEvent>, opts: Even
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      if (opts.initialPing) controller.enqueue(PING);
       timer = setInterval(() => {
         if (closed || Date.now() - lastWrite < opts.pingMs) return;
         lastWrite = Date.now();

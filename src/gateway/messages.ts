@@ -6,9 +6,10 @@
 import { Elysia } from "elysia";
 import { AtradError } from "../anthropic/errors.ts";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
-import { aggregateStream, guardStream } from "../anthropic/stream.ts";
+import { aggregateStream, errorEvent, guardStream } from "../anthropic/stream.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
-import { UpstreamError } from "../providers/upstream.ts";
+import { errorMessageOf, UpstreamError } from "../providers/upstream.ts";
+import type { Dispatched } from "../router/router.ts";
 import { countRequestTokens } from "../tokens/count.ts";
 import { compileSchema, readJson } from "./body.ts";
 import type { GatewayDeps } from "./deps.ts";
@@ -59,9 +60,18 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
   const abort = () => upstream.abort(new DOMException("client disconnected", "AbortError"));
   request.signal.addEventListener("abort", abort, { once: true });
 
+  const dispatching = deps.router.dispatch({ request: body, headers: request.headers, requestId, signal: upstream.signal });
+  // A streaming client gets its 200 and pings once the upstream has been silent for a ping
+  // interval: Ollama sends no headers until the first token (model load + prefill can take
+  // minutes), and idle connections get closed. Until then, errors keep their real status.
+  if (stream) {
+    const early = await Promise.race([dispatching.then(() => false, () => false), Bun.sleep(config.server.pingIntervalMs).then(() => true)]);
+    if (early) return lateStream(dispatching, { request, deps, rec, requestId, abort, done, pingMs: config.server.pingIntervalMs });
+  }
+
   let dispatched;
   try {
-    dispatched = await deps.router.dispatch({ request: body, headers: request.headers, requestId, signal: upstream.signal });
+    dispatched = await dispatching;
   } catch (err) {
     request.signal.removeEventListener("abort", abort);
     if (request.signal.aborted) {
@@ -69,21 +79,13 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
       return new Response(null, { status: 499 });
     }
     const response = errorResponse(err, requestId);
-    rec.record.error_type = err instanceof AtradError ? err.type : err instanceof UpstreamError ? err.errorType : "api_error";
+    rec.record.error_type = errorTypeOf(err);
     done(response.status);
     return response;
   }
 
-  const { outcome, target, fallbacks, provider } = dispatched;
-  rec.record.target = target;
-  rec.record.provider = provider.name;
-  rec.record.fallbacks = fallbacks;
-  const headers: Record<string, string> = {
-    "request-id": requestId,
-    "x-atrad-target": target,
-    ...(fallbacks.length ? { "x-atrad-fallbacks": fallbacks.map((f) => f.split(":")[0]).join(", ") } : {}),
-    ...(outcome.headers ?? {}),
-  };
+  const { outcome } = dispatched;
+  const headers = { ...routingHeaders(dispatched, rec, requestId), ...(outcome.headers ?? {}) };
 
   if (outcome.type === "body") {
     request.signal.removeEventListener("abort", abort);
@@ -98,7 +100,7 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
     return new Response(outcome.body, { status: outcome.status, headers: { ...outcome.headers, ...headers } });
   }
 
-  const events = guardStream(outcome.events, target);
+  const events = guardStream(outcome.events, dispatched.target);
   if (!stream) {
     try {
       const message = await aggregateStream(tap(events, rec));
@@ -122,10 +124,61 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
       done(200, aborted || request.signal.aborted);
     },
   });
-  return new Response(body$, {
-    status: 200,
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers },
+  return new Response(body$, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+}
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" };
+
+function routingHeaders(d: Dispatched, rec: RecordBuilder, requestId: string): Record<string, string> {
+  rec.record.target = d.target;
+  rec.record.provider = d.provider.name;
+  rec.record.fallbacks = d.fallbacks;
+  return {
+    "request-id": requestId,
+    "x-atrad-target": d.target,
+    ...(d.fallbacks.length ? { "x-atrad-fallbacks": d.fallbacks.map((f) => f.split(":")[0]).join(", ") } : {}),
+  };
+}
+
+function errorTypeOf(err: unknown): string {
+  return err instanceof AtradError ? err.type : err instanceof UpstreamError ? err.errorType : "api_error";
+}
+
+/** The stream committed before the router had an answer: its outcome (or error) becomes events. */
+function lateStream(
+  dispatching: Promise<Dispatched>,
+  ctx: { request: Request; deps: GatewayDeps; rec: RecordBuilder; requestId: string; abort: () => void; done: (status: number, aborted?: boolean) => void; pingMs: number },
+): Response {
+  const { rec, requestId } = ctx;
+  async function* events(): AsyncGenerator<StreamEvent> {
+    let d: Dispatched;
+    try {
+      d = await dispatching;
+    } catch (err) {
+      rec.record.error_type = errorTypeOf(err);
+      const e = err instanceof UpstreamError ? new AtradError(err.errorType, err.body?.anthropic ? (errorMessageOf(err.body.text) ?? err.message) : err.message) : err;
+      yield errorEvent(e instanceof AtradError ? e.type : "api_error", e instanceof Error ? e.message : String(e));
+      return;
+    }
+    routingHeaders(d, rec, requestId);
+    if (d.outcome.type === "body") {
+      // Only the anthropic kind answers with a body, and only to non-streaming requests.
+      yield errorEvent("api_error", `${d.target} answered a streaming request with a plain body`);
+      return;
+    }
+    yield* guardStream(d.outcome.events, d.target);
+  }
+  const body = createEventStream(events(), {
+    pingMs: ctx.pingMs,
+    initialPing: true,
+    onEvent: (e) => rec.onEvent(e),
+    onCancel: ctx.abort,
+    onClose: (aborted) => {
+      ctx.request.signal.removeEventListener("abort", ctx.abort);
+      ctx.done(200, aborted || ctx.request.signal.aborted);
+    },
   });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, "request-id": requestId } });
 }
 
 async function* tap(events: AsyncIterable<StreamEvent>, rec: RecordBuilder): AsyncGenerator<StreamEvent> {

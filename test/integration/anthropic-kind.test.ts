@@ -32,7 +32,7 @@ describe("anthropic kind via the official SDK", () => {
   test("non-streaming text", async () => {
     ollama.reply = () => ({ items: [{ text: "hello from qwen" }] });
     const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
-    expect(msg.content).toEqual([{ type: "text", text: "hello from qwen" }]);
+    expect(msg.content as unknown).toEqual([{ type: "text", text: "hello from qwen" }]);
     expect(msg.stop_reason).toBe("end_turn");
     expect(ollama.received.at(-1)!.body.model).toBe("qwen2.5-coder:32b");
   });
@@ -45,7 +45,7 @@ describe("anthropic kind via the official SDK", () => {
     stream.on("text", (t) => (streamed += t));
     const final = await stream.finalMessage();
     expect(streamed).toBe(text);
-    expect(final.content[0]).toEqual({ type: "text", text });
+    expect(final.content[0] as unknown).toEqual({ type: "text", text });
     expect(ollama.received.at(-1)!.body.model).toBe("phi3.5:3.8b");
   });
 
@@ -72,7 +72,7 @@ describe("anthropic kind via the official SDK", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "42" }] },
       ],
     });
-    expect(second.content[0]).toEqual({ type: "text", text: "file says 42" });
+    expect(second.content[0] as unknown).toEqual({ type: "text", text: "file says 42" });
   });
 
   test("unknown model: Ollama's 404 is relayed unmodified", async () => {

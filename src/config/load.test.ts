@@ -1,0 +1,72 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseConfigText, resolveConfig } from "./load.ts";
+
+const env = { ATRAD_HOME: "/tmp/atrad-home" };
+const load = (toml: string, e: Record<string, string> = {}) => resolveConfig(parseConfigText(toml, "/x/config.toml"), { env: { ...env, ...e }, file: "/x/config.toml" });
+const problems = (toml: string) => {
+  try {
+    load(toml);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+};
+
+describe("config", () => {
+  test("Defaults_ZeroConfig: the stack of DESIGN §3", () => {
+    const c = load("");
+    expect(c.server).toMatchObject({ host: "127.0.0.1", port: 8040, authTokens: [] });
+    expect(c.providers.map((p) => [p.name, p.kind, p.urls[0]])).toEqual([
+      ["ollama", "anthropic", "http://127.0.0.1:11434"],
+      ["mlx", "ollama", "http://127.0.0.1:11435"],
+      ["victoria", "victoria", "http://127.0.0.1:8010"],
+      ["veronica", "victoria", "http://127.0.0.1:8011"],
+    ]);
+    expect(c.services.map((s) => [s.name, s.port])).toEqual([
+      ["ollama", 11434],
+      ["mlx", 11435],
+      ["victoria", 8010],
+      ["veronica", 8011],
+      ["knowledge_os", 8002],
+    ]);
+    expect(c.home).toBe("/tmp/atrad-home");
+  });
+
+  test("Merge_UserFieldOverDefault keeps the rest of the default provider", () => {
+    const c = load(`[providers.ollama]\nkind = "anthropic"\nurl = "http://10.0.0.5:11434/"\n`);
+    expect(c.providers.find((p) => p.name === "ollama")!.urls).toEqual(["http://10.0.0.5:11434"]);
+  });
+
+  test("Merge_DisabledDefaultIsGone", () => {
+    const c = load(`[providers.veronica]\nkind = "victoria"\nenabled = false\n[services.veronica]\nenabled = false\n`);
+    expect(c.providers.some((p) => p.name === "veronica")).toBe(false);
+    expect(c.services.some((s) => s.name === "veronica")).toBe(false);
+  });
+
+  test("Env_OverridesPortAndHost", () => {
+    const c = load("", { ATRAD_PORT: "9001", ATRAD_HOST: "::1" });
+    expect(c.server.port).toBe(9001);
+    expect(c.server.host).toBe("::1");
+  });
+
+  test("ApiKeyEnv_ReadsTheVariable", () => {
+    const c = load(`[providers.remote]\nkind = "openai"\nurl = "http://h:1"\napi_key_env = "MY_KEY"\n`, { MY_KEY: "sekret" });
+    expect(c.providers.find((p) => p.name === "remote")!.apiKey).toBe("sekret");
+  });
+
+  test.each([
+    ["wrong kind", `[providers.x]\nkind = "grpc"\nurl = "http://a:1"`, "providers.x.kind"],
+    ["port as string", `[server]\nport = "80"`, "server.port"],
+    ["unknown key", `[server]\nprot = 80`, "server"],
+    ["route to a missing provider", `[routes]\ndefault = ["nope/m"]`, "routes.default[0]"],
+    ["alias to a missing provider", `[routes.aliases]\nfast = ["nope/m"]`, 'routes.aliases."fast"[0]'],
+    ["provider without url", `[providers.x]\nkind = "openai"`, "providers.x: needs url"],
+    ["service pointing at unknown provider", `[services.s]\nport = 1\nprovider = "ghost"`, "services.s.provider"],
+    ["TOML syntax", `[server\nport = 1`, "TOML syntax"],
+  ])("Invalid_%s names the key path", (_name, toml, expected) => {
+    const msg = problems(toml);
+    expect(msg).toContain("/x/config.toml");
+    expect(msg).toContain(expected);
+  });
+});
