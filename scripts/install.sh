@@ -30,6 +30,7 @@ prefix="$(cd "$prefix" && pwd)"
 # 1. Bun: on PATH already, else Homebrew's, else from the npm registry into the prefix (never global,
 #    so an install into a scratch prefix leaves the machine as it was).
 bun="$(command -v bun || true)"
+if [ -n "$bun" ] && ! "$bun" --version >/dev/null 2>&1; then bun=""; fi   # a broken shim counts as missing
 if [ -z "$bun" ] && [ -x "$prefix/libexec/atrad/bun/node_modules/.bin/bun" ]; then
   bun="$prefix/libexec/atrad/bun/node_modules/.bin/bun"
 fi
