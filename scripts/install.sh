@@ -48,6 +48,7 @@ if [ -z "$bun" ]; then
 fi
 "$bun" --version >/dev/null 2>&1 || die "Bun at $bun does not run"
 ln -sf "$bun" "$prefix/libexec/atrad/bun-current"
+export PATH="$(dirname "$bun"):$PATH"   # package scripts call `bun` by name
 say "using Bun $("$bun" --version) ($bun)"
 
 # 2. Dependencies and the executable.
