@@ -31,7 +31,7 @@ prefix="$(cd "$prefix" && pwd)"
 #    so an install into a scratch prefix leaves the machine as it was).
 bun="$(command -v bun || true)"
 if [ -n "$bun" ] && ! "$bun" --version >/dev/null 2>&1; then bun=""; fi   # a broken shim counts as missing
-if [ -z "$bun" ] && [ -x "$prefix/libexec/atrad/bun/node_modules/.bin/bun" ]; then
+if [ -z "$bun" ] && "$prefix/libexec/atrad/bun/node_modules/.bin/bun" --version >/dev/null 2>&1; then
   bun="$prefix/libexec/atrad/bun/node_modules/.bin/bun"
 fi
 if [ -z "$bun" ]; then
@@ -47,7 +47,8 @@ if [ -z "$bun" ]; then
   fi
 fi
 "$bun" --version >/dev/null 2>&1 || die "Bun at $bun does not run"
-ln -sf "$bun" "$prefix/libexec/atrad/bun-current"
+mkdir -p "$prefix/libexec/atrad/bin"
+ln -sf "$bun" "$prefix/libexec/atrad/bin/bun"   # .ci/run and later upgrades find this Bun here
 export PATH="$(dirname "$bun"):$PATH"   # package scripts call `bun` by name
 say "using Bun $("$bun" --version) ($bun)"
 
