@@ -28,6 +28,8 @@ export interface Provider {
   models?: string[];
   tools: "native" | "prompt" | "none";
   maxConcurrency: number;
+  maxFails: number;
+  cooldownMs: number;
   queueTimeoutMs: number;
   timeoutMs: number;
   numCtx?: number;
@@ -139,6 +141,8 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
       models: p.models,
       tools: p.tools ?? (p.kind === "victoria" ? "none" : "native"),
       maxConcurrency: p.max_concurrency ?? 0,
+      maxFails: p.max_fails ?? 3,
+      cooldownMs: (p.cooldown_s ?? 30) * 1000,
       queueTimeoutMs: (p.queue_timeout_s ?? 300) * 1000,
       timeoutMs: (p.timeout_s ?? 600) * 1000,
       numCtx: p.num_ctx,

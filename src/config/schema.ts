@@ -41,6 +41,9 @@ export const ProviderSchema = Type.Object(
     models: Type.Optional(Type.Array(Type.String())),
     tools: Type.Optional(Type.Union([Type.Literal("native"), Type.Literal("prompt"), Type.Literal("none")])),
     max_concurrency: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** With several urls: failures in a row before a host cools down, and for how long. */
+    max_fails: Type.Optional(Type.Integer({ minimum: 1 })),
+    cooldown_s: Type.Optional(Seconds),
     queue_timeout_s: Type.Optional(Seconds),
     timeout_s: Type.Optional(Seconds),
     /** `ollama` kind: context window sent as options.num_ctx (lifts Ollama's silent truncation). */

@@ -136,7 +136,7 @@ function routingHeaders(d: Dispatched, rec: RecordBuilder, requestId: string): R
   return {
     "request-id": requestId,
     "x-atrad-target": d.target,
-    ...(d.fallbacks.length ? { "x-atrad-fallbacks": d.fallbacks.map((f) => f.split(":")[0]).join(", ") } : {}),
+    ...(d.fallbacks.length ? { "x-atrad-fallbacks": d.fallbacks.map((f) => f.target).join(", ") } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ export interface RequestRecord {
   model: string;
   target: string | null;
   provider: string | null;
-  fallbacks: string[];
+  fallbacks: Array<{ target: string; reason: string }>;
   status: number;
   stream: boolean;
   ttft_ms: number | null;

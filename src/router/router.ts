@@ -1,7 +1,8 @@
 /**
- * Dispatch one request: resolve the model to targets, then try them in order. A target is
- * abandoned for the next only before anything reached the client — here, that is before the
- * adapter returned, since the gateway writes nothing until then.
+ * Dispatch one request: resolve the model to targets, then try them in order — and within a
+ * target, the provider's hosts. A target is abandoned for the next only before anything
+ * reached the client: here, before the adapter returned, since the gateway writes nothing
+ * but pings until then.
  */
 import { AtradError } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/schema.ts";
@@ -11,6 +12,7 @@ import { adapterFor } from "../providers/index.ts";
 import type { Outcome } from "../providers/types.ts";
 import { UpstreamError } from "../providers/upstream.ts";
 import { ModelCatalog } from "./catalog.ts";
+import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
 import { autoTargets, formatTarget, resolveModel, type Target } from "./resolve.ts";
 
@@ -22,12 +24,19 @@ export interface HealthView {
 
 export const alwaysHealthy: HealthView = { downReason: () => undefined };
 
+export interface Fallback {
+  target: string;
+  reason: string;
+}
+
 export interface Dispatched {
   outcome: Outcome;
   provider: Provider;
   target: string;
-  /** Targets that failed or were skipped first, each "target: reason". */
-  fallbacks: string[];
+  /** The host that answered. */
+  url: string;
+  /** Targets that failed or were skipped first. */
+  fallbacks: Fallback[];
   rule: string;
 }
 
@@ -38,9 +47,13 @@ export interface DispatchInput {
   signal: AbortSignal;
 }
 
+/** Failures that say a host is unwell (not merely that it lacks a model). */
+const hostFault = (err: UpstreamError) => err.status === 0 || err.status === 429 || err.status >= 500;
+
 export class Router {
   private providers = new Map<string, Provider>();
   private limiters = new Map<string, Limiter>();
+  private pools = new Map<string, HostPool>();
   readonly catalog: ModelCatalog;
 
   constructor(
@@ -54,13 +67,18 @@ export class Router {
   setConfig(config: Config) {
     this.config = config;
     this.providers = new Map(config.providers.map((p) => [p.name, p]));
-    // Keep a provider's limiter when its limit is unchanged, so in-flight slots stay counted.
-    const next = new Map<string, Limiter>();
+    // Keep a provider's limiter and hosts when unchanged, so in-flight work stays counted.
+    const limiters = new Map<string, Limiter>();
+    const pools = new Map<string, HostPool>();
     for (const p of config.providers) {
       const old = this.limiters.get(p.name);
-      next.set(p.name, old && old.max === p.maxConcurrency ? old : new Limiter(p.name, p.maxConcurrency, p.queueTimeoutMs));
+      limiters.set(p.name, old && old.max === p.maxConcurrency ? old : new Limiter(p.name, p.maxConcurrency, p.queueTimeoutMs));
+      const pool = this.pools.get(p.name);
+      const same = pool && pool.hosts.map((h) => h.url).join() === p.urls.join();
+      pools.set(p.name, same ? pool : new HostPool(p.urls, p.maxFails, p.cooldownMs));
     }
-    this.limiters = next;
+    this.limiters = limiters;
+    this.pools = pools;
     this.catalog.setProviders(config.providers);
   }
 
@@ -72,10 +90,13 @@ export class Router {
     return this.limiters.get(name);
   }
 
+  pool(name: string) {
+    return this.pools.get(name);
+  }
+
   async resolve(model: string) {
     const names = new Set(this.providers.keys());
-    const needsAuto = !this.config.routes.default.length;
-    const discovered = needsAuto ? await this.catalog.all() : [];
+    const discovered = this.config.routes.default.length ? [] : await this.catalog.all();
     return resolveModel(model, this.config.routes, names, (tier) => autoTargets(tier, discovered));
   }
 
@@ -87,42 +108,40 @@ export class Router {
         `no route for model "${input.request.model}": no [routes] default is configured and no provider reported any models`,
       );
     }
-    const fallbacks: string[] = [];
+    const fallbacks: Fallback[] = [];
     let last: UpstreamError | undefined;
-    for (const [i, t] of targets.entries()) {
-      const isLast = i === targets.length - 1;
+    for (const t of targets) {
       const provider = this.providers.get(t.provider);
       const label = formatTarget(t);
       if (!provider) {
-        fallbacks.push(`${label}: no provider named "${t.provider}"`);
+        fallbacks.push({ target: label, reason: `no provider named "${t.provider}"` });
         continue;
       }
       const down = this.health.downReason(provider.name);
       if (down) {
-        fallbacks.push(`${label}: ${down}`);
+        fallbacks.push({ target: label, reason: down });
         continue;
       }
       try {
-        const { outcome, model } = await this.callTarget(provider, t, input);
-        return { outcome, provider, target: formatTarget({ provider: t.provider, model }), fallbacks, rule };
+        const { outcome, model, url } = await this.callTarget(provider, t, input);
+        return { outcome, provider, target: formatTarget({ provider: t.provider, model }), url, fallbacks, rule };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         last = err;
-        fallbacks.push(`${label}: ${err.message}`);
-        if (!err.fallback || isLast) break;
+        fallbacks.push({ target: label, reason: err.message });
+        if (!err.fallback) break;
       }
     }
-    // A single upstream answer is relayed as the upstream said it (Claude Code reads its text).
-    if (last && fallbacks.length === 1) throw last;
-    if (last && !last.fallback) throw last;
+    // One upstream answer is relayed as the upstream said it (Claude Code reads its text).
+    if (last && (fallbacks.length === 1 || !last.fallback)) throw last;
     throw new AtradError(
-      last && last.status === 404 && fallbacks.length === 1 ? "not_found_error" : "overloaded_error",
-      `no target could serve model "${input.request.model}" (route ${rule}): ${fallbacks.join("; ")}`,
+      "overloaded_error",
+      `no target could serve model "${input.request.model}" (route ${rule}): ${fallbacks.map((f) => `${f.target}: ${f.reason}`).join("; ")}`,
       last?.retryAfter ? { headers: { "retry-after": last.retryAfter } } : {},
     );
   }
 
-  private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string }> {
+  private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string; url: string }> {
     const adapter = adapterFor(provider.kind);
     if (!adapter) throw new AtradError("api_error", `provider "${provider.name}": kind "${provider.kind}" is not supported by this build`);
     let model = t.model;
@@ -130,33 +149,45 @@ export class Router {
       model = (await this.catalog.models(provider))[0] ?? "";
       if (!model) throw new UpstreamError(404, `${provider.name} reports no models; name one as ${provider.name}/<model>`);
     }
+    const pool = this.pools.get(provider.name)!;
+    const hosts = pool.candidates();
+    if (!hosts.length) throw new UpstreamError(0, `every host of ${provider.name} is cooling down after repeated failures`);
+
     const release = await this.limiters.get(provider.name)!.acquire(input.signal);
-    try {
-      const outcome = await adapter.call({
-        provider,
-        url: provider.urls[0]!,
-        model,
-        request: input.request,
-        headers: input.headers,
-        requestId: input.requestId,
-        signal: input.signal,
-      });
-      if (outcome.type === "body") {
-        release();
-        return { outcome, model };
+    let last: UpstreamError | undefined;
+    for (const host of hosts) {
+      const end = pool.begin(host);
+      try {
+        const outcome = await adapter.call({ provider, url: host.url, model, request: input.request, headers: input.headers, requestId: input.requestId, signal: input.signal });
+        if (outcome.type === "body") {
+          end(true);
+          release();
+          return { outcome, model, url: host.url };
+        }
+        const finish = () => {
+          end(true);
+          release();
+        };
+        return { outcome: { ...outcome, events: finishing(outcome.events, finish) }, model, url: host.url };
+      } catch (err) {
+        const upstream = err instanceof UpstreamError ? err : undefined;
+        end(!(upstream && hostFault(upstream)));
+        if (!upstream || !upstream.fallback) {
+          release();
+          throw err;
+        }
+        last = upstream;
       }
-      return { outcome: { ...outcome, events: releasing(outcome.events, release) }, model };
-    } catch (err) {
-      release();
-      throw err;
     }
+    release();
+    throw last!;
   }
 }
 
-async function* releasing(events: AsyncIterable<StreamEvent>, release: () => void): AsyncGenerator<StreamEvent> {
+async function* finishing(events: AsyncIterable<StreamEvent>, finish: () => void): AsyncGenerator<StreamEvent> {
   try {
     yield* events;
   } finally {
-    release();
+    finish();
   }
 }
