@@ -1,17 +1,31 @@
 /** The status document of DESIGN §6, built from what the daemon already knows. */
 import type { Config } from "../config/load.ts";
+import type { RecentRequests, ProviderStats } from "../observe/stats.ts";
 import type { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
 
 export interface StatusDocument {
   daemon: { running: boolean; pid: number | null; version: string; url: string; uptime_s: number | null };
-  providers: Array<{ name: string; kind: string; url: string; state: string; models: string[]; error?: string }>;
+  providers: Array<{
+    name: string;
+    kind: string;
+    url: string;
+    state: string;
+    models: string[];
+    error?: string;
+    hosts: Array<{ url: string; state: string; in_flight: number }>;
+    in_flight: number;
+    queued: number;
+    stats: ProviderStats;
+  }>;
   services: Array<Record<string, unknown>>;
 }
 
-export async function buildStatus(ctx: { config: Config; router: Router; startedAt: number; url: string }): Promise<StatusDocument> {
+export async function buildStatus(ctx: { config: Config; router: Router; startedAt: number; url: string; recent: RecentRequests }): Promise<StatusDocument> {
   const providers = ctx.config.providers.map((p) => {
     const known = ctx.router.catalog.known(p.name);
+    const pool = ctx.router.pool(p.name);
+    const limiter = ctx.router.limiter(p.name);
     return {
       name: p.name,
       kind: p.kind,
@@ -19,6 +33,10 @@ export async function buildStatus(ctx: { config: Config; router: Router; started
       state: known.error ? "down" : "up",
       models: known.models,
       ...(known.error ? { error: known.error } : {}),
+      hosts: (pool?.hosts ?? []).map((h) => ({ url: h.url, state: pool!.state(h), in_flight: h.inFlight })),
+      in_flight: limiter?.inFlight ?? 0,
+      queued: limiter?.queued ?? 0,
+      stats: ctx.recent.stats(p.name),
     };
   });
   return {

@@ -34,6 +34,11 @@ export function createApp(deps: GatewayDeps) {
       if (!deps.status) throw new AtradError("not_found_error", "status is not available");
       return deps.status();
     })
+    .get("/metrics", async () => {
+      if (!deps.metrics) throw new AtradError("not_found_error", "metrics are not available");
+      const { body, contentType } = await deps.metrics();
+      return new Response(body, { headers: { "content-type": contentType } });
+    })
     .use(messagesRoutes(deps))
     .use(modelsRoutes(deps));
 }

@@ -14,4 +14,6 @@ export interface GatewayDeps {
   relaxTimeout?: (request: Request) => void;
   /** The `GET /atrad/status` document (DESIGN §6); the daemon supplies it. */
   status?: () => Promise<unknown>;
+  /** Prometheus text for `GET /metrics`. */
+  metrics?: () => Promise<{ body: string; contentType: string }>;
 }

@@ -38,21 +38,38 @@ export interface UpstreamInit {
   body?: string;
 }
 
+/**
+ * fetch with two limits: the client's abort signal (for the whole exchange) and the provider's
+ * timeout until the response headers arrive. Bun's own `timeout` fetch option did not fire in
+ * our tests (Bun 1.4.5), so the first-byte deadline is a timer of ours that is cleared once
+ * the upstream has answered; a stream that then takes an hour is fine.
+ */
 export async function fetchUpstream(provider: Provider, url: string, init: UpstreamInit, signal: AbortSignal): Promise<Response> {
+  const ac = new AbortController();
+  const forward = () => ac.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener("abort", forward, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ac.abort(new DOMException("first-byte timeout", "TimeoutError"));
+  }, provider.timeoutMs);
   try {
     return await fetch(url, {
       method: init.method ?? "POST",
       headers: init.headers,
       body: init.body,
-      signal,
-      // Bun's fetch idles out after 300 s by default; a local model may think longer than that
-      // before its first token, so the provider's own timeout governs instead (DESIGN §5).
-      timeout: provider.timeoutMs,
+      signal: ac.signal,
+      // Disable Bun's 300 s socket idle timer: a non-streaming generation is silent until done.
+      timeout: false,
       decompress: true,
     } as RequestInit);
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new UpstreamError(0, `${describeNetworkError(err)} (${new URL(url).host})`);
+    const why = timedOut ? `no response within ${provider.timeoutMs / 1000}s (timeout_s)` : describeNetworkError(err);
+    throw new UpstreamError(0, `${why} (${new URL(url).host})`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -17,8 +17,8 @@ describe("HostPool", () => {
     pool.begin(a, 0)(false, 10);
     expect(pool.state(a, 10)).toBe("cooldown");
     expect(pool.candidates(500).map((h) => h.url)).toEqual(["b"]);
-    // After the cooldown: offered again, behind the healthy host, one trial at a time.
-    expect(pool.candidates(1010).map((h) => h.url)).toEqual(["b", "a"]);
+    // After the cooldown: offered first for one trial request at a time.
+    expect(pool.candidates(1010).map((h) => h.url)).toEqual(["a", "b"]);
     const end = pool.begin(a, 1010);
     expect(pool.candidates(1010).map((h) => h.url)).toEqual(["b"]);
     end(true, 1020);

@@ -25,12 +25,15 @@ export class HostPool {
     this.hosts = urls.map((url) => ({ url, inFlight: 0, consecutiveFails: 0, openUntil: 0, trial: false }));
   }
 
-  /** Hosts to try, best first: closed circuits by load, then half-open ones; open ones last resort never. */
+  /**
+   * Hosts to try, in order: a half-open host first (its one trial request — if it fails, the
+   * request simply moves on to the next host), then closed ones by load. Open hosts never.
+   */
   candidates(now = Date.now()): HostState[] {
     const closed = this.hosts.filter((h) => h.openUntil === 0);
     const halfOpen = this.hosts.filter((h) => h.openUntil !== 0 && h.openUntil <= now && !h.trial);
     // Stable sort: among equally busy hosts the configured order wins.
-    return [...closed.sort((a, b) => a.inFlight - b.inFlight), ...halfOpen];
+    return [...halfOpen, ...closed.sort((a, b) => a.inFlight - b.inFlight)];
   }
 
   /** Mark a request starting on `host`; returns the function that records how it ended. */

@@ -1,0 +1,21 @@
+import { describe, expect, test } from "bun:test";
+import { RecordBuilder } from "../gateway/record.ts";
+import { percentile, RecentRequests } from "./stats.ts";
+
+const rec = (provider: string, ms: number, status = 200) => {
+  const r = new RecordBuilder("id", null, "m", false).finish(status);
+  return { ...r, provider, total_ms: ms };
+};
+
+describe("RecentRequests", () => {
+  test("Stats_LastHourOnly_WithPercentiles", () => {
+    const s = new RecentRequests(3);
+    s.add(rec("a", 999), 0);
+    for (const [i, ms] of [10, 20, 30, 40, 50, 60, 70, 80, 90, 100].entries()) s.add(rec("a", ms, i === 0 ? 500 : 200), 3_600_001 + i);
+    const st = s.stats("a", 3_600_020);
+    expect(st).toMatchObject({ requests_1h: 10, errors_1h: 1, p50_ms: 50, p95_ms: 100 });
+    expect(s.recent()).toHaveLength(3);
+    expect(s.recent()[0]!.total_ms).toBe(100);
+  });
+  test("percentile of nothing is null", () => expect(percentile([], 0.5)).toBeNull());
+});

@@ -1,0 +1,60 @@
+/** Per-provider max_concurrency under a burst, and queue timeouts answering 529. */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startCounting, type Counting } from "../standins/counting.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { post } from "../support/sse.ts";
+
+let slow: Counting;
+let atrad: TestDaemon;
+
+beforeAll(async () => {
+  slow = startCounting("slow");
+  atrad = await startTestDaemon(`
+[providers.gpu]
+kind = "anthropic"
+url = "${slow.url}"
+max_concurrency = 3
+queue_timeout_s = 30
+[providers.tight]
+kind = "anthropic"
+url = "${slow.url}"
+max_concurrency = 1
+queue_timeout_s = 0.2
+[routes]
+default = ["gpu/m"]
+`);
+});
+afterAll(async () => {
+  await atrad.stop();
+  await slow.stop();
+});
+
+test("a burst of 50 never exceeds max_concurrency = 3, and every request is served", async () => {
+  slow.mode = { delayMs: 30 };
+  slow.maxActive = 0;
+  const client = new Anthropic({ baseURL: atrad.url, apiKey: "k", maxRetries: 0 });
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      i % 2
+        ? client.messages.create({ model: "gpu/m", max_tokens: 5, messages: [{ role: "user", content: `n${i}` }] })
+        : client.messages.stream({ model: "gpu/m", max_tokens: 5, messages: [{ role: "user", content: `n${i}` }] }).finalMessage(),
+    ),
+  );
+  expect(results).toHaveLength(50);
+  expect(results.every((m) => (m.content[0] as any).text === "served by slow")).toBe(true);
+  expect(slow.maxActive).toBe(3);
+  expect(atrad.router.limiter("gpu")!.inFlight).toBe(0);
+});
+
+test("a request that waits past queue_timeout_s gets 529 overloaded_error with retry-after", async () => {
+  slow.mode = { delayMs: 600 };
+  const body = { model: "tight/m", max_tokens: 5, messages: [{ role: "user", content: "x" }] };
+  const [first, second] = await Promise.all([post(`${atrad.url}/v1/messages`, body), (async () => (await Bun.sleep(50), post(`${atrad.url}/v1/messages`, body)))()]);
+  expect(first.status).toBe(200);
+  expect(second.status).toBe(529);
+  expect(second.headers.get("retry-after")).toBe("1");
+  const err: any = await second.json();
+  expect(err.error.type).toBe("overloaded_error");
+  expect(err.error.message).toContain("tight is busy");
+});

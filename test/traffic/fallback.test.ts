@@ -1,0 +1,126 @@
+/**
+ * Fallback chains: each trigger moves to the next target before the first byte; after the
+ * first byte nothing moves. Several hosts: a failing one cools down while the healthy one
+ * serves everything, and comes back after the cooldown.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startCounting, type Counting } from "../standins/counting.ts";
+import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { post, readEvents } from "../support/sse.ts";
+
+let primary: Counting;
+let backup: Counting;
+let hostA: Counting;
+let hostB: Counting;
+let ollama: OllamaStandIn;
+let atrad: TestDaemon;
+const ask = (model: string, stream = false) => post(`${atrad.url}/v1/messages`, { model, max_tokens: 5, stream, messages: [{ role: "user", content: "q" }] });
+
+beforeAll(async () => {
+  [primary, backup, hostA, hostB] = [startCounting("primary"), startCounting("backup"), startCounting("A"), startCounting("B")];
+  ollama = startOllamaStandIn();
+  atrad = await startTestDaemon(`
+[providers.primary]
+kind = "anthropic"
+url = "${primary.url}"
+timeout_s = 0.5
+[providers.backup]
+kind = "anthropic"
+url = "${backup.url}"
+[providers.refused]
+kind = "anthropic"
+url = "http://127.0.0.1:9"
+[providers.ollama]
+kind = "anthropic"
+url = "${ollama.url}"
+[providers.pair]
+kind = "anthropic"
+urls = ["${hostA.url}", "${hostB.url}"]
+max_fails = 2
+cooldown_s = 0.4
+[routes.aliases]
+chain = ["primary/m", "backup/m"]
+"refused-chain" = ["refused/m", "backup/m"]
+missing = ["ollama/not-installed:7b", "backup/m"]
+midstream = ["ollama/qwen2.5-coder:32b", "backup/m"]
+`);
+});
+afterAll(async () => {
+  await atrad.stop();
+  await Promise.all([primary, backup, hostA, hostB, ollama].map((s) => s.stop()));
+});
+
+describe("fallback triggers", () => {
+  test.each([
+    ["429", { status: 429 }],
+    ["500", { status: 500 }],
+    ["503", { status: 503 }],
+    ["529", { status: 529 }],
+    ["timeout to first byte", { delayMs: 1500 }],
+  ])("Fallback_On%s", async (_name, mode) => {
+    primary.mode = mode;
+    const before = backup.hits;
+    const res = await ask("chain");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).content[0].text).toBe("served by backup");
+    expect(res.headers.get("x-atrad-target")).toBe("backup/m");
+    expect(res.headers.get("x-atrad-fallbacks")).toBe("primary/m");
+    expect(backup.hits).toBe(before + 1);
+    primary.mode = {};
+  });
+
+  test("Fallback_OnConnectionRefused", async () => {
+    const res = await ask("refused-chain");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-atrad-fallbacks")).toBe("refused/m");
+  });
+
+  test("Fallback_OnModelNotFound", async () => {
+    const res = await ask("missing");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-atrad-fallbacks")).toBe("ollama/not-installed:7b");
+  });
+
+  test("NoFallback_On400 (the request itself is wrong)", async () => {
+    primary.mode = { status: 400, body: JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "bad field" } }) };
+    const before = backup.hits;
+    const res = await ask("chain");
+    expect(res.status).toBe(400);
+    expect(backup.hits).toBe(before);
+    primary.mode = {};
+  });
+
+  test("NoFallback_AfterFirstByte: a stream that dies mid-way ends with an error event", async () => {
+    ollama.reply = () => ({ items: [{ text: "partial answer that breaks" }], failAfterEvents: 2 });
+    const before = backup.hits;
+    const events = await readEvents(await ask("midstream", true));
+    expect(events.some((e) => e.event === "content_block_delta")).toBe(true);
+    expect(events.at(-1)!.event).toBe("error");
+    expect(backup.hits).toBe(before);
+  });
+});
+
+describe("several hosts per provider", () => {
+  test("Cooldown_ThenRecovery: the healthy host serves everything meanwhile", async () => {
+    hostA.mode = { status: 500 };
+    const served: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await ask("pair/m");
+      expect(res.status).toBe(200);
+      served.push(((await res.json()) as any).content[0].text);
+    }
+    expect(new Set(served)).toEqual(new Set(["served by B"]));
+    // A was tried until its circuit opened (max_fails = 2), then left alone.
+    expect(hostA.hits).toBe(2);
+    expect(atrad.router.pool("pair")!.state(atrad.router.pool("pair")!.hosts[0]!)).toBe("cooldown");
+
+    hostA.mode = {};
+    await Bun.sleep(450);
+    // Half-open: the next requests include one trial on A, which succeeds and closes the circuit.
+    const after: string[] = [];
+    for (let i = 0; i < 4; i++) after.push(((await (await ask("pair/m")).json()) as any).content[0].text);
+    expect(after).toContain("served by A");
+    expect(atrad.router.pool("pair")!.state(atrad.router.pool("pair")!.hosts[0]!)).toBe("up");
+  });
+});
