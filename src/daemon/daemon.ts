@@ -63,6 +63,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         opts.observe?.(r);
       },
       metrics: () => metrics.render(),
+      recent: () => recent.recent(),
       status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent }),
     },
     host,

@@ -19,6 +19,8 @@ export interface StatusDocument {
     stats: ProviderStats;
   }>;
   services: Array<Record<string, unknown>>;
+  /** The routing table as configured: route or alias name → ordered targets. */
+  routes: Record<string, string[]>;
 }
 
 export async function buildStatus(ctx: { config: Config; router: Router; startedAt: number; url: string; recent: RecentRequests }): Promise<StatusDocument> {
@@ -43,5 +45,14 @@ export async function buildStatus(ctx: { config: Config; router: Router; started
     daemon: { running: true, pid: process.pid, version: VERSION, url: ctx.url, uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000) },
     providers,
     services: [],
+    routes: routeTable(ctx.config),
   };
+}
+
+function routeTable(config: Config): Record<string, string[]> {
+  const r = config.routes;
+  const table: Record<string, string[]> = {};
+  for (const tier of ["default", "opus", "sonnet", "haiku"] as const) if (r[tier]?.length) table[tier] = r[tier]!;
+  for (const [alias, targets] of Object.entries(r.aliases)) table[alias] = targets;
+  return table;
 }

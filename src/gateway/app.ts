@@ -34,6 +34,7 @@ export function createApp(deps: GatewayDeps) {
       if (!deps.status) throw new AtradError("not_found_error", "status is not available");
       return deps.status();
     })
+    .get("/atrad/requests", () => ({ requests: deps.recent?.() ?? [] }))
     .get("/metrics", async () => {
       if (!deps.metrics) throw new AtradError("not_found_error", "metrics are not available");
       const { body, contentType } = await deps.metrics();

@@ -1,7 +1,7 @@
 /** What the gateway's route groups need from the daemon; tests build one directly. */
 import type { Config } from "../config/load.ts";
 import type { Router } from "../router/router.ts";
-import type { Observer } from "./record.ts";
+import type { Observer, RequestRecord } from "./record.ts";
 
 export interface GatewayDeps {
   /** The current config (a function: hot reload swaps it without rebuilding the app). */
@@ -14,6 +14,8 @@ export interface GatewayDeps {
   relaxTimeout?: (request: Request) => void;
   /** The `GET /atrad/status` document (DESIGN §6); the daemon supplies it. */
   status?: () => Promise<unknown>;
+  /** The last requests, newest first (status page). */
+  recent?: () => RequestRecord[];
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }
