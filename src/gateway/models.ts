@@ -35,6 +35,8 @@ export async function listModels(deps: GatewayDeps): Promise<ModelInfo[]> {
     for (const m of models) add(`${provider}/${m}`, `${m} · ${provider}`);
   }
   for (const p of config.providers) if (p.kind === "victoria") add(p.name, `${p.name} · ${p.kind}`);
+  // The same again under ids Claude Code's /model picker keeps (they must start with "claude").
+  for (const p of await deps.router.published()) add(p.id, p.display_name);
   return out;
 }
 

@@ -26,15 +26,26 @@ export class ModelCatalog {
     this.cache.clear();
   }
 
-  /** Models of one provider; [] when it cannot be asked (the error is kept for status). */
+  /**
+   * Models of one provider; [] when it cannot be asked (the error is kept for status).
+   * Stale-while-revalidate: once anything is known, callers get it at once and a refresh runs
+   * in the background, so a hung upstream never delays a request on the hot path.
+   */
   async models(provider: Provider): Promise<string[]> {
     if (provider.models) return provider.models;
     if (provider.kind === "victoria") return [];
     const hit = this.cache.get(provider.name);
+    if (hit && hit.at > 0) {
+      if (Date.now() - hit.at >= this.ttlMs && !hit.pending) void this.refresh(provider, hit);
+      return hit.models;
+    }
     if (hit?.pending) return hit.pending;
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.models;
+    return this.refresh(provider, hit);
+  }
+
+  private refresh(provider: Provider, hit: Entry | undefined): Promise<string[]> {
     const adapter = adapterFor(provider.kind);
-    if (!adapter) return [];
+    if (!adapter) return Promise.resolve([]);
     const pending = adapter
       .listModels(provider, provider.urls[0]!, AbortSignal.timeout(this.timeoutMs))
       .then((models) => {
@@ -46,7 +57,7 @@ export class ModelCatalog {
         this.cache.set(provider.name, { at: Date.now() - this.ttlMs / 2, models: hit?.models ?? [], error: err.message });
         return hit?.models ?? [];
       });
-    this.cache.set(provider.name, { at: hit?.at ?? 0, models: hit?.models ?? [], pending });
+    this.cache.set(provider.name, { at: hit?.at ?? 0, models: hit?.models ?? [], error: hit?.error, pending });
     return pending;
   }
 

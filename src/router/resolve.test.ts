@@ -26,7 +26,7 @@ describe("resolveModel", () => {
   });
 
   test("Published_ExactIdWinsOverTier (a local model named *haiku* is not tier-routed)", () => {
-    const published = new Map([["claude-ollama-haiku-local", { provider: "ollama", model: "haiku-local" }]]);
+    const published = new Map([["claude-ollama-haiku-local", { rule: "direct", targets: [{ provider: "ollama", model: "haiku-local" }] }]]);
     const r = resolveModel("claude-ollama-haiku-local", routes, providers, none, published);
     expect(r.targets).toEqual([{ provider: "ollama", model: "haiku-local" }]);
   });

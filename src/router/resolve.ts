@@ -44,10 +44,10 @@ export function resolveModel(
   routes: Routes,
   providers: ReadonlySet<string>,
   auto: (tier: Tier | undefined) => Target[],
-  published?: ReadonlyMap<string, Target>,
+  published?: ReadonlyMap<string, Resolution>,
 ): Resolution {
   const exact = published?.get(model);
-  if (exact) return { rule: "direct", targets: [exact] };
+  if (exact) return exact;
   const direct = parseTarget(model);
   if (providers.has(direct.provider)) return { rule: "direct", targets: [direct] };
   const alias = routes.aliases[model];

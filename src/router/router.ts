@@ -12,6 +12,7 @@ import { adapterFor } from "../providers/index.ts";
 import type { Outcome } from "../providers/types.ts";
 import { UpstreamError } from "../providers/upstream.ts";
 import { ModelCatalog } from "./catalog.ts";
+import { publishIds, type Published } from "./discoverable.ts";
 import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
 import { autoTargets, formatTarget, resolveModel, type Target } from "./resolve.ts";
@@ -94,10 +95,17 @@ export class Router {
     return this.pools.get(name);
   }
 
+  /** The `claude-…` ids published for Claude Code's model picker (see discoverable.ts). */
+  async published(): Promise<Published[]> {
+    const modelless = this.config.providers.filter((p) => p.kind === "victoria").map((p) => p.name);
+    return publishIds(this.config.routes, await this.catalog.all(), modelless);
+  }
+
   async resolve(model: string) {
     const names = new Set(this.providers.keys());
     const discovered = this.config.routes.default.length ? [] : await this.catalog.all();
-    return resolveModel(model, this.config.routes, names, (tier) => autoTargets(tier, discovered));
+    const published = model.startsWith("claude-") ? new Map((await this.published()).map((p) => [p.id, p])) : undefined;
+    return resolveModel(model, this.config.routes, names, (tier) => autoTargets(tier, discovered), published);
   }
 
   async dispatch(input: DispatchInput): Promise<Dispatched> {
