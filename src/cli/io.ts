@@ -5,6 +5,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Whether stdout is a terminal (colour, tables). */
   isTTY: boolean;
+  /** All of standard input (only commands that read it call this). */
+  stdin?: () => Promise<string>;
 }
 
 export const processIO = (): CliIO => ({
@@ -12,6 +14,7 @@ export const processIO = (): CliIO => ({
   err: (t) => process.stderr.write(t),
   env: process.env,
   isTTY: Boolean(process.stdout.isTTY),
+  stdin: () => Bun.stdin.text(),
 });
 
 export type Command = (argv: string[], io: CliIO) => Promise<number>;

@@ -64,6 +64,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       metrics: () => metrics.render(),
       recent: () => recent.recent(),
+      session: (id) => {
+        const last = recent.lastOfSession(id);
+        if (!last) return undefined;
+        const down = last.provider ? router.health?.downReason(last.provider) : undefined;
+        return { last, provider_state: down ? "down" : last.status < 400 ? "up" : "degraded" };
+      },
       status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent }),
     },
     host,

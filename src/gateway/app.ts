@@ -35,6 +35,11 @@ export function createApp(deps: GatewayDeps) {
       return deps.status();
     })
     .get("/atrad/requests", () => ({ requests: deps.recent?.() ?? [] }))
+    .get("/atrad/sessions/:id", ({ params }) => {
+      const found = deps.session?.(params.id);
+      if (!found) throw notFound(`no request seen yet for session ${params.id}`);
+      return found;
+    })
     .get("/metrics", async () => {
       if (!deps.metrics) throw new AtradError("not_found_error", "metrics are not available");
       const { body, contentType } = await deps.metrics();

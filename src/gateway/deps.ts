@@ -16,6 +16,8 @@ export interface GatewayDeps {
   status?: () => Promise<unknown>;
   /** The last requests, newest first (status page). */
   recent?: () => RequestRecord[];
+  /** The last request of one Claude Code session, and its provider's health. */
+  session?: (id: string) => { last: RequestRecord; provider_state: string } | undefined;
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }

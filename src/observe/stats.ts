@@ -16,6 +16,8 @@ export interface ProviderStats {
 
 export class RecentRequests {
   private readonly last: RequestRecord[] = [];
+  /** The last request of each Claude Code session (for `atrad statusline`), oldest evicted first. */
+  private readonly sessions = new Map<string, RequestRecord>();
   private readonly byProvider = new Map<string, Array<{ at: number; ms: number; ttft: number | null; error: boolean }>>();
 
   constructor(private readonly keepLast = 50) {}
@@ -23,11 +25,20 @@ export class RecentRequests {
   add(r: RequestRecord, now = Date.now()) {
     this.last.push(r);
     if (this.last.length > this.keepLast) this.last.shift();
+    if (r.session_id) {
+      this.sessions.delete(r.session_id);
+      this.sessions.set(r.session_id, r);
+      if (this.sessions.size > 1000) this.sessions.delete(this.sessions.keys().next().value!);
+    }
     const key = r.provider ?? "(none)";
     const list = this.byProvider.get(key) ?? [];
     list.push({ at: now, ms: r.total_ms, ttft: r.ttft_ms, error: r.status >= 400 || r.error_type !== null });
     this.byProvider.set(key, list);
     this.prune(list, now);
+  }
+
+  lastOfSession(id: string): RequestRecord | undefined {
+    return this.sessions.get(id);
   }
 
   recent(): RequestRecord[] {

@@ -59,7 +59,7 @@ export class Router {
 
   constructor(
     private config: Config,
-    private health: HealthView = alwaysHealthy,
+    public health: HealthView = alwaysHealthy,
   ) {
     this.catalog = new ModelCatalog(config.providers);
     this.setConfig(config);
