@@ -2,12 +2,14 @@
 import { versionLine } from "../version.ts";
 import { configCommand } from "./config.ts";
 import type { CliIO, Command } from "./io.ts";
+import { reloadCommand } from "./reload.ts";
 import { serveCommand } from "./serve.ts";
 import { statuslineCommand } from "./statusline.ts";
 
 export const commands: Record<string, { run: Command; summary: string }> = {
   serve: { run: serveCommand, summary: "run the daemon in the foreground (what launchd/systemd run)" },
   config: { run: configCommand, summary: "config path | print | check | init [--force]" },
+  reload: { run: reloadCommand, summary: "re-read the config in the running daemon (also: SIGHUP, or just edit the file)" },
   statusline: { run: statuslineCommand, summary: "one line for Claude Code's statusLine: who served this session" },
 };
 

@@ -37,7 +37,7 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   }
   let daemon;
   try {
-    daemon = await startDaemon({ config, host, port });
+    daemon = await startDaemon({ config, host, port, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
   } catch (err) {
     if (err instanceof PortInUseError) {
       io.err(`atrad serve: ${err.message}\n`);
@@ -53,6 +53,7 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
     };
     process.once("SIGTERM", () => void stop("SIGTERM"));
     process.once("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGHUP", () => daemon.reload());
   });
   return 0;
 }

@@ -5,7 +5,7 @@
  * loudly — a broken status line is worse than a quiet one.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/load.ts";
+import { daemonClient } from "./client.ts";
 import type { RequestRecord } from "../gateway/record.ts";
 import type { CliIO } from "./io.ts";
 
@@ -38,16 +38,7 @@ export async function statuslineCommand(argv: string[], io: CliIO): Promise<numb
   try {
     sessionId = (JSON.parse(input) as { session_id?: string }).session_id;
   } catch {}
-  let url = values.url ?? io.env.ATRAD_URL;
-  let token: string | undefined;
-  try {
-    const config = loadConfig({ env: io.env });
-    url ??= `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${config.server.port}`;
-    token = config.server.authTokens[0];
-  } catch {
-    url ??= "http://127.0.0.1:8040";
-  }
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const { url, headers } = daemonClient(io.env, values.url);
   let info: SessionInfo | undefined;
   let up = true;
   try {

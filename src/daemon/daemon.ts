@@ -3,7 +3,7 @@
  * `atrad serve` calls startDaemon; tests call it too, on port 0.
  */
 import { join } from "node:path";
-import type { Config } from "../config/load.ts";
+import { loadConfig, type Config } from "../config/load.ts";
 import { startGateway, type RunningGateway } from "../gateway/server.ts";
 import type { Observer } from "../gateway/record.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -12,6 +12,7 @@ import { RequestLog } from "../observe/request-log.ts";
 import { RecentRequests } from "../observe/stats.ts";
 import { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
+import { tryLoad, watchConfig, type ConfigState, type ReloadResult } from "./reload.ts";
 import { buildStatus } from "./status.ts";
 
 export interface Daemon {
@@ -23,6 +24,9 @@ export interface Daemon {
   recent: RecentRequests;
   requestLog: RequestLog;
   logger: Logger;
+  configState: ConfigState;
+  /** Re-read the config file; keeps the old config when the new one is invalid. */
+  reload(): ReloadResult;
   stop(): Promise<void>;
 }
 
@@ -32,6 +36,10 @@ export interface DaemonOptions {
   port?: number;
   logger?: Logger;
   observe?: Observer;
+  /** Reload when the config file changes (on for `atrad serve`). */
+  watch?: boolean;
+  /** How to read the config again (default: the same file and environment). */
+  load?: () => Config;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -43,6 +51,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const port = opts.port ?? config.server.port;
 
   const daemon = {} as Daemon;
+  const configState: ConfigState = { file: config.file, loaded_at: new Date().toISOString(), error: null };
+  const load = opts.load ?? (() => loadConfig({ file: config.file }));
+  const reload = (): ReloadResult => {
+    const { config: next, error } = tryLoad(load);
+    if (!next) {
+      configState.error = error!;
+      logger.error("config reload rejected; keeping the running config", { error: error! });
+      return { ok: false, error };
+    }
+    const changed = JSON.stringify(next) !== JSON.stringify(config);
+    config = next;
+    router.setConfig(next);
+    configState.error = null;
+    configState.loaded_at = new Date().toISOString();
+    logger.info(changed ? "config reloaded" : "config reloaded (no change)", { file: next.file });
+    return { ok: true, changed };
+  };
+  const unwatch = opts.watch ? watchConfig(config.file, () => void reload()) : () => {};
   const recent = new RecentRequests();
   const requestLog = new RequestLog(join(config.home, "logs", "requests.jsonl"));
   const metrics = createMetrics({
@@ -70,15 +96,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         const down = last.provider ? router.health?.downReason(last.provider) : undefined;
         return { last, provider_state: down ? "down" : last.status < 400 ? "up" : "degraded" };
       },
-      status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent }),
+      status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState }),
+      reload: async () => reload(),
     },
     host,
     port,
   );
+  Object.defineProperty(daemon, "config", { get: () => config, enumerable: true });
   Object.assign(daemon, {
-    get config() {
-      return config;
-    },
     router,
     gateway,
     url: gateway.url,
@@ -86,7 +111,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     metrics,
     recent,
     requestLog,
+    configState,
+    reload,
     async stop() {
+      unwatch();
       await gateway.stop(true);
       await requestLog.flush();
     },

@@ -1,6 +1,7 @@
 /** The status document of DESIGN §6, built from what the daemon already knows. */
 import type { Config } from "../config/load.ts";
 import type { RecentRequests, ProviderStats } from "../observe/stats.ts";
+import type { ConfigState } from "./reload.ts";
 import type { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
 
@@ -21,9 +22,10 @@ export interface StatusDocument {
   services: Array<Record<string, unknown>>;
   /** The routing table as configured: route or alias name → ordered targets. */
   routes: Record<string, string[]>;
+  config?: ConfigState;
 }
 
-export async function buildStatus(ctx: { config: Config; router: Router; startedAt: number; url: string; recent: RecentRequests }): Promise<StatusDocument> {
+export async function buildStatus(ctx: { config: Config; router: Router; startedAt: number; url: string; recent: RecentRequests; configState?: ConfigState }): Promise<StatusDocument> {
   const providers = ctx.config.providers.map((p) => {
     const known = ctx.router.catalog.known(p.name);
     const pool = ctx.router.pool(p.name);
@@ -46,6 +48,7 @@ export async function buildStatus(ctx: { config: Config; router: Router; started
     providers,
     services: [],
     routes: routeTable(ctx.config),
+    ...(ctx.configState ? { config: ctx.configState } : {}),
   };
 }
 

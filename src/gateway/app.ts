@@ -34,6 +34,11 @@ export function createApp(deps: GatewayDeps) {
       if (!deps.status) throw new AtradError("not_found_error", "status is not available");
       return deps.status();
     })
+    .post("/atrad/reload", async () => {
+      if (!deps.reload) throw notFound("reload is not available");
+      const result = await deps.reload();
+      return new Response(JSON.stringify(result), { status: result.ok ? 200 : 400, headers: { "content-type": "application/json" } });
+    })
     .get("/atrad/requests", () => ({ requests: deps.recent?.() ?? [] }))
     .get("/atrad/sessions/:id", ({ params }) => {
       const found = deps.session?.(params.id);

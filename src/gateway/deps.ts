@@ -18,6 +18,8 @@ export interface GatewayDeps {
   recent?: () => RequestRecord[];
   /** The last request of one Claude Code session, and its provider's health. */
   session?: (id: string) => { last: RequestRecord; provider_state: string } | undefined;
+  /** Re-read the config (`POST /atrad/reload`). */
+  reload?: () => Promise<{ ok: boolean; error?: string; changed?: boolean }>;
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }

@@ -1,0 +1,23 @@
+/** `atrad reload [--url URL]`: re-read the config in the running daemon (same as SIGHUP). */
+import { parseArgs } from "node:util";
+import { daemonClient } from "./client.ts";
+import type { CliIO } from "./io.ts";
+
+export async function reloadCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { url: { type: "string" } } });
+  const { url, headers } = daemonClient(io.env, values.url);
+  let res: Response;
+  try {
+    res = await fetch(`${url}/atrad/reload`, { method: "POST", headers, signal: AbortSignal.timeout(10_000) });
+  } catch {
+    io.err(`atrad reload: no daemon answers at ${url} (start it with \`atrad start\` or \`atrad serve\`)\n`);
+    return 3;
+  }
+  const body = (await res.json().catch(() => ({}))) as { ok?: boolean; error?: string; changed?: boolean };
+  if (!res.ok || !body.ok) {
+    io.err(`atrad reload: rejected — the running config stays.\n${body.error ?? `HTTP ${res.status}`}\n`);
+    return 1;
+  }
+  io.out(body.changed ? "config reloaded\n" : "config reloaded (nothing changed)\n");
+  return 0;
+}
