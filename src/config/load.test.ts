@@ -33,9 +33,14 @@ describe("config", () => {
     expect(c.home).toBe("/tmp/atrad-home");
   });
 
-  test("Merge_UserFieldOverDefault keeps the rest of the default provider", () => {
-    const c = load(`[providers.ollama]\nkind = "anthropic"\nurl = "http://10.0.0.5:11434/"\n`);
-    expect(c.providers.find((p) => p.name === "ollama")!.urls).toEqual(["http://10.0.0.5:11434"]);
+  test("Merge_UserFieldOverDefault keeps the rest of the default provider (kind need not be repeated)", () => {
+    const c = load(`[providers.mlx]\nurl = "http://10.0.0.5:11435/"\nnum_ctx = 32768\n`);
+    expect(c.providers.find((p) => p.name === "mlx")).toMatchObject({ kind: "ollama", tools: "prompt", urls: ["http://10.0.0.5:11435"], numCtx: 32768 });
+  });
+
+  test("Merge_KindChangeStartsFresh (no prompt tools inherited by an openai mlx)", () => {
+    const c = load(`[providers.mlx]\nkind = "openai"\nurl = "http://127.0.0.1:8080"\n`);
+    expect(c.providers.find((p) => p.name === "mlx")).toMatchObject({ kind: "openai", tools: "native" });
   });
 
   test("Merge_DisabledDefaultIsGone", () => {
@@ -62,6 +67,7 @@ describe("config", () => {
     ["route to a missing provider", `[routes]\ndefault = ["nope/m"]`, "routes.default[0]"],
     ["alias to a missing provider", `[routes.aliases]\nfast = ["nope/m"]`, 'routes.aliases."fast"[0]'],
     ["provider without url", `[providers.x]\nkind = "openai"`, "providers.x: needs url"],
+    ["new provider without kind", `[providers.x]\nurl = "http://a:1"`, "providers.x.kind: required"],
     ["service pointing at unknown provider", `[services.s]\nport = 1\nprovider = "ghost"`, "services.s.provider"],
     ["TOML syntax", `[server\nport = 1`, "TOML syntax"],
   ])("Invalid_%s names the key path", (_name, toml, expected) => {

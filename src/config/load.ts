@@ -129,6 +129,10 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
   const providerTables = mergeByName<ProviderConfig>(DEFAULTS.providers as Record<string, ProviderConfig>, file.providers);
   for (const [name, p] of Object.entries(providerTables)) {
     if (p.enabled === false) continue;
+    if (!p.kind) {
+      problems.push(`providers.${name}.kind: required for a provider atrad has no default for (anthropic | openai | ollama | victoria)`);
+      continue;
+    }
     const urls = (p.urls ?? (p.url ? [p.url] : [])).map((u) => u.replace(/\/+$/, ""));
     if (!urls.length) problems.push(`providers.${name}: needs url or urls`);
     for (const u of urls) if (!/^https?:\/\//.test(u)) problems.push(`providers.${name}.url: "${u}" must start with http:// or https://`);
@@ -215,9 +219,19 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
   };
 }
 
-function mergeByName<T>(defaults: Record<string, T>, user: Record<string, T> | undefined): Record<string, T> {
+/**
+ * User tables merge over the defaults of the same name — unless they change the provider's
+ * kind, in which case the default's kind-specific settings (say, mlx's prompt tools) would
+ * be wrong and the user's table stands alone.
+ */
+function mergeByName<T extends object>(defaults: Record<string, T>, user: Record<string, T> | undefined): Record<string, T> {
   const out: Record<string, T> = { ...defaults };
-  for (const [name, value] of Object.entries(user ?? {})) out[name] = { ...(defaults[name] ?? {}), ...value } as T;
+  for (const [name, value] of Object.entries(user ?? {})) {
+    const base = defaults[name];
+    const kind = (t: T | undefined) => (t as { kind?: string } | undefined)?.kind;
+    const sameKind = base && (!kind(value) || kind(value) === kind(base));
+    out[name] = { ...(sameKind ? base : {}), ...value } as T;
+  }
   return out;
 }
 

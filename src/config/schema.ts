@@ -33,7 +33,8 @@ export const ServerSchema = Type.Object(
 
 export const ProviderSchema = Type.Object(
   {
-    kind: ProviderKind,
+    /** Optional only when overriding a default provider (ollama, mlx, victoria, veronica). */
+    kind: Type.Optional(ProviderKind),
     url: Type.Optional(Type.String({ minLength: 1 })),
     urls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
     api_key: Type.Optional(Type.String()),
