@@ -205,3 +205,155 @@ describe("victoria kind: long orchestrations", () => {
     expect(victoria.polls.length).toBe(polls0 + 2);
   }, 20_000);
 });
+
+describe("victoria kind: what reaches Victoria", () => {
+  const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+  test("a multi-turn conversation with tool results arrives as goal + chat_history, nothing dropped", async () => {
+    victoria.behave = () => ({ type: "sync", body: { status: "success", output: "summary" } });
+    const res = await fetch(`${atrad.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "victoria",
+        max_tokens: 1000,
+        system: [{ type: "text", text: "x-anthropic-billing-header: cc_version=1;" }, { type: "text", text: "You are a coding agent.", cache_control: { type: "ephemeral" } }],
+        metadata: { user_id: JSON.stringify({ device_id: "d", session_id: "sess-42" }) },
+        tools: [{ name: "Read", description: "read a file", input_schema: { type: "object" } }],
+        messages: [
+          { role: "user", content: "Read a.py" },
+          {
+            role: "assistant",
+            content: [
+              { type: "thinking", thinking: "private", signature: "sig" },
+              { type: "text", text: "Reading it." },
+              { type: "tool_use", id: "toolu_1", name: "Read", input: { path: "a.py" } },
+            ],
+          },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "def f():\n    return 1" }] }] },
+          { role: "assistant", content: "It returns 1." },
+          {
+            role: "user",
+            content: [
+              { type: "tool_result", tool_use_id: "toolu_2", is_error: true, content: "permission denied" },
+              { type: "text", text: "Now make it return 2.\n  Keep the indent." },
+              { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+            ],
+          },
+          { role: "system", content: [{ type: "text", text: "Environment: linux" }] },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = victoria.submissions.at(-1)!.body;
+    expect(body.goal).toBe("[tool error for (id toolu_2)]\npermission denied\n\nNow make it return 2.\n  Keep the indent.\n\n[image 1 attached (image/png)]");
+    expect(body.chat_history).toEqual([
+      { role: "user", content: "Read a.py" },
+      { role: "assistant", content: 'Reading it.\n\n[tool call Read (id toolu_1) with input {"path":"a.py"}]' },
+      { role: "user", content: "[tool result for Read (id toolu_1)]\ndef f():\n    return 1" },
+      { role: "assistant", content: "It returns 1." },
+    ]);
+    expect(body.project_context).toBe("You are a coding agent.\n\nEnvironment: linux");
+    expect(body.session_id).toBe("sess-42");
+    expect(body.images_base64).toEqual([PNG]);
+    expect(body.tools).toBeUndefined();
+    expect(Object.keys(body).sort()).toEqual(["chat_history", "goal", "images_base64", "project_context", "session_id"]);
+  });
+
+  test("the x-claude-code-session-id header is the session id", async () => {
+    victoria.behave = () => ({ type: "sync", body: { status: "success", output: "ok" } });
+    await fetch(`${atrad.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-claude-code-session-id": "hdr-7" },
+      body: JSON.stringify(ask("victoria", "x")),
+    });
+    expect(victoria.submissions.at(-1)!.body.session_id).toBe("hdr-7");
+  });
+
+  test("veronica gets the smaller body, with the history folded into the goal", async () => {
+    veronica.behave = (b) => ({ type: "sync", body: { status: "success", output: `veronica: ${b.max_steps}`, knowledge: null } });
+    const msg = await client.messages.create({
+      model: "veronica",
+      max_tokens: 100,
+      system: "Be brief.",
+      messages: [
+        { role: "user", content: "hello" },
+        { role: "assistant", content: "hi" },
+        { role: "user", content: "summarise" },
+      ],
+    });
+    expect(msg.content).toEqual([{ type: "text", text: "veronica: 50" }]);
+    const body = veronica.submissions.at(-1)!.body;
+    expect(Object.keys(body).sort()).toEqual(["goal", "max_steps", "project_context"]);
+    expect(body).toEqual({
+      goal: "Conversation so far:\n\nUser:\nhello\n\nAssistant:\nhi\n\nCurrent request:\n\nsummarise",
+      max_steps: 50,
+      project_context: "Be brief.",
+    });
+  });
+});
+
+describe("victoria kind: concurrency", () => {
+  function gate() {
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    return { open, opened };
+  }
+  async function until(cond: () => boolean) {
+    while (!cond()) await Bun.sleep(20);
+  }
+
+  test("two requests run at once: there is no global lock", async () => {
+    const g = gate();
+    victoria.maxActive = 0;
+    const n0 = victoria.submissions.length;
+    victoria.behave = (b) => ({ type: "sync", hold: g.opened, body: { status: "success", output: `done ${b.goal}` } });
+    const both = Promise.all([client.messages.create(ask("victoria", "one")), client.messages.create(ask("victoria", "two"))]);
+    // Both goals are with Victoria before either is answered.
+    await until(() => victoria.submissions.length === n0 + 2);
+    expect(victoria.active).toBe(2);
+    g.open();
+    const [a, b] = await both;
+    expect([a.content[0], b.content[0]]).toEqual([{ type: "text", text: "done one" }, { type: "text", text: "done two" }]);
+    expect(victoria.maxActive).toBe(2);
+  });
+
+  test("max_concurrency = 1 queues the second request until the first is done", async () => {
+    const first = gate();
+    solo.behave = (b) => ({ type: "sync", hold: b.goal === "one" ? first.opened : undefined, body: { status: "success", output: `done ${b.goal}` } });
+    const one = client.messages.create(ask("solo", "one"));
+    await until(() => solo.submissions.length === 1);
+    const two = client.messages.create(ask("solo", "two"));
+    await until(() => atrad.router.limiter("solo")!.queued === 1);
+    expect(solo.submissions.map((s) => s.body.goal)).toEqual(["one"]);
+    first.open();
+    const [a, b] = await Promise.all([one, two]);
+    expect((a.content[0] as { text: string }).text).toBe("done one");
+    expect((b.content[0] as { text: string }).text).toBe("done two");
+    expect(solo.submissions.map((s) => s.body.goal)).toEqual(["one", "two"]);
+    expect(solo.maxActive).toBe(1);
+  });
+
+  test("a refused connection is retried before Victoria accepts; the goal is submitted once", async () => {
+    // Take a free port, free it, and only start Victoria there once atrad has been refused.
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+    const port = probe.port!;
+    probe.stop(true);
+    const late = await startTestDaemon(`[providers.late]\nkind = "victoria"\nurl = "http://127.0.0.1:${port}"\n`);
+    try {
+      const pending = fetch(`${late.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask("late", "once")) });
+      await Bun.sleep(200);
+      const standIn = startVictoriaStandIn({ port });
+      try {
+        const res = await pending;
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as any).content[0].text).toBe("echo: once");
+        expect(standIn.submissions.map((s) => s.body.goal)).toEqual(["once"]);
+      } finally {
+        await standIn.stop();
+      }
+    } finally {
+      await late.stop();
+    }
+  });
+});
