@@ -52,7 +52,7 @@ describe("victoria kind: answers", () => {
   test("sync 200: output is one text block, intact; correlation id sent and returned", async () => {
     victoria.behave = () => ({ type: "sync", body: { status: "success", output: MULTILINE, knowledge: {} } });
     const { data, response } = await client.messages.create(ask("victoria", "fix it")).withResponse();
-    expect(data.content).toEqual([{ type: "text", text: MULTILINE }]);
+    expect(data.content as unknown).toEqual([{ type: "text", text: MULTILINE }]);
     expect(data.stop_reason).toBe("end_turn");
     expect(data.usage.output_tokens).toBeGreaterThan(10);
     expect(data.usage.input_tokens).toBeGreaterThan(0);
@@ -75,7 +75,7 @@ describe("victoria kind: answers", () => {
     stream.on("text", (t) => (streamed += t));
     const final = await stream.finalMessage();
     expect(streamed).toBe(MULTILINE);
-    expect(final.content.at(-1)).toEqual({ type: "text", text: MULTILINE });
+    expect(final.content.at(-1) as unknown).toEqual({ type: "text", text: MULTILINE });
     expect(final.content[0]).toMatchObject({ type: "thinking", thinking: "queued\nrunning: planning\n" });
     const taskId = victoria.submissions.at(-1)!.taskId!;
     expect(victoria.polls.slice(before).map((p) => [p.taskId, p.answered])).toEqual([
@@ -282,7 +282,7 @@ describe("victoria kind: what reaches Victoria", () => {
         { role: "user", content: "summarise" },
       ],
     });
-    expect(msg.content).toEqual([{ type: "text", text: "veronica: 50" }]);
+    expect(msg.content as unknown).toEqual([{ type: "text", text: "veronica: 50" }]);
     const body = veronica.submissions.at(-1)!.body;
     expect(Object.keys(body).sort()).toEqual(["goal", "max_steps", "project_context"]);
     expect(body).toEqual({
@@ -314,7 +314,7 @@ describe("victoria kind: concurrency", () => {
     expect(victoria.active).toBe(2);
     g.open();
     const [a, b] = await both;
-    expect([a.content[0], b.content[0]]).toEqual([{ type: "text", text: "done one" }, { type: "text", text: "done two" }]);
+    expect([a.content[0], b.content[0]] as unknown).toEqual([{ type: "text", text: "done one" }, { type: "text", text: "done two" }]);
     expect(victoria.maxActive).toBe(2);
   });
 
