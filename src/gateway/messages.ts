@@ -32,7 +32,7 @@ export function messagesRoutes(deps: GatewayDeps) {
     );
 }
 
-export function sessionIdOf(request: Request, metadata: unknown): string | null {
+export function sessionIdOf(request: { headers: Headers }, metadata: unknown): string | null {
   const header = request.headers.get("x-claude-code-session-id");
   if (header) return header;
   const userId = (metadata as { user_id?: unknown } | undefined)?.user_id;

@@ -2,9 +2,11 @@
 import type { Kind } from "../config/schema.ts";
 import { anthropicAdapter } from "./anthropic/adapter.ts";
 import type { Adapter } from "./types.ts";
+import { victoriaAdapter } from "./victoria/adapter.ts";
 
 export const adapters: Partial<Record<Kind, Adapter>> = {
   anthropic: anthropicAdapter,
+  victoria: victoriaAdapter,
 };
 
 export function adapterFor(kind: Kind): Adapter | undefined {

@@ -1,0 +1,172 @@
+/**
+ * The `victoria` kind's I/O (DESIGN §4.6): submit the goal with `POST /run?async_mode=true`,
+ * then either use a 200 answer directly or poll the accepted task until it ends. Everything
+ * else — request mapping, answer mapping, backoff — is pure and lives beside this file.
+ */
+import { AtradError } from "../../anthropic/errors.ts";
+import type { StreamEvent } from "../../anthropic/types.ts";
+import { sessionIdOf } from "../../gateway/messages.ts";
+import { countText } from "../../tokens/count.ts";
+import type { Adapter, CallContext, Outcome } from "../types.ts";
+import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
+import { advance, startPolling, type PollInput } from "./poller.ts";
+import { checkToolChoice, sentText, toRunBody, type RunBody } from "./request.ts";
+import { AnswerEvents, answerOf, describeRun, type Ids, type RunResult } from "./response.ts";
+
+/** Waits between submit attempts that found Victoria's port closed (she may be restarting). */
+export const SUBMIT_RETRY_MS = [500, 1000, 2000];
+/** One status request may hang at most this long; the task's own deadline still applies. */
+const POLL_REQUEST_TIMEOUT_MS = 30_000;
+
+export const victoriaAdapter: Adapter = {
+  async call(ctx: CallContext): Promise<Outcome> {
+    checkToolChoice(ctx.request);
+    const { provider, requestId } = ctx;
+    const body = toRunBody(ctx.request, {
+      projectContext: provider.projectContext,
+      sessionId: sessionIdOf({ headers: ctx.headers }, ctx.request.metadata),
+      maxSteps: provider.maxSteps,
+    });
+    const deadline = Date.now() + provider.timeoutMs;
+    const headers = { "x-correlation-id": requestId };
+    const ids: Ids = { provider: provider.name, correlationId: requestId };
+    const answer = new AnswerEvents(ctx.request.model, countText(sentText(body)));
+
+    const res = await submit(ctx, body);
+    const text = await res.text().catch(() => "");
+    if (res.status === 202) {
+      const taskId = (parseJson(text) as { task_id?: unknown } | undefined)?.task_id;
+      if (typeof taskId !== "string" || !taskId) {
+        throw new AtradError("api_error", `${provider.name} accepted the goal but sent no task_id (${describeRun(ids)}): ${text.slice(0, 200)}`, { headers });
+      }
+      // Accepted: answer now so the gateway commits the 200 and keeps the client alive with pings.
+      return { type: "events", headers, events: pollTask(ctx, taskId, deadline, answer, { ...ids, taskId }) };
+    }
+    if (!res.ok) {
+      const detail = errorMessageOf(text) || text.slice(0, 300) || res.statusText || "no body";
+      throw new UpstreamError(res.status, `${provider.name} answered ${res.status} (${describeRun(ids)}): ${detail}`, {
+        text,
+        contentType: res.headers.get("content-type") ?? "application/json",
+        anthropic: false,
+      });
+    }
+    const result = parseJson(text) as RunResult | undefined;
+    if (!result || typeof result !== "object") {
+      throw new UpstreamError(502, `${provider.name} answered 200 with a body that is not a /run result (${describeRun(ids)}): ${text.slice(0, 200)}`);
+    }
+    const final = answerOf(result, ids);
+    // Nothing has reached the client yet, so a failure can still be a proper HTTP error.
+    if (final.kind === "error") throw new AtradError("api_error", final.message, { headers });
+    return { type: "events", headers, events: replay([answer.start(), ...answer.finish(final)]) };
+  },
+
+  // Victoria has no model list: `victoria` and `victoria/<anything>` all reach the same agent.
+  async listModels() {
+    return [];
+  },
+};
+
+/**
+ * Submit once, retrying only when the connection was refused: then Victoria never saw the
+ * goal. A reset or timeout after sending may mean she did, so those are not retried —
+ * submitting a goal twice would run the orchestration twice.
+ */
+async function submit(ctx: CallContext, body: RunBody): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetchUpstream(
+        ctx.provider,
+        `${ctx.url}/run?async_mode=true`,
+        {
+          headers: { "content-type": "application/json", accept: "application/json", "x-correlation-id": ctx.requestId },
+          body: JSON.stringify(body),
+        },
+        ctx.signal,
+      );
+    } catch (err) {
+      const wait = SUBMIT_RETRY_MS[attempt];
+      if (!(err instanceof UpstreamError) || !isRefused(err) || wait === undefined) throw err;
+      await sleep(wait, ctx.signal);
+    }
+  }
+}
+
+function isRefused(err: UpstreamError): boolean {
+  return err.status === 0 && err.message.startsWith("connection refused");
+}
+
+async function* pollTask(ctx: CallContext, taskId: string, deadline: number, answer: AnswerEvents, ids: Ids): AsyncGenerator<StreamEvent> {
+  yield answer.start();
+  let { state, step } = startPolling(taskId, deadline, Date.now());
+  for (;;) {
+    switch (step.type) {
+      case "wait":
+        if (ctx.provider.showProgress) for (const note of step.notes) yield* answer.progress(`${note}\n`);
+        // The client's abort rejects the sleep (and an in-flight poll): polling stops at once.
+        await sleep(step.delayMs, ctx.signal);
+        ({ state, step } = advance(state, await pollOnce(ctx, taskId, deadline), Date.now()));
+        break;
+      case "done":
+        yield* answer.finish(answerOf(step.result, ids));
+        return;
+      case "lost":
+        yield* answer.fail("api_error", `${step.message} (${describeRun(ids)})`);
+        return;
+      case "timeout": {
+        const s = Math.round(ctx.provider.timeoutMs / 1000);
+        yield* answer.fail(
+          "timeout_error",
+          `${ctx.provider.name} did not finish within ${s}s (${describeRun(ids)}); raise providers.${ctx.provider.name}.timeout_s to wait longer`,
+        );
+        return;
+      }
+    }
+  }
+}
+
+async function pollOnce(ctx: CallContext, taskId: string, deadline: number): Promise<PollInput> {
+  const timeoutMs = Math.max(1000, Math.min(POLL_REQUEST_TIMEOUT_MS, deadline - Date.now()));
+  try {
+    const res = await fetchUpstream(
+      { ...ctx.provider, timeoutMs },
+      `${ctx.url}/run/status/${encodeURIComponent(taskId)}`,
+      { method: "GET", headers: { accept: "application/json", "x-correlation-id": ctx.requestId } },
+      ctx.signal,
+    );
+    const text = await res.text();
+    if (!res.ok) return { type: "http", status: res.status, detail: errorMessageOf(text) || text.slice(0, 200) };
+    const body = parseJson(text);
+    if (!body || typeof body !== "object") return { type: "http", status: 502, detail: `status is not JSON: ${text.slice(0, 200)}` };
+    return { type: "status", body: body as RunResult };
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    return { type: "network", message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function* replay(events: StreamEvent[]): AsyncGenerator<StreamEvent> {
+  yield* events;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { aggregateStream } from "../../anthropic/stream.ts";
+import { AnswerEvents, answerOf, chunkText, clarificationText } from "./response.ts";
+
+const ids = { provider: "victoria", taskId: "t-1", correlationId: "req_1" };
+
+async function* from<T>(xs: T[]) {
+  yield* xs;
+}
+
+describe("chunkText", () => {
+  test("pieces always join back to the text, never split a surrogate pair, and respect the size", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 400 }), fc.integer({ min: 2, max: 40 }), (text, max) => {
+        const pieces = chunkText(text, max);
+        expect(pieces.join("")).toBe(text);
+        for (const p of pieces) {
+          expect(p.length).toBeGreaterThan(0);
+          expect(p.length).toBeLessThanOrEqual(max);
+          expect(/^[\udc00-\udfff]/.test(p)).toBe(false);
+        }
+      }),
+    );
+  });
+
+  test("prefers to end pieces at newlines", () => {
+    expect(chunkText("ab\ncd\nef", 4)).toEqual(["ab\n", "cd\n", "ef"]);
+  });
+});
+
+describe("answerOf", () => {
+  test("success output stays exactly as sent; non-string output is shown as JSON", () => {
+    expect(answerOf({ status: "success", output: "  a\n\tb\n" }, ids)).toEqual({ kind: "text", text: "  a\n\tb\n" });
+    expect(answerOf({ status: "completed", output: { a: 1 } }, ids)).toEqual({ kind: "text", text: '{\n  "a": 1\n}' });
+  });
+
+  test("failed names the provider, task and correlation id and keeps Victoria's message", () => {
+    expect(answerOf({ status: "failed", error: "boom" }, ids)).toEqual({ kind: "error", message: "victoria failed (task t-1, correlation id req_1): boom" });
+  });
+
+  test("clarification lists both question shapes and skips empty ones", () => {
+    const text = clarificationText({ suggested_restatement: "Do X", clarification_questions: ["A?", { text: "B?" }, ""] });
+    expect(text).toBe("Victoria needs clarification before she starts.\n\nSuggested restatement:\nDo X\n\nQuestions:\n1. A?\n2. B?\n\nAnswer the questions, or reply with the restatement, to continue.");
+  });
+});
+
+describe("AnswerEvents", () => {
+  test("progress goes to a thinking block before the text; usage counts real tokens", async () => {
+    const a = new AnswerEvents("victoria", 7);
+    const events = [a.start(), ...a.progress("queued\n"), ...a.progress("running\n"), ...a.finish({ kind: "text", text: "hello world" })];
+    const msg = await aggregateStream(from(events));
+    expect(msg.content).toEqual([
+      { type: "thinking", thinking: "queued\nrunning\n" },
+      { type: "text", text: "hello world" },
+    ]);
+    expect(msg.usage).toEqual({ input_tokens: 7, output_tokens: 2 });
+    expect(msg.stop_reason).toBe("end_turn");
+  });
+
+  test("an error closes the open thinking block, then ends with an error event", () => {
+    const a = new AnswerEvents("victoria", 1);
+    a.progress("x");
+    expect(a.fail("timeout_error", "late").map((e) => e.type)).toEqual(["content_block_stop", "error"]);
+  });
+});
