@@ -20,7 +20,7 @@ type Mode = "text" | "tag" | "fence" | "json" | "discard";
 type Decision = "no" | "wait" | { mode: Mode; skip?: number; openLen?: number; textFence?: boolean };
 
 const OPEN_TAG = /^<(tool_calls?|tool_use|function_call)(\s[^>]*)?>/i;
-const CLOSE_TAG = /<\/(tool_calls?|tool_use|function_call)\s*>/i;
+const CLOSE_TAG = /<\/(tool_calls?|tool_use|function_call)\s*>/iy;
 const TAG_NAMES = ["<tool_call", "<tool_calls", "<tool_use", "<function_call"];
 const JSON_FENCES = new Set(["", "json", "json5", "tool_call", "tool_use", "tool", "function_call"]);
 const CALL_KEYS = ['"name"', '"tool"', '"tool_name"', '"function"', "'name'", "'tool'", "'function'"];
@@ -138,10 +138,10 @@ export class PromptToolParser {
     let consumed: number;
     if (this.mode === "tag") {
       const open = OPEN_TAG.exec(this.buf)!;
-      const close = CLOSE_TAG.exec(this.buf.slice(open[0].length));
+      const close = closeTagAt(this.buf, open[0].length);
       if (close) {
-        body = this.buf.slice(open[0].length, open[0].length + close.index);
-        consumed = open[0].length + close.index + close[0].length;
+        body = this.buf.slice(open[0].length, close.index);
+        consumed = close.index + close.length;
       } else if (final) {
         body = this.buf.slice(open[0].length);
         consumed = this.buf.length;
@@ -172,7 +172,7 @@ export class PromptToolParser {
 
   private resolve(body: string, raw: string, form: Mode, out: Segment[]) {
     const parsed = parseJsonLoose(body);
-    if (!parsed.ok) return form === "tag" ? this.explain(`the call ${parsed.reason}`, raw, out) : this.emit(raw, out);
+    if (!parsed.ok) return form === "tag" ? this.explain(parsed.reason, raw, out) : this.emit(raw, out);
     const items = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
     const calls: Segment[] = [];
     for (const item of items) {
@@ -181,10 +181,10 @@ export class PromptToolParser {
       if (!found || !name) {
         if (form !== "tag") return this.emit(raw, out);
         const why = !found ? "it has no tool name" : `there is no tool named "${found.name}" (offered: ${this.tools.join(", ")})`;
-        return this.explain(`the call failed because ${why}`, raw, out);
+        return this.explain(why, raw, out);
       }
       const args = coerceArguments(found.args);
-      if (!args.ok) return this.explain(`the call of ${name} failed because ${args.reason}`, raw, out);
+      if (!args.ok) return this.explain(`${args.reason} (tool ${name})`, raw, out);
       calls.push({ type: "call", name, input: args.value });
     }
     this.held = "";
@@ -199,9 +199,14 @@ export class PromptToolParser {
     return ci.length === 1 ? ci[0] : undefined;
   }
 
+  /** Never a tool_use with a broken input: the user and the model see why instead. */
   private explain(reason: string, raw: string, out: Segment[]) {
-    this.emit(`[atrad: a tool call was not run: ${reason}. The model wrote: ${raw.trim()}]`, out);
-    this.held = "\n";
+    const text = `${this.held ? "\n" : ""}[atrad: a tool call was not run because ${reason}. The model wrote: ${raw.trim()}]\n`;
+    this.held = "";
+    this.afterCall = true;
+    const last = out.at(-1);
+    if (last?.type === "text") last.text += text;
+    else out.push({ type: "text", text });
   }
 
   /** Release text, holding back trailing whitespace (dropped if a call follows). */
@@ -224,6 +229,27 @@ export class PromptToolParser {
       this.held = tail;
     } else this.held += tail;
   }
+}
+
+/**
+ * The first close tag outside a JSON string: a Write of a file that mentions `</tool_call>`
+ * must not end the call early.
+ */
+function closeTagAt(s: string, from: number): { index: number; length: number } | undefined {
+  let inside = false;
+  for (let i = from; i < s.length; i++) {
+    const c = s[i];
+    if (inside) {
+      if (c === "\\") i++;
+      else if (c === '"') inside = false;
+    } else if (c === '"') inside = true;
+    else if (c === "<") {
+      CLOSE_TAG.lastIndex = i;
+      const m = CLOSE_TAG.exec(s);
+      if (m) return { index: i, length: m[0].length };
+    }
+  }
+  return undefined;
 }
 
 /** Index just past the object/array that starts at 0, or -1 when it is not closed yet. */

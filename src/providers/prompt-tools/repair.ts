@@ -21,6 +21,9 @@ export function parseJsonLoose(text: string): Parsed<unknown> {
   try {
     return { ok: true, value: JSON.parse(src), repaired: false };
   } catch (err) {
+    // Closing a cut-off string would invent its end (a Write whose content silently stops
+    // half-way): that repair is not unambiguous, so it is refused.
+    if (endsInsideString(src)) return { ok: false, reason: "it is cut off inside a string" };
     try {
       return { ok: true, value: JSON.parse(jsonrepair(src)), repaired: true };
     } catch {
@@ -54,4 +57,14 @@ function describe(x: unknown): string {
   if (Array.isArray(x)) return "an array";
   if (x === null) return "null";
   return `a ${typeof x}`;
+}
+
+/** Whether the text ends inside a double-quoted JSON string. */
+export function endsInsideString(s: string): boolean {
+  let inside = false;
+  for (let i = 0; i < s.length; i++) {
+    if (inside && s[i] === "\\") i++;
+    else if (s[i] === '"') inside = !inside;
+  }
+  return inside;
 }
