@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
 import { toOllamaChat } from "./request.ts";
 
-const base = (extra: Partial<MessagesRequest>): MessagesRequest => ({ model: "claude-x", max_tokens: 100, messages: [{ role: "user", content: "hi" }], ...extra });
+const base = (extra: Record<string, unknown>): MessagesRequest => ({ model: "claude-x", max_tokens: 100, messages: [{ role: "user", content: "hi" }], ...extra }) as MessagesRequest;
 const img = (data: string) => ({ type: "image", source: { type: "base64", media_type: "image/png", data } });
 
 const cases: Array<{ name: string; req: MessagesRequest; opts?: { numCtx?: number; nativeTools?: boolean }; want: object }> = [

@@ -7,7 +7,7 @@ const tools = [
   { name: "Write", description: "Write a file.", input_schema: { $schema: "http://json-schema.org/draft-07/schema#", type: "object", additionalProperties: false, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } },
   { name: "Later", description: "deferred", input_schema: { type: "object" }, defer_loading: true },
 ];
-const base = (extra: Partial<MessagesRequest> = {}): MessagesRequest => ({ model: "m", max_tokens: 10, tools: tools as never, messages: [{ role: "user", content: "hi" }], ...extra });
+const base = (extra: Record<string, unknown> = {}): MessagesRequest => ({ model: "m", max_tokens: 10, tools: tools as never, messages: [{ role: "user", content: "hi" }], ...extra }) as MessagesRequest;
 
 describe("toPromptToolsRequest", () => {
   test("PromptToolsRequest_ToolsMoveIntoSystemPrompt", () => {
@@ -25,7 +25,7 @@ describe("toPromptToolsRequest", () => {
 
   test("PromptToolsRequest_SystemBlocksGetOneMoreBlock", () => {
     const out = toPromptToolsRequest(base({ system: [{ type: "text", text: "A" }] }));
-    expect(out.system).toEqual([{ type: "text", text: "A" }, { type: "text", text: expect.stringContaining("# Tools") }]);
+    expect(out.system as unknown).toEqual([{ type: "text", text: "A" }, { type: "text", text: expect.stringContaining("# Tools") }]);
   });
 
   const choices = [
@@ -49,8 +49,8 @@ describe("toPromptToolsRequest", () => {
         ],
       }),
     );
-    expect(out.messages[1]).toEqual({ role: "assistant", content: [{ type: "text", text: `Sure.\n${renderCall("Write", { file_path: "/a", content: "x" })}` }] });
-    expect(out.messages[2]!.content).toEqual([
+    expect(out.messages[1] as unknown).toEqual({ role: "assistant", content: [{ type: "text", text: `Sure.\n${renderCall("Write", { file_path: "/a", content: "x" })}` }] });
+    expect(out.messages[2]!.content as unknown).toEqual([
       { type: "text", text: '<tool_result name="Write">\nFile created\n</tool_result>' },
       { type: "text", text: '<tool_result error="true">\nboom\n</tool_result>' },
       { type: "image", source: { type: "base64", media_type: "image/png", data: "QQ" } },
