@@ -33,7 +33,7 @@ default = ["local/${model}"]
 }
 
 function hasWrite(body: any): boolean {
-  return (body.tools ?? []).some((t: any) => t.function?.name === "Write") || String(body.messages?.[0]?.content ?? "").includes("## Write");
+  return (body.tools ?? []).some((t: any) => t.function?.name === "Write") || String(body.messages?.[0]?.content ?? "").includes('<tool name="Write">');
 }
 
 describe("Claude Code CLI through the ollama kind", () => {

@@ -53,7 +53,7 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
     expect("tools" in sent).toBe(false);
     expect(sent.messages[0].role).toBe("system");
     expect(sent.messages[0].content).toContain("<tool_call>");
-    expect(sent.messages[0].content).toContain("## Write");
+    expect(sent.messages[0].content).toContain('<tool name="Write">');
 
     const second = await client.messages.create({
       model: "claude-sonnet-5",

@@ -16,11 +16,11 @@ describe("toPromptToolsRequest", () => {
     expect("tool_choice" in out).toBe(false);
     const system = out.system as string;
     expect(system).toStartWith("You are helpful.\n\n# Tools");
-    expect(system).toContain("## Write\nWrite a file.\nArguments schema: ");
+    expect(system).toContain('<tools>\n<tool name="Write">\nWrite a file.\nArguments schema: ');
     expect(system).toContain('"required":["file_path","content"]');
     expect(system).not.toContain("$schema");
     expect(system).not.toContain("additionalProperties");
-    expect(system).not.toContain("## Later");
+    expect(system).not.toContain('name="Later"');
   });
 
   test("PromptToolsRequest_SystemBlocksGetOneMoreBlock", () => {

@@ -41,12 +41,15 @@ export function renderToolsPrompt(tools: Tool[], choice?: { type: string; name?:
   if (choice?.disable_parallel_tool_use === true) lines.push("- Call at most one tool per answer.");
   if (choice?.type === "any") lines.push("- You must call at least one tool in this answer.");
   if (choice?.type === "tool" && typeof choice.name === "string") lines.push(`- You must call the tool "${choice.name}" in this answer.`);
-  lines.push("", "Available tools (name, description, JSON schema of the arguments):");
+  // Each tool sits in its own <tool> element: descriptions (Claude Code's) carry their own
+  // markdown headings, which would blur the boundaries of a heading-based list.
+  lines.push("", "Available tools, each with its description and the JSON schema of its arguments:", "<tools>");
   for (const t of tools) {
-    lines.push("", `## ${t.name}`);
+    lines.push(`<tool name="${t.name}">`);
     if (t.description) lines.push(t.description.trim());
-    lines.push(`Arguments schema: ${JSON.stringify(compactSchema(t.input_schema ?? { type: "object" }))}`);
+    lines.push(`Arguments schema: ${JSON.stringify(compactSchema(t.input_schema ?? { type: "object" }))}`, "</tool>");
   }
+  lines.push("</tools>");
   return lines.join("\n");
 }
 
