@@ -1,11 +1,13 @@
 /** Protocol kind → adapter. Providers are config; this table is the only code that picks. */
 import type { Kind } from "../config/schema.ts";
 import { anthropicAdapter } from "./anthropic/adapter.ts";
+import { ollamaAdapter } from "./ollama/adapter.ts";
 import type { Adapter } from "./types.ts";
 import { victoriaAdapter } from "./victoria/adapter.ts";
 
 export const adapters: Partial<Record<Kind, Adapter>> = {
   anthropic: anthropicAdapter,
+  ollama: ollamaAdapter,
   victoria: victoriaAdapter,
 };
 

@@ -9,6 +9,7 @@ import type { MessagesRequest } from "../anthropic/schema.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 import type { Config, Provider } from "../config/load.ts";
 import { adapterFor } from "../providers/index.ts";
+import { withPromptTools } from "../providers/prompt-tools/wrap.ts";
 import type { Outcome } from "../providers/types.ts";
 import { UpstreamError } from "../providers/upstream.ts";
 import { ModelCatalog } from "./catalog.ts";
@@ -150,8 +151,10 @@ export class Router {
   }
 
   private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string; url: string }> {
-    const adapter = adapterFor(provider.kind);
-    if (!adapter) throw new AtradError("api_error", `provider "${provider.name}": kind "${provider.kind}" is not supported by this build`);
+    const native = adapterFor(provider.kind);
+    if (!native) throw new AtradError("api_error", `provider "${provider.name}": kind "${provider.kind}" is not supported by this build`);
+    // Servers without tool support (the ATRA MLX server) get tools through the prompt.
+    const adapter = provider.tools === "prompt" && input.request.tools?.length ? withPromptTools(native) : native;
     let model = t.model;
     if (!model && provider.kind !== "victoria") {
       model = (await this.catalog.models(provider))[0] ?? "";

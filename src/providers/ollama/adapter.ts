@@ -1,0 +1,49 @@
+/**
+ * The `ollama` kind's I/O: POST {url}/api/chat (always streaming — the gateway aggregates for
+ * non-streaming clients, and a stream never hits an idle timeout during a long generation),
+ * and GET {url}/api/tags for the model list.
+ */
+import type { StreamEvent } from "../../anthropic/types.ts";
+import { countRequestTokens } from "../../tokens/count.ts";
+import type { Adapter, CallContext, Outcome } from "../types.ts";
+import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { toOllamaChat } from "./request.ts";
+import { OllamaStreamConverter } from "./stream.ts";
+
+export const ollamaAdapter: Adapter = {
+  async call(ctx: CallContext): Promise<Outcome> {
+    const { provider, url, signal } = ctx;
+    const label = `${provider.name}/${ctx.model}`;
+    const body = toOllamaChat(ctx.request, ctx.model, { numCtx: provider.numCtx, nativeTools: provider.tools === "native" });
+    const res = await fetchUpstream(
+      provider,
+      `${url}/api/chat`,
+      { headers: { "content-type": "application/json", accept: "application/x-ndjson", ...authHeaders(provider) }, body: JSON.stringify(body) },
+      signal,
+    );
+    // 404 unknown model, 400 bad request, ATRA MLX's 429 rate limit and 503 no free slot all
+    // come as {"error": "..."}; UpstreamError maps the status and lets the router fall back.
+    if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
+    if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
+    const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: countRequestTokens(ctx.request as never) });
+    return { type: "events", events: convert(res.body, converter) };
+  },
+
+  async listModels(provider, url, signal) {
+    const res = await fetchUpstream(provider, `${url}/api/tags`, { method: "GET", headers: authHeaders(provider) }, signal);
+    if (!res.ok) throw new UpstreamError(res.status, `${provider.name}: cannot list models (${res.status})`);
+    const j = (await res.json()) as { models?: Array<{ name?: string; model?: string }> };
+    return (j.models ?? []).map((m) => m.name ?? m.model).filter((x): x is string => typeof x === "string");
+  },
+};
+
+async function* convert(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter): AsyncGenerator<StreamEvent> {
+  yield* converter.start();
+  const decoder = new TextDecoder();
+  for await (const bytes of body) {
+    yield* converter.process(decoder.decode(bytes, { stream: true }));
+    if (converter.done) return;
+  }
+  yield* converter.process(decoder.decode());
+  yield* converter.end();
+}

@@ -1,0 +1,159 @@
+/**
+ * Ollama `/api/chat` NDJSON → Anthropic events (pure, stateful, no I/O). Feed raw text as it
+ * arrives with `process`; lines may be split anywhere. Facts it relies on (Ollama api.md and
+ * the ATRA MLX server, DESIGN §4.4): each line is one ChatResponse; `message.thinking` and
+ * `message.content` carry deltas; `tool_calls` arrive whole with `arguments` as an object;
+ * `done_reason` is `stop` even when tools were called; the last line (`done: true`) carries
+ * `prompt_eval_count`/`eval_count`, which the ATRA MLX server omits; a failure after the 200
+ * is one `{"error": "..."}` line.
+ */
+import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
+import { countText } from "../../tokens/count.ts";
+import { coerceArguments } from "../prompt-tools/repair.ts";
+
+export interface OllamaChunk {
+  model?: string;
+  message?: { role?: string; content?: string; thinking?: string; tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: unknown } }> };
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  error?: string | { message?: string };
+}
+
+export interface ConverterOptions {
+  model: string;
+  /** Estimated prompt tokens, used until (or unless) the upstream reports prompt_eval_count. */
+  inputTokens: number;
+  messageId?: string;
+  /** Tool-use ids; injectable so golden fixtures are deterministic. */
+  newToolId?: () => string;
+}
+
+type Open = { kind: "text" | "thinking"; index: number } | undefined;
+
+export class OllamaStreamConverter {
+  private buffer = "";
+  private next = 0;
+  private open: Open;
+  private sawToolCall = false;
+  private finished = false;
+  private outputText = "";
+  private readonly newToolId: () => string;
+
+  constructor(private readonly opts: ConverterOptions) {
+    this.newToolId = opts.newToolId ?? (() => `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`);
+  }
+
+  /** The `message_start` sent as soon as the upstream answered 200. */
+  start(): StreamEvent[] {
+    return [{ type: "message_start", message: emptyMessage(this.opts.model, this.opts.messageId, this.opts.inputTokens) }];
+  }
+
+  /** Raw NDJSON text in; events for every complete line out. */
+  process(chunk: string): StreamEvent[] {
+    this.buffer += chunk;
+    const out: StreamEvent[] = [];
+    let nl: number;
+    while ((nl = this.buffer.indexOf("\n")) >= 0) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      out.push(...this.line(line));
+    }
+    return out;
+  }
+
+  /** The upstream closed: a last line without a newline still counts. */
+  end(): StreamEvent[] {
+    const rest = this.buffer;
+    this.buffer = "";
+    return rest.trim() ? this.line(rest) : [];
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  private line(line: string): StreamEvent[] {
+    if (this.finished || !line.trim()) return [];
+    let chunk: OllamaChunk;
+    try {
+      chunk = JSON.parse(line) as OllamaChunk;
+    } catch {
+      this.finished = true;
+      return [...this.closeOpen(), { type: "error", error: { type: "api_error", message: `upstream sent a line that is not JSON: ${line.slice(0, 200)}` } }];
+    }
+    return this.chunk(chunk);
+  }
+
+  /** One parsed ChatResponse object in, events out. */
+  chunk(chunk: OllamaChunk): StreamEvent[] {
+    if (this.finished) return [];
+    const out: StreamEvent[] = [];
+    if (chunk.error !== undefined) {
+      this.finished = true;
+      const message = typeof chunk.error === "string" ? chunk.error : (chunk.error?.message ?? JSON.stringify(chunk.error));
+      out.push(...this.closeOpen(), { type: "error", error: { type: "api_error", message: `upstream error: ${message}` } });
+      return out;
+    }
+    const m = chunk.message;
+    if (m?.thinking) out.push(...this.delta("thinking", m.thinking));
+    if (m?.content) out.push(...this.delta("text", m.content));
+    for (const call of m?.tool_calls ?? []) out.push(...this.toolCall(call));
+    if (chunk.done) out.push(...this.finish(chunk));
+    return out;
+  }
+
+  private delta(kind: "text" | "thinking", text: string): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    if (this.open?.kind !== kind) {
+      out.push(...this.closeOpen());
+      this.open = { kind, index: this.next++ };
+      out.push({ type: "content_block_start", index: this.open.index, content_block: kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "" } });
+    }
+    this.outputText += text;
+    const index = this.open.index;
+    out.push({ type: "content_block_delta", index, delta: kind === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text } });
+    return out;
+  }
+
+  private toolCall(call: NonNullable<NonNullable<OllamaChunk["message"]>["tool_calls"]>[number]): StreamEvent[] {
+    const out = this.closeOpen();
+    const name = call.function?.name ?? "";
+    const args = coerceArguments(call.function?.arguments);
+    if (!name || !args.ok) {
+      // Never a tool_use the client cannot run: say what the model attempted, as text.
+      const why = !name ? "it has no tool name" : args.ok ? "" : args.reason;
+      return [...out, ...this.delta("text", `\n[atrad: the model's call of tool "${name}" was dropped because ${why}: ${JSON.stringify(call.function?.arguments ?? null)}]\n`), ...this.closeOpen()];
+    }
+    this.sawToolCall = true;
+    const index = this.next++;
+    const json = JSON.stringify(args.value);
+    this.outputText += name + json;
+    out.push(
+      { type: "content_block_start", index, content_block: { type: "tool_use", id: call.id || this.newToolId(), name, input: {} } },
+      { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: json } },
+      { type: "content_block_stop", index },
+    );
+    return out;
+  }
+
+  private closeOpen(): StreamEvent[] {
+    if (!this.open) return [];
+    const index = this.open.index;
+    this.open = undefined;
+    return [{ type: "content_block_stop", index }];
+  }
+
+  private finish(chunk: OllamaChunk): StreamEvent[] {
+    this.finished = true;
+    const stop: StopReason = this.sawToolCall ? "tool_use" : chunk.done_reason === "length" ? "max_tokens" : "end_turn";
+    // Counts may be missing (ATRA MLX): estimate rather than report 0, which makes Claude Code
+    // believe the context is empty (a known pain, DESIGN §5).
+    const usage = {
+      input_tokens: chunk.prompt_eval_count ?? this.opts.inputTokens,
+      output_tokens: chunk.eval_count ?? countText(this.outputText),
+    };
+    return [...this.closeOpen(), { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }, { type: "message_stop" }];
+  }
+}

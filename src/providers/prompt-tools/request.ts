@@ -1,0 +1,114 @@
+/**
+ * Prompt-based tools, request side (pure): for servers with no tool support (the ATRA MLX
+ * server, DESIGN §4.4). The offered tools are described at the end of the system prompt; past
+ * `tool_use` blocks become the same `<tool_call>` text the model is asked to write, and
+ * `tool_result` blocks become plain user text. The format is documented in docs/prompt-tools.md.
+ *
+ * Why `<tool_call>{"name": …, "arguments": …}</tool_call>`: it is the Hermes/Qwen 2.5 tool
+ * format, which the small models people run locally (qwen2.5, many fine-tunes) were trained on.
+ */
+import type { MessagesRequest, Tool } from "../../anthropic/schema.ts";
+
+export const CALL_OPEN = "<tool_call>";
+export const CALL_CLOSE = "</tool_call>";
+
+type Block = { type: string; [k: string]: any };
+
+/** One call rendered exactly as the model is told to write it. */
+export function renderCall(name: string, input: unknown): string {
+  return `${CALL_OPEN}\n${JSON.stringify({ name, arguments: input ?? {} })}\n${CALL_CLOSE}`;
+}
+
+/** Tools the model may call (deferred tools' schemas are not loaded, as on Anthropic's API). */
+export function offeredTools(req: MessagesRequest): Tool[] {
+  if (req.tool_choice?.type === "none") return [];
+  return (req.tools ?? []).filter((t) => (t as Record<string, unknown>).defer_loading !== true);
+}
+
+export function renderToolsPrompt(tools: Tool[], choice?: { type: string; name?: unknown; disable_parallel_tool_use?: unknown }): string {
+  const lines = [
+    "# Tools",
+    "",
+    "You can call the tools below. To call one, write exactly this, with the arguments as a JSON object that follows the tool's schema:",
+    "",
+    renderCall("tool_name", { argument: "value" }),
+    "",
+    "Rules:",
+    "- Write nothing after your tool calls: stop and wait. The results come back in the next user message as <tool_result> blocks.",
+    "- Never write a <tool_result> yourself and never guess what a tool returns.",
+    "- Only call tools listed here. When you need no tool, just answer in plain text.",
+  ];
+  if (choice?.disable_parallel_tool_use === true) lines.push("- Call at most one tool per answer.");
+  if (choice?.type === "any") lines.push("- You must call at least one tool in this answer.");
+  if (choice?.type === "tool" && typeof choice.name === "string") lines.push(`- You must call the tool "${choice.name}" in this answer.`);
+  // Each tool sits in its own <tool> element: descriptions (Claude Code's) carry their own
+  // markdown headings, which would blur the boundaries of a heading-based list.
+  lines.push("", "Available tools, each with its description and the JSON schema of its arguments:", "<tools>");
+  for (const t of tools) {
+    lines.push(`<tool name="${t.name}">`);
+    if (t.description) lines.push(t.description.trim());
+    lines.push(`Arguments schema: ${JSON.stringify(compactSchema(t.input_schema ?? { type: "object" }))}`, "</tool>");
+  }
+  lines.push("</tools>");
+  return lines.join("\n");
+}
+
+/** Drop schema keys that only cost a small model's context ($schema, additionalProperties…). */
+function compactSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(compactSchema);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === "$schema" || k === "additionalProperties") continue;
+    out[k] = k === "properties" && v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([p, s]) => [p, compactSchema(s)])) : compactSchema(v);
+  }
+  return out;
+}
+
+function toolResultText(b: Block, names: Map<string, string>): string {
+  const content = typeof b.content === "string" ? b.content : ((b.content ?? []) as Block[]).filter((p) => p.type === "text").map((p) => String(p.text)).join("\n\n");
+  const name = names.get(String(b.tool_use_id));
+  const attrs = `${name ? ` name="${name}"` : ""}${b.is_error ? ` error="true"` : ""}`;
+  return `<tool_result${attrs}>\n${content}\n</tool_result>`;
+}
+
+/** The request an upstream without tool support receives: no `tools`, history as text. */
+export function toPromptToolsRequest(req: MessagesRequest): MessagesRequest {
+  const names = new Map<string, string>();
+  for (const m of req.messages) {
+    if (typeof m.content === "string") continue;
+    for (const b of m.content as Block[]) if (b.type === "tool_use") names.set(String(b.id), String(b.name));
+  }
+  const messages = req.messages.map((m) => {
+    if (typeof m.content === "string") return m;
+    const content = (m.content as Block[]).flatMap((b): Block[] => {
+      if (b.type === "tool_use") return [{ type: "text", text: renderCall(String(b.name), b.input) }];
+      if (b.type !== "tool_result") return [b];
+      // Images a tool returned stay images, next to the result text (for vision models).
+      const images = Array.isArray(b.content) ? (b.content as Block[]).filter((p) => p.type === "image") : [];
+      return [{ type: "text", text: toolResultText(b, names) }, ...images];
+    });
+    return { ...m, content: m.role === "assistant" ? mergeText(content) : content };
+  });
+
+  const { tools: _tools, tool_choice: _choice, ...rest } = req;
+  const out: MessagesRequest = { ...rest, messages };
+  const tools = offeredTools(req);
+  if (tools.length) {
+    const prompt = renderToolsPrompt(tools, req.tool_choice as never);
+    const system = req.system;
+    out.system = system === undefined ? prompt : typeof system === "string" ? `${system}\n\n${prompt}` : [...(system as Block[]), { type: "text", text: prompt }];
+  }
+  return out;
+}
+
+/** Adjacent text blocks of one assistant turn become one, so calls sit on their own lines. */
+function mergeText(blocks: Block[]): Block[] {
+  const out: Block[] = [];
+  for (const b of blocks) {
+    const prev = out.at(-1);
+    if (b.type === "text" && prev?.type === "text") out[out.length - 1] = { type: "text", text: `${prev.text}\n${b.text}` };
+    else out.push(b);
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * Prompt-based tools around any event stream (pure, stateful): text deltas go through the
+ * PromptToolParser, calls become `tool_use` blocks, block indexes are renumbered, and the
+ * stop reason becomes `tool_use` once a call was made (the upstream only ever says it stopped).
+ */
+import type { StopReason, StreamEvent } from "../../anthropic/types.ts";
+import { PromptToolParser, type Segment } from "./parser.ts";
+
+export class PromptToolsStream {
+  private readonly parser: PromptToolParser;
+  private next = 0;
+  /** Our index of the text block we have open, if any. */
+  private openText: number | undefined;
+  /** Upstream index → our index, for blocks passed through (thinking, native tool_use). */
+  private passthrough = new Map<number, number>();
+  private textBlocks = new Set<number>();
+  private calls = 0;
+  private readonly newToolId: () => string;
+
+  constructor(tools: string[], newToolId?: () => string) {
+    this.parser = new PromptToolParser(tools);
+    this.newToolId = newToolId ?? (() => `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`);
+  }
+
+  process(event: StreamEvent): StreamEvent[] {
+    switch (event.type) {
+      case "content_block_start": {
+        if (event.content_block.type === "text") {
+          this.textBlocks.add(event.index);
+          const text = String((event.content_block as { text?: unknown }).text ?? "");
+          return text ? this.segments(this.parser.feed(text)) : [];
+        }
+        const out = this.flush();
+        const index = this.next++;
+        this.passthrough.set(event.index, index);
+        if (event.content_block.type === "tool_use") this.calls++;
+        return [...out, { ...event, index }];
+      }
+      case "content_block_delta": {
+        if (this.textBlocks.has(event.index)) {
+          const d = event.delta as { type: string; text?: string };
+          return d.type === "text_delta" && d.text ? this.segments(this.parser.feed(d.text)) : [];
+        }
+        const index = this.passthrough.get(event.index);
+        return index === undefined ? [] : [{ ...event, index }];
+      }
+      case "content_block_stop": {
+        // A text block ending does not end a call that may still be open: text resumes in the
+        // next text block only if the upstream interleaves thinking, and the flush happens then.
+        if (this.textBlocks.has(event.index)) return [];
+        const index = this.passthrough.get(event.index);
+        return index === undefined ? [] : [{ ...event, index }];
+      }
+      case "message_delta": {
+        const out = this.flush();
+        if (this.calls > 0) {
+          const delta = { ...event.delta, stop_reason: "tool_use" as StopReason, stop_sequence: null };
+          return [...out, { ...event, delta }];
+        }
+        return [...out, event];
+      }
+      case "error":
+        return [...this.flush(), event];
+      default:
+        return [event];
+    }
+  }
+
+  /** End of the model's text: whatever the parser held is decided now. */
+  private flush(): StreamEvent[] {
+    const out = this.segments(this.parser.end());
+    out.push(...this.closeText());
+    return out;
+  }
+
+  private closeText(): StreamEvent[] {
+    if (this.openText === undefined) return [];
+    const index = this.openText;
+    this.openText = undefined;
+    return [{ type: "content_block_stop", index }];
+  }
+
+  private segments(segs: Segment[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const s of segs) {
+      if (s.type === "text") {
+        if (!s.text) continue;
+        if (this.openText === undefined) {
+          this.openText = this.next++;
+          out.push({ type: "content_block_start", index: this.openText, content_block: { type: "text", text: "" } });
+        }
+        out.push({ type: "content_block_delta", index: this.openText, delta: { type: "text_delta", text: s.text } });
+      } else {
+        out.push(...this.closeText());
+        const index = this.next++;
+        this.calls++;
+        out.push(
+          { type: "content_block_start", index, content_block: { type: "tool_use", id: this.newToolId(), name: s.name, input: {} } },
+          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(s.input) } },
+          { type: "content_block_stop", index },
+        );
+      }
+    }
+    return out;
+  }
+}

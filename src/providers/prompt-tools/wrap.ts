@@ -1,0 +1,25 @@
+/**
+ * `tools = "prompt"`: wrap any adapter so tools travel in the prompt and come back parsed out
+ * of the text. The inner adapter never sees `tools`; the router applies this per request.
+ */
+import { messageToEvents } from "../../anthropic/stream.ts";
+import type { Message, StreamEvent } from "../../anthropic/types.ts";
+import type { Adapter, CallContext, Outcome } from "../types.ts";
+import { offeredTools, toPromptToolsRequest } from "./request.ts";
+import { PromptToolsStream } from "./stream.ts";
+
+export function withPromptTools(inner: Adapter): Adapter {
+  return {
+    listModels: (provider, url, signal) => inner.listModels(provider, url, signal),
+    async call(ctx: CallContext): Promise<Outcome> {
+      const names = offeredTools(ctx.request).map((t) => t.name);
+      const outcome = await inner.call({ ...ctx, request: toPromptToolsRequest(ctx.request) });
+      const events = outcome.type === "events" ? outcome.events : messageToEvents(JSON.parse(outcome.body) as Message);
+      return { type: "events", events: transform(events, new PromptToolsStream(names)), ...(outcome.headers ? { headers: outcome.headers } : {}) };
+    },
+  };
+}
+
+async function* transform(events: AsyncIterable<StreamEvent>, stream: PromptToolsStream): AsyncGenerator<StreamEvent> {
+  for await (const e of events) yield* stream.process(e);
+}

@@ -1,0 +1,73 @@
+/**
+ * Golden whole-exchange fixtures for the ollama kind: Anthropic request → /api/chat request,
+ * and recorded NDJSON → Anthropic events (for prompt tools, after the PromptToolsStream).
+ * `GOLDEN_UPDATE=1 bun test test/golden` rewrites the expected files; review the diff.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { MessagesRequest } from "../../../src/anthropic/schema.ts";
+import type { StreamEvent } from "../../../src/anthropic/types.ts";
+import { toOllamaChat } from "../../../src/providers/ollama/request.ts";
+import { OllamaStreamConverter } from "../../../src/providers/ollama/stream.ts";
+import { toPromptToolsRequest } from "../../../src/providers/prompt-tools/request.ts";
+import { PromptToolsStream } from "../../../src/providers/prompt-tools/stream.ts";
+
+const DIR = import.meta.dir;
+const read = (p: string) => readFileSync(p, "utf8");
+
+function golden(file: string, actual: unknown) {
+  const path = join(DIR, file);
+  const text = JSON.stringify(actual, null, 2) + "\n";
+  if (process.env.GOLDEN_UPDATE) writeFileSync(path, text);
+  expect(existsSync(path)).toBe(true);
+  expect(JSON.parse(text)).toEqual(JSON.parse(read(path)));
+}
+
+const claudeCode = JSON.parse(read(join(DIR, "../../fixtures/claude-code-2.1.330-request.json"))).body as MessagesRequest;
+const roundTrip = JSON.parse(read(join(DIR, "tool-round-trip.anthropic.json"))) as MessagesRequest;
+
+describe("golden: Anthropic request → /api/chat", () => {
+  const cases: Array<[string, MessagesRequest, "native" | "prompt"]> = [
+    ["claude-code-2.1.330.chat.json", claudeCode, "native"],
+    ["claude-code-2.1.330.prompt-tools.chat.json", claudeCode, "prompt"],
+    ["tool-round-trip.chat.json", roundTrip, "native"],
+    ["tool-round-trip.prompt-tools.chat.json", roundTrip, "prompt"],
+  ];
+  for (const [file, req, tools] of cases) {
+    test(file, () => {
+      const input = tools === "prompt" ? toPromptToolsRequest(req) : req;
+      golden(file, toOllamaChat(input, "qwen2.5-coder:7b", { numCtx: 32768, nativeTools: tools === "native" }));
+    });
+  }
+
+  test("claude-code-2.1.330: every Anthropic-only field is gone and the system role survives", () => {
+    const out = toOllamaChat(claudeCode, "m", { nativeTools: true }) as unknown as Record<string, unknown>;
+    for (const k of ["context_management", "output_config", "metadata", "thinking", "max_tokens", "system", "think"]) expect(k in out).toBe(false);
+    const text = JSON.stringify(out);
+    expect(text).not.toContain("cache_control");
+    expect(text).not.toContain("defer_loading");
+    expect(text).not.toContain("x-anthropic-billing-header");
+    expect((out.messages as Array<{ role: string }>).filter((m) => m.role === "system").length).toBe(2);
+    expect((out.tools as unknown[]).length).toBe(11);
+  });
+});
+
+function replay(ndjson: string, promptTools?: string[]): StreamEvent[] {
+  let n = 0;
+  let p = 0;
+  const conv = new OllamaStreamConverter({ model: "qwen2.5-coder:7b", inputTokens: 500, messageId: "msg_golden", newToolId: () => `toolu_native_${++n}` });
+  const events = [...conv.start()];
+  for (const line of ndjson.split(/(?<=\n)/)) events.push(...conv.process(line));
+  events.push(...conv.end());
+  if (!promptTools) return events;
+  const stream = new PromptToolsStream(promptTools, () => `toolu_prompt_${++p}`);
+  return events.flatMap((e) => stream.process(e));
+}
+
+describe("golden: recorded NDJSON → Anthropic events", () => {
+  const cases: Array<[string, string[]?]> = [["thinking-then-tool-call"], ["atra-mlx-text"], ["mid-stream-error"], ["prompt-tools-two-calls", ["Write", "Read"]]];
+  for (const [name, tools] of cases) {
+    test(name, () => golden(`${name}.events.json`, replay(read(join(DIR, `${name}.ndjson`)), tools)));
+  }
+});

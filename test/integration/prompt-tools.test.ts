@@ -1,0 +1,106 @@
+/**
+ * tools = "prompt" over real sockets: atrad in front of the ATRA MLX stand-in, which rejects
+ * any `tools` field here, so a pass proves tools travel only in the prompt.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startAtraMlxStandIn, type AtraMlxStandIn } from "../standins/atra-mlx.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+
+let mlx: AtraMlxStandIn;
+let atrad: TestDaemon;
+let client: Anthropic;
+
+const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
+const Read = { name: "Read", description: "Read a file", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
+
+beforeAll(async () => {
+  mlx = startAtraMlxStandIn({ toolsMode: "reject" });
+  // The default mlx provider has tools = "prompt"; this table changes only where it lives
+  // (the schema wants `kind` restated in every provider table).
+  atrad = await startTestDaemon(`
+[providers.mlx]
+kind = "ollama"
+url = "${mlx.url}"
+[routes]
+default = ["mlx/qwen2.5-3b"]
+`);
+  client = new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 });
+});
+afterAll(async () => {
+  await atrad.stop();
+  await mlx.stop();
+});
+
+const lastUser = (body: any) => body.messages.at(-1).content as string;
+
+describe("prompt tools through atrad (official Anthropic SDK)", () => {
+  test("a <tool_call> in streamed text becomes a tool_use; the result returns as text", async () => {
+    const call = '<tool_call>\n{"name": "Write", "arguments": {"file_path": "/tmp/x.py", "content": "def f():\\n    return 1\\n"}}\n</tool_call>';
+    mlx.reply = (body) => (lastUser(body).includes("<tool_result") ? { items: [{ text: "Done: the file is written." }] } : { items: [{ text: `I will write the file.\n${call}` }] });
+    const stream = client.messages.stream({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write, Read], messages: [{ role: "user", content: "write x.py" }] });
+    let streamed = "";
+    stream.on("text", (t) => (streamed += t));
+    const first = await stream.finalMessage();
+    expect(streamed).toBe("I will write the file.");
+    expect(first.stop_reason).toBe("tool_use");
+    expect(first.content.map((b) => b.type)).toEqual(["text", "tool_use"]);
+    const use = first.content[1] as Anthropic.ToolUseBlock;
+    expect(use).toMatchObject({ name: "Write", input: { file_path: "/tmp/x.py", content: "def f():\n    return 1\n" } });
+    expect(use.id).toMatch(/^toolu_/);
+
+    const sent = mlx.received.at(-1)!.body;
+    expect("tools" in sent).toBe(false);
+    expect(sent.messages[0].role).toBe("system");
+    expect(sent.messages[0].content).toContain("<tool_call>");
+    expect(sent.messages[0].content).toContain('<tool name="Write">');
+
+    const second = await client.messages.create({
+      model: "claude-sonnet-5",
+      max_tokens: 200,
+      tools: [Write, Read],
+      messages: [
+        { role: "user", content: "write x.py" },
+        { role: "assistant", content: first.content as never },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "File created successfully" }] },
+      ],
+    });
+    expect(second.content).toEqual([{ type: "text", text: "Done: the file is written." }] as never);
+    expect(second.stop_reason).toBe("end_turn");
+    const history = mlx.received.at(-1)!.body.messages;
+    expect(history.at(-2)).toEqual({ role: "assistant", content: `I will write the file.\n<tool_call>\n${JSON.stringify({ name: "Write", arguments: use.input })}\n</tool_call>` });
+    expect(history.at(-1)).toEqual({ role: "user", content: '<tool_result name="Write">\nFile created successfully\n</tool_result>' });
+  });
+
+  test("plain multi-line text with tools offered arrives byte-for-byte", async () => {
+    const text = "Here:\n\n```python\nif x:\n    print({'a': 1})\n```\n\n\tdone <b>ok</b>\n";
+    mlx.reply = () => ({ items: [{ text }] });
+    const stream = client.messages.stream({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write], messages: [{ role: "user", content: "x" }] });
+    let streamed = "";
+    stream.on("text", (t) => (streamed += t));
+    const final = await stream.finalMessage();
+    expect(streamed).toBe(text);
+    expect(final.stop_reason).toBe("end_turn");
+  });
+
+  test("a broken call is explained in text, never a tool_use with a bad input", async () => {
+    mlx.reply = () => ({ items: [{ text: '<tool_call>{"name": "Write", "arguments": "just write it"}</tool_call>' }] });
+    const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write], messages: [{ role: "user", content: "x" }] });
+    expect(msg.content.every((b) => b.type === "text")).toBe(true);
+    expect((msg.content[0] as Anthropic.TextBlock).text).toMatch(/tool call was not run because the arguments are a string, not a JSON object \(tool Write\)/);
+    expect(msg.stop_reason).toBe("end_turn");
+  });
+
+  test("a repaired call and a bare JSON call, with an invented result cut off", async () => {
+    mlx.reply = () => ({ items: [{ text: "{'name': 'Read', 'arguments': {'path': '/etc/hosts',}}\n<tool_result>\n127.0.0.1 localhost\n</tool_result>\nThe file maps localhost." }] });
+    const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write, Read], messages: [{ role: "user", content: "x" }] });
+    expect(msg.content).toMatchObject([{ type: "tool_use", name: "Read", input: { path: "/etc/hosts" } }]);
+    expect(msg.stop_reason).toBe("tool_use");
+  });
+
+  test("without tools in the request the provider is used as is", async () => {
+    mlx.reply = () => ({ items: [{ text: '<tool_call>{"name":"Write"}</tool_call>' }] });
+    const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 20, messages: [{ role: "user", content: "x" }] });
+    expect(msg.content).toEqual([{ type: "text", text: '<tool_call>{"name":"Write"}</tool_call>' }] as never);
+  });
+});

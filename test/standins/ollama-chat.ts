@@ -1,0 +1,130 @@
+/**
+ * A stand-in for Ollama's native `/api/chat` (older Ollama, or any Ollama used through the
+ * `ollama` kind), reproducing its documented behaviour (ollama docs/api.md): NDJSON streaming
+ * by default (`stream` absent means true), thinking in `message.thinking`, tool calls whole in
+ * one chunk with `function.arguments` as an object, `done_reason: "stop"` even after tool calls,
+ * counts on the last line, `{"error": "..."}` bodies with 404 for a missing model and 400 for a
+ * model without tool or thinking support, and a `{"error"}` line when generation fails.
+ */
+import type { Server } from "bun";
+
+export type ChatItem = { text: string } | { thinking: string } | { tool: { name: string; arguments: unknown } };
+
+export interface ChatReply {
+  items: ChatItem[];
+  done_reason?: string;
+  /** Answer with this status and `{"error": error}` instead. */
+  status?: number;
+  error?: string;
+  /** Send an `{"error"}` line after this many content lines, then end. */
+  failAfter?: number;
+  pieceDelayMs?: number;
+}
+
+export interface ChatStandIn {
+  url: string;
+  received: any[];
+  models: string[];
+  reply: (body: any) => ChatReply;
+  stop(): Promise<void>;
+}
+
+export function lastMessageText(body: any): string {
+  const last = body.messages?.at(-1);
+  return typeof last?.content === "string" ? last.content : "";
+}
+
+export function startOllamaChatStandIn(opts: { models?: string[]; toolless?: string[]; thinking?: string[] } = {}): ChatStandIn {
+  const state: ChatStandIn = {
+    url: "",
+    received: [],
+    models: opts.models ?? ["qwen2.5-coder:7b", "qwen3:8b"],
+    reply: (body) => ({ items: [{ text: `echo: ${lastMessageText(body)}` }] }),
+    stop: async () => {},
+  };
+  const server: Server<unknown> = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (req.method === "GET" && url.pathname === "/api/version") return Response.json({ version: "0.5.7" });
+      if (req.method === "GET" && url.pathname === "/api/tags")
+        return Response.json({ models: state.models.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "x", details: {} })) });
+      if (req.method !== "POST" || url.pathname !== "/api/chat") return new Response("404 page not found", { status: 404 });
+      let body: any;
+      try {
+        body = await req.json();
+      } catch (err) {
+        return Response.json({ error: `invalid character: ${(err as Error).message}` }, { status: 400 });
+      }
+      state.received.push(body);
+      if (!state.models.includes(body.model)) return Response.json({ error: `model "${body.model}" not found, try pulling it first` }, { status: 404 });
+      if (body.tools?.length && opts.toolless?.includes(body.model))
+        return Response.json({ error: `registry.ollama.ai/library/${body.model} does not support tools` }, { status: 400 });
+      if (body.think === true && !(opts.thinking ?? ["qwen3:8b"]).includes(body.model))
+        return Response.json({ error: `"${body.model}" does not support thinking` }, { status: 400 });
+      const reply = state.reply(body);
+      if (reply.status) return Response.json({ error: reply.error ?? "error" }, { status: reply.status });
+      const lines = chatLines(body.model, reply, { counts: true });
+      if (body.stream === false) return Response.json(collapse(lines));
+      return ndjson(lines, reply.pieceDelayMs, req.signal);
+    },
+  });
+  state.url = `http://127.0.0.1:${server.port}`;
+  state.stop = () => server.stop(true);
+  return state;
+}
+
+/** The NDJSON lines /api/chat sends for a scripted reply. */
+export function chatLines(model: string, reply: ChatReply, opts: { counts: boolean }): object[] {
+  const at = () => new Date().toISOString();
+  const lines: object[] = [];
+  let n = 0;
+  for (const item of reply.items) {
+    if (reply.failAfter !== undefined && n >= reply.failAfter) {
+      lines.push({ error: "an error was encountered while running the model: unexpected EOF" });
+      return lines;
+    }
+    if ("tool" in item) lines.push({ model, created_at: at(), message: { role: "assistant", content: "", tool_calls: [{ function: { name: item.tool.name, arguments: item.tool.arguments } }] }, done: false });
+    else if ("thinking" in item) for (const p of pieces(item.thinking)) lines.push({ model, created_at: at(), message: { role: "assistant", content: "", thinking: p }, done: false });
+    else for (const p of pieces(item.text)) lines.push({ model, created_at: at(), message: { role: "assistant", content: p }, done: false });
+    n++;
+  }
+  const last: Record<string, unknown> = { model, created_at: at(), message: { role: "assistant", content: "" }, done: true };
+  if (opts.counts) Object.assign(last, { done_reason: reply.done_reason ?? "stop", total_duration: 1000, prompt_eval_count: 21, eval_count: 9 });
+  lines.push(last);
+  return lines;
+}
+
+function collapse(lines: any[]): object {
+  const last = { ...lines.at(-1) };
+  const message: any = { role: "assistant", content: "" };
+  for (const l of lines) {
+    if (!l.message) continue;
+    message.content += l.message.content ?? "";
+    if (l.message.thinking) message.thinking = (message.thinking ?? "") + l.message.thinking;
+    if (l.message.tool_calls) message.tool_calls = [...(message.tool_calls ?? []), ...l.message.tool_calls];
+  }
+  return { ...last, message };
+}
+
+export function ndjson(lines: object[], delayMs = 0, signal?: AbortSignal): Response {
+  const enc = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    async start(c) {
+      for (const l of lines) {
+        if (signal?.aborted) break;
+        c.enqueue(enc.encode(JSON.stringify(l) + "\n"));
+        if (delayMs) await Bun.sleep(delayMs);
+      }
+      c.close();
+    },
+  });
+  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+}
+
+/** Split text into small pieces the way a tokenizer would, keeping every character. */
+export function pieces(text: string): string[] {
+  return text.match(/\s*\S{1,4}|\s+$/g) ?? (text ? [text] : []);
+}
