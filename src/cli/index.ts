@@ -3,10 +3,20 @@ import { versionLine } from "../version.ts";
 import { configCommand } from "./config.ts";
 import type { CliIO, Command } from "./io.ts";
 import { serveCommand } from "./serve.ts";
+import { installCommand, restartCommand, startCommand, stopCommand, uninstallCommand } from "./service.ts";
+import { launchCommand } from "./launch.ts";
+import { doctorCommand } from "./doctor.ts";
 
 export const commands: Record<string, { run: Command; summary: string }> = {
   serve: { run: serveCommand, summary: "run the daemon in the foreground (what launchd/systemd run)" },
   config: { run: configCommand, summary: "config path | print | check | init [--force]" },
+  install: { run: installCommand, summary: "install + start the login service [--dry-run] [--platform darwin|linux] [--prefix DIR] [--with-ollama]" },
+  uninstall: { run: uninstallCommand, summary: "stop and remove the login service and binary [--purge: also config and logs] [--dry-run]" },
+  start: { run: startCommand, summary: "start the daemon (login service, or a background process where there is none)" },
+  stop: { run: stopCommand, summary: "stop the daemon" },
+  restart: { run: restartCommand, summary: "restart the daemon" },
+  launch: { run: launchCommand, summary: "launch claude [-- ARGS]: ensure the daemon is up, then run Claude Code against it" },
+  doctor: { run: doctorCommand, summary: "check the service, port, Ollama, routes' models, MLX port, Claude Code, logs" },
 };
 
 export function usage(): string {
