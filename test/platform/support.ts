@@ -80,7 +80,7 @@ export function fakeClaude(dir: string, version = "2.1.330 (Claude Code)"): { en
     join(dir, "claude"),
     `if [ "$1" = "--version" ]; then echo '${version}'; exit 0; fi
 env > '${envFile}'
-printf '%s\\n' "$@" > '${argsFile}'
+for a in "$@"; do printf '%s\\n' "$a"; done > '${argsFile}'
 pwd > '${cwdFile}'
 exit 7`,
   );
