@@ -56,7 +56,7 @@ cd "$root"
 say "installing dependencies"
 "$bun" install --frozen-lockfile >/dev/null
 say "building dist/atrad"
-"$bun" run build >/dev/null
+"$bun" scripts/build.ts >/dev/null  # not `bun run build`: it echoes the command to stderr
 install -m 0755 "$root/dist/atrad" "$prefix/bin/atrad"
 say "installed $prefix/bin/atrad ($("$prefix/bin/atrad" --version))"
 
