@@ -70,7 +70,7 @@ function printDryRun(op: Operation, l: Layout, plan: Plan, io: CliIO) {
 function managerName(l: Layout): string {
   if (l.manager === "launchd") return `launchd job ${LABEL}`;
   if (l.manager === "systemd") return `systemd --user unit ${UNIT}`;
-  return "background process (no service manager here)";
+  return "background process";
 }
 
 async function execute(op: Operation, argv: string[], io: CliIO): Promise<number> {
