@@ -73,7 +73,21 @@ function managerName(l: Layout): string {
   return "background process";
 }
 
+const HELP = `Usage: atrad install | uninstall | start | stop | restart [options]
+  --dry-run                print the plist/unit and every step; run nothing
+  --platform darwin|linux  render for that OS (launchd or systemd --user)
+  --prefix DIR             install the binary as DIR/bin/atrad (default: Homebrew's prefix, else ~/.local)
+  --binary PATH            the executable to install (default: this atrad)
+  --with-ollama            install: also start brew's Ollama (brew services start ollama)
+  --purge                  uninstall: also remove config, state and logs
+  ATRAD_SERVICE_MANAGER=launchd|systemd|none overrides detection (none: background process + pidfile)
+`;
+
 async function execute(op: Operation, argv: string[], io: CliIO): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.out(HELP);
+    return 0;
+  }
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const ctx = await serviceContext(io, values);
   const l = ctx.layout;
