@@ -3,13 +3,15 @@
  * --minify breaks Elysia), and no autoloading of .env/bunfig from the user's working directory.
  *   bun scripts/build.ts              → dist/atrad for this machine
  *   bun scripts/build.ts --release    → dist/atrad-{darwin-arm64,darwin-x64,linux-x64} + SHA256SUMS
+ *   --outdir DIR                      → build into DIR instead of dist/ (tests use a temp dir)
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "..");
-const dist = join(root, "dist");
+const outdirAt = process.argv.indexOf("--outdir");
+const dist = outdirAt > 0 && process.argv[outdirAt + 1] ? resolve(process.argv[outdirAt + 1]!) : join(root, "dist");
 const release = process.argv.includes("--release");
 const TARGETS = ["bun-darwin-arm64", "bun-darwin-x64", "bun-linux-x64"] as const;
 
@@ -37,5 +39,5 @@ if (!release) {
     sums.push(`${createHash("sha256").update(readFileSync(join(dist, name))).digest("hex")}  ${name}`);
   }
   writeFileSync(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");
-  console.log(`built ${TARGETS.length} release binaries and dist/SHA256SUMS`);
+  console.log(`built ${TARGETS.length} release binaries and ${join(dist, "SHA256SUMS")}`);
 }

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Install atrad from this checkout, brew-style: ensure Bun, install dependencies, build the
 # one executable, put it on PATH, and (unless --no-service) register the login service.
-#   ./scripts/install.sh [--prefix DIR] [--no-service]
-# Idempotent: re-running upgrades in place.
+#   ./scripts/install.sh [--prefix DIR] [--no-service] [--with-ollama]
+# Idempotent: re-running upgrades in place. ./scripts/uninstall.sh undoes it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix=""
 service=1
+service_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) prefix="$2"; shift 2 ;;
     --prefix=*) prefix="${1#--prefix=}"; shift ;;
     --no-service) service=0; shift ;;
+    --with-ollama) service_flags+=(--with-ollama); shift ;;
     -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -57,13 +59,15 @@ cd "$root"
 say "installing dependencies"
 "$bun" install --frozen-lockfile >/dev/null
 say "building dist/atrad"
-"$bun" run build >/dev/null
+"$bun" scripts/build.ts >/dev/null  # not `bun run build`: it echoes the command to stderr
 install -m 0755 "$root/dist/atrad" "$prefix/bin/atrad"
 say "installed $prefix/bin/atrad ($("$prefix/bin/atrad" --version))"
 
-# 3. The login service.
+# 3. The login service. --prefix keeps `atrad install` from copying itself anywhere else
+#    (it finds itself already in place) and records where it lives for `atrad uninstall`.
 if [ "$service" = 1 ]; then
-  "$prefix/bin/atrad" install
+  say "registering the login service"
+  "$prefix/bin/atrad" install --prefix "$prefix" ${service_flags[@]+"${service_flags[@]}"}
 else
   say "skipped the login service (--no-service); start it later with: atrad install"
 fi

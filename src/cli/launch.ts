@@ -1,0 +1,112 @@
+/**
+ * `atrad launch claude [-- ARGS]`: make sure the daemon answers (login service, else a
+ * background process), then run Claude Code against it — what the old
+ * launch_claude_oll.sh / launch_claude_with_victoria.sh scripts did by hand.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config/load.ts";
+import { loadConfig } from "../config/load.ts";
+import { selfCommand } from "../platform/detect.ts";
+import { probeHealth } from "../platform/health.ts";
+import { layoutFor } from "../platform/layout.ts";
+import { runPlan } from "../platform/runner.ts";
+import { planFor } from "../platform/service.ts";
+import { tierOf, type Tier } from "../router/resolve.ts";
+import type { CliIO } from "./io.ts";
+import { serviceContext } from "./service.ts";
+
+/** Sent when the config has no tokens: atrad on loopback accepts anything, Claude Code wants something. */
+export const PLACEHOLDER_TOKEN = "atrad-local";
+
+/**
+ * The model name Claude Code should send for a tier. The bare tier name resolves through
+ * atrad's router to that tier's route (with its fallbacks), else `default`, else the
+ * automatic pick — unless a provider shares the name, when `atrad-<tier>` keeps that meaning.
+ */
+export function modelForTier(tier: Tier, config: Config): string {
+  const clash = config.providers.some((p) => p.name === tier) || tier in config.routes.aliases;
+  const name = clash ? `atrad-${tier}` : tier;
+  if (tierOf(name) !== tier) throw new Error(`internal: ${name} does not resolve to ${tier}`);
+  return name;
+}
+
+export function claudeEnv(config: Config, baseUrl: string): Record<string, string> {
+  // Claude Code must not give up before atrad's own upstream timeout does.
+  const timeoutMs = Math.max(600_000, ...config.providers.map((p) => p.timeoutMs)) + 60_000;
+  return {
+    ANTHROPIC_BASE_URL: baseUrl,
+    ANTHROPIC_AUTH_TOKEN: config.server.authTokens[0] ?? PLACEHOLDER_TOKEN,
+    // Empty, so a key in the user's shell can't make Claude Code prefer it over the token.
+    ANTHROPIC_API_KEY: "",
+    ANTHROPIC_DEFAULT_OPUS_MODEL: modelForTier("opus", config),
+    ANTHROPIC_DEFAULT_SONNET_MODEL: modelForTier("sonnet", config),
+    ANTHROPIC_DEFAULT_HAIKU_MODEL: modelForTier("haiku", config),
+    CLAUDE_CODE_SUBAGENT_MODEL: modelForTier("sonnet", config),
+    // The attribution header changes per request and would invalidate local KV/prompt caches.
+    CLAUDE_CODE_ATTRIBUTION_HEADER: "0",
+    API_TIMEOUT_MS: String(timeoutMs),
+  };
+}
+
+/** Where a client on this machine reaches the daemon (a wildcard bind is reached on loopback). */
+export function connectUrl(config: Config): string {
+  const h = config.server.host;
+  const host = h === "0.0.0.0" || h === "::" || h === "[::]" ? "127.0.0.1" : h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
+  return `http://${host}:${config.server.port}`;
+}
+
+export async function launchCommand(argv: string[], io: CliIO): Promise<number> {
+  const [tool, ...rest] = argv;
+  if (tool !== "claude") {
+    io.err(`atrad launch: only "claude" can be launched (usage: atrad launch claude [-- ARGS])\n`);
+    return 2;
+  }
+  const args = rest[0] === "--" ? rest.slice(1) : rest;
+  const config = loadConfig({ env: io.env });
+  const url = connectUrl(config);
+
+  const exe = Bun.which("claude", { PATH: io.env.PATH ?? "" });
+  if (!exe) {
+    io.err("atrad launch: Claude Code (`claude`) is not on PATH. Install it: npm install -g @anthropic-ai/claude-code\n");
+    return 127;
+  }
+  const up = await ensureDaemon(url, io);
+  if (up !== 0) return up;
+
+  // Claude Code owns the terminal now: Ctrl-C belongs to it, so atrad must not die of it.
+  const ignore = () => {};
+  process.on("SIGINT", ignore);
+  try {
+    const child = Bun.spawn([exe, ...args], {
+      cwd: process.cwd(),
+      env: { ...io.env, ...claudeEnv(config, url) } as Record<string, string>,
+      stdio: ["inherit", "inherit", "inherit"],
+    });
+    return await child.exited;
+  } finally {
+    process.off("SIGINT", ignore);
+  }
+}
+
+async function ensureDaemon(url: string, io: CliIO): Promise<number> {
+  const health = await probeHealth(url);
+  if (health.state === "atrad") return 0;
+  if (health.state === "other") {
+    io.err(`atrad launch: something that is not atrad answers at ${url} (${health.detail}). Fix: stop it (lsof -nP -iTCP:${new URL(url).port} -sTCP:LISTEN) or set [server] port\n`);
+    return 1;
+  }
+  const { layout } = await serviceContext(io);
+  const installed = layout.manager !== "none" && existsSync(layout.serviceFile!);
+  // No login service: run the daemon in the background (pidfile), so `atrad stop` ends it.
+  const l = installed ? layout : layoutFor({ env: io.env, platform: layout.platform, manager: "none", prefix: join(layout.binDir, ".."), port: Number(new URL(url).port) });
+  io.err(`atrad launch: starting atrad (${installed ? layout.manager : "background"})…\n`);
+  const self = existsSync(l.bin) ? undefined : selfCommand();
+  try {
+    await runPlan(planFor("start", l, { self }), { env: io.env, log: () => {} });
+  } catch (err) {
+    io.err(`atrad launch: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,155 @@
+/**
+ * Executes a Plan. The only place service operations touch the system; commands run with
+ * the CLI's env (so stand-in launchctl/systemctl/brew first on PATH are what runs in tests).
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { waitForHealth } from "./health.ts";
+import { commandLine, type Plan, type Step } from "./plan.ts";
+
+type Env = Record<string, string | undefined>;
+
+export class PlanError extends Error {
+  override name = "PlanError";
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command to completion; a missing executable is exit 127, as in a shell. */
+export async function runCommand(argv: string[], env: Env, timeoutMs = 30_000): Promise<RunResult> {
+  const exe = Bun.which(argv[0]!, { PATH: env.PATH ?? "" });
+  if (!exe) return { code: 127, stdout: "", stderr: `${argv[0]}: command not found` };
+  const proc = Bun.spawn([exe, ...argv.slice(1)], { env: env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+export function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and not a zombie (a test's own detached child lingers as one until reaped). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all we have
+  }
+}
+
+export interface RunnerOptions {
+  env: Env;
+  /** Progress lines ("$ launchctl bootstrap …"). */
+  log: (line: string) => void;
+}
+
+export async function runPlan(plan: Plan, opts: RunnerOptions): Promise<void> {
+  for (const step of plan) await runStep(step, opts);
+}
+
+async function runStep(step: Step, { env, log }: RunnerOptions): Promise<void> {
+  switch (step.op) {
+    case "mkdir":
+      mkdirSync(step.path, { recursive: true });
+      return;
+    case "copy": {
+      if (existsSync(step.to) && realpathSync(step.from) === realpathSync(step.to)) return;
+      // Copy beside, then rename: overwriting a running executable in place fails (ETXTBSY)
+      // or corrupts it; a rename swaps it atomically and the old process keeps its inode.
+      const tmp = `${step.to}.tmp-${process.pid}`;
+      copyFileSync(step.from, tmp);
+      chmodSync(tmp, step.mode);
+      renameSync(tmp, step.to);
+      log(`installed ${step.to}`);
+      return;
+    }
+    case "write":
+      mkdirSync(dirname(step.path), { recursive: true });
+      writeFileSync(step.path, step.content);
+      chmodSync(step.path, step.mode); // writeFileSync's mode only applies to new files
+      log(`wrote ${step.path}`);
+      return;
+    case "remove":
+      if (existsSync(step.path)) {
+        rmSync(step.path, { recursive: step.recursive ?? false, force: true });
+        log(`removed ${step.path}`);
+      }
+      return;
+    case "run": {
+      if (step.onlyIf && (await runCommand(step.onlyIf, env)).code !== 0) return;
+      if (step.unless && (await runCommand(step.unless, env)).code === 0) return;
+      log(`$ ${commandLine(step.argv)}`);
+      let result = await runCommand(step.argv, env);
+      for (let i = 0; result.code !== 0 && i < (step.retries ?? 0); i++) {
+        await Bun.sleep(1000);
+        result = await runCommand(step.argv, env);
+      }
+      if (result.code !== 0)
+        throw new PlanError(`\`${commandLine(step.argv)}\` failed (exit ${result.code}): ${(result.stderr || result.stdout).trim().split("\n").slice(-3).join(" / ")}`);
+      return;
+    }
+    case "spawn": {
+      const running = readPid(step.pidFile);
+      if (running && isAlive(running)) {
+        log(`already running in the background (pid ${running})`);
+        return;
+      }
+      mkdirSync(dirname(step.pidFile), { recursive: true });
+      mkdirSync(dirname(step.logFile), { recursive: true });
+      const fd = openSync(step.logFile, "a");
+      try {
+        // Detached: its own session, so closing the terminal or atrad exiting leaves it running.
+        const child = spawn(step.argv[0]!, step.argv.slice(1), {
+          detached: true,
+          cwd: step.cwd,
+          env: { ...env, ...step.env, PATH: env.PATH ?? step.env.PATH },
+          stdio: ["ignore", fd, fd],
+        });
+        if (!child.pid) throw new PlanError(`could not start ${commandLine(step.argv)}`);
+        child.unref();
+        writeFileSync(step.pidFile, `${child.pid}\n`);
+        log(`$ ${commandLine(step.argv)} &  (pid ${child.pid}, log ${step.logFile})`);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    case "kill": {
+      const pid = readPid(step.pidFile);
+      if (pid && isAlive(pid)) {
+        process.kill(pid, "SIGTERM");
+        const deadline = Date.now() + 15_000;
+        while (isAlive(pid) && Date.now() < deadline) await Bun.sleep(100);
+        if (isAlive(pid)) process.kill(pid, "SIGKILL");
+        log(`stopped pid ${pid}`);
+      }
+      rmSync(step.pidFile, { force: true });
+      return;
+    }
+    case "wait-health": {
+      const answer = await waitForHealth(step.url, step.timeoutMs);
+      if (answer.state !== "atrad")
+        throw new PlanError(`atrad did not answer at ${step.url}/health within ${Math.round(step.timeoutMs / 1000)} s (${answer.detail}); ${step.hint}`);
+      return;
+    }
+    case "say":
+      log(step.text);
+      return;
+  }
+}

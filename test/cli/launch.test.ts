@@ -1,0 +1,125 @@
+/**
+ * `atrad launch claude [-- ARGS]` with a stand-in `claude` that records its environment,
+ * arguments and working directory; the model names it receives are then sent through a real
+ * daemon to prove they resolve to the configured routes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../../src/cli/index.ts";
+import { probeHealth } from "../../src/platform/health.ts";
+import { isAlive, readPid } from "../../src/platform/runner.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { captureIO, deadPort, fakeAtradBinary, fakeClaude, sandbox } from "../platform/support.ts";
+
+const readEnv = (file: string) =>
+  Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+
+let ollama: OllamaStandIn;
+let daemon: TestDaemon;
+let toml: string;
+beforeAll(async () => {
+  ollama = startOllamaStandIn();
+  toml = `[server]
+auth_tokens = ["secret-token"]
+[providers.ollama]
+kind = "anthropic"
+url = "${ollama.url}"
+[routes]
+default = ["ollama/qwen2.5-coder:32b"]
+opus = ["ollama/qwen2.5-coder:32b"]
+haiku = ["ollama/phi3.5:3.8b"]
+`;
+  daemon = await startTestDaemon(toml);
+});
+afterAll(async () => {
+  await daemon.stop();
+  await ollama.stop();
+});
+
+describe("atrad launch claude", () => {
+  test("runs claude with the documented environment and the passed-through arguments", async () => {
+    const box = sandbox();
+    mkdirSync(box.atradHome, { recursive: true });
+    writeFileSync(join(box.atradHome, "config.toml"), toml);
+    box.env.ATRAD_PORT = String(new URL(daemon.url).port);
+    box.env.ANTHROPIC_API_KEY = "sk-from-the-users-shell";
+    const claude = fakeClaude(box.bin);
+    const io = captureIO(box.env);
+    const code = await runCli(["launch", "claude", "--", "-p", "hello world", "--model", "haiku"], io);
+    expect(code).toBe(7); // claude's own exit code comes back
+    const env = readEnv(claude.envFile);
+    expect(env.ANTHROPIC_BASE_URL).toBe(daemon.url);
+    expect(env.ANTHROPIC_AUTH_TOKEN).toBe("secret-token");
+    expect(env.ANTHROPIC_API_KEY).toBe("");
+    expect(env.ANTHROPIC_DEFAULT_OPUS_MODEL).toBe("opus");
+    expect(env.ANTHROPIC_DEFAULT_SONNET_MODEL).toBe("sonnet");
+    expect(env.ANTHROPIC_DEFAULT_HAIKU_MODEL).toBe("haiku");
+    expect(env.CLAUDE_CODE_SUBAGENT_MODEL).toBe("sonnet");
+    expect(env.CLAUDE_CODE_ATTRIBUTION_HEADER).toBe("0");
+    expect(Number(env.API_TIMEOUT_MS)).toBeGreaterThanOrEqual(600_000);
+    expect(env.HOME).toBe(box.home); // the rest of the user's environment is kept
+    expect(readFileSync(claude.argsFile, "utf8")).toBe("-p\nhello world\n--model\nhaiku\n");
+    expect(readFileSync(claude.cwdFile, "utf8").trim()).toBe(process.cwd());
+
+    // The names Claude Code will send resolve through atrad's router to the configured routes.
+    for (const [name, served] of [
+      [env.ANTHROPIC_DEFAULT_HAIKU_MODEL, "phi3.5:3.8b"],
+      [env.ANTHROPIC_DEFAULT_OPUS_MODEL, "qwen2.5-coder:32b"],
+      [env.ANTHROPIC_DEFAULT_SONNET_MODEL, "qwen2.5-coder:32b"], // no sonnet route: default
+    ] as const) {
+      const res = await fetch(`${env.ANTHROPIC_BASE_URL}/v1/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.ANTHROPIC_AUTH_TOKEN}`, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+        body: JSON.stringify({ model: name, max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(ollama.received.at(-1)!.body.model).toBe(served);
+    }
+  });
+
+  test("no token configured: a placeholder; a provider named like a tier doesn't hijack it", async () => {
+    const box = sandbox();
+    mkdirSync(box.atradHome, { recursive: true });
+    writeFileSync(join(box.atradHome, "config.toml"), `[providers.haiku]\nkind = "openai"\nurl = "http://127.0.0.1:1"\n`);
+    box.env.ATRAD_PORT = String(new URL(daemon.url).port);
+    const claude = fakeClaude(box.bin);
+    expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
+    const env = readEnv(claude.envFile);
+    expect(env.ANTHROPIC_AUTH_TOKEN).toBe("atrad-local");
+    expect(env.ANTHROPIC_DEFAULT_HAIKU_MODEL).toBe("atrad-haiku");
+    expect(readFileSync(claude.argsFile, "utf8")).toBe("");
+  });
+
+  test("starts atrad in the background when nothing answers, then runs claude", async () => {
+    const box = sandbox();
+    const port = deadPort();
+    Object.assign(box.env, { ATRAD_SERVICE_MANAGER: "none", ATRAD_PORT: String(port) });
+    mkdirSync(join(box.home, ".local/bin"), { recursive: true });
+    copyFileSync(fakeAtradBinary(box.root), join(box.home, ".local/bin/atrad"));
+    const claude = fakeClaude(box.bin);
+    const io = captureIO(box.env);
+    try {
+      expect(await runCli(["launch", "claude", "--", "--version-check"], io)).toBe(7);
+      expect(io.stderr()).toContain("starting atrad (background)");
+      expect((await probeHealth(`http://127.0.0.1:${port}`)).state).toBe("atrad");
+      expect(readEnv(claude.envFile).ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${port}`);
+    } finally {
+      const pid = readPid(join(box.atradHome, "atrad.pid"));
+      if (pid && isAlive(pid)) process.kill(pid, "SIGTERM");
+    }
+  }, 30_000);
+
+  test("missing claude: says how to install it", async () => {
+    const box = sandbox();
+    const io = captureIO(box.env);
+    expect(await runCli(["launch", "claude"], io)).toBe(127);
+    expect(io.stderr()).toContain("npm install -g @anthropic-ai/claude-code");
+  });
+});
