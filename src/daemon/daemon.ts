@@ -9,11 +9,15 @@ import { createLogger, type Logger } from "../log.ts";
 import { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
 import { buildStatus } from "./status.ts";
+import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
+import { removeDaemonState, writeDaemonState } from "./state.ts";
 
 export interface Daemon {
   config: Config;
   router: Router;
   gateway: RunningGateway;
+  /** Absent when started with `supervisor: false`. */
+  supervisor?: Supervisor;
   url: string;
   logger: Logger;
   stop(): Promise<void>;
@@ -25,12 +29,16 @@ export interface DaemonOptions {
   port?: number;
   logger?: Logger;
   observe?: Observer;
+  /** Supervisor knobs (tests shrink the timings), or false for a gateway without one. */
+  supervisor?: SupervisorTiming | false;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger(opts.config.logLevel);
   let config = opts.config;
-  const router = new Router(config);
+  const supervisor =
+    opts.supervisor === false ? undefined : new Supervisor(config.services, config.providers, { home: config.home, logger, timing: opts.supervisor });
+  const router = new Router(config, supervisor);
   const startedAt = Date.now();
   const host = opts.host ?? config.server.host;
   const port = opts.port ?? config.server.port;
@@ -46,7 +54,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         logger.info("request", { id: r.request_id, model: r.model, target: r.target, status: r.status, ttft_ms: r.ttft_ms, total_ms: r.total_ms });
         opts.observe?.(r);
       },
-      status: () => buildStatus({ config, router, startedAt, url: daemon.url }),
+      status: () => buildStatus({ config, router, startedAt, url: daemon.url, services: supervisor?.status(), health: supervisor }),
     },
     host,
     port,
@@ -57,12 +65,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     router,
     gateway,
+    supervisor,
     url: gateway.url,
     logger,
     async stop() {
-      await gateway.stop(true);
+      // Children and sockets go down together; the children's grace bounds the whole stop.
+      await Promise.all([gateway.stop(true), supervisor?.stop()]);
+      removeDaemonState(config.home, process.pid);
     },
   });
+  // Found by `atrad status` / `atrad logs` without --url, whatever port we got.
+  writeDaemonState(config.home, { pid: process.pid, url: gateway.url, version: VERSION, started_at: new Date(startedAt).toISOString() });
+  try {
+    await supervisor?.start();
+  } catch (err) {
+    logger.error(`supervisor did not start: ${(err as Error).message}`);
+  }
   logger.info(`atrad ${VERSION} listening on ${gateway.url}`, { config: config.fileExists ? config.file : "(defaults)" });
   return daemon;
 }

@@ -12,7 +12,7 @@ const sick: ProbeOutcome = { kind: "unhealthy", reason: 'status is "unhealthy"' 
 const stranger: ProbeOutcome = { kind: "foreign", reason: "port 11435 is held by pid 9 (ollama)" };
 
 // Events at t = 1000, 2000, … unless a row gives its own time.
-type E = Omit<Event, "now"> & { now?: number };
+type E = Event extends infer T ? (T extends Event ? Omit<T, "now"> & { now?: number } : never) : never;
 const probe = (outcome: ProbeOutcome, now?: number): E => ({ type: "probe", outcome, now });
 const spawned = (pid = 100): E => ({ type: "spawned", pid });
 const exited = (now?: number): E => ({ type: "exited", code: 1, signal: null, now });
@@ -27,7 +27,7 @@ function run(policy: Policy, events: E[], start?: Partial<Machine>) {
     m = r.machine;
     actions.push(...r.actions);
   });
-  return { m, actions: actions.map((a) => a.type) };
+  return { m, actions: actions.map((a): string => a.type) };
 }
 
 interface Row {
