@@ -3,10 +3,14 @@ import { versionLine } from "../version.ts";
 import { configCommand } from "./config.ts";
 import type { CliIO, Command } from "./io.ts";
 import { serveCommand } from "./serve.ts";
+import { statusCommand } from "./status.ts";
+import { logsCommand } from "./logs.ts";
 
 export const commands: Record<string, { run: Command; summary: string }> = {
   serve: { run: serveCommand, summary: "run the daemon in the foreground (what launchd/systemd run)" },
   config: { run: configCommand, summary: "config path | print | check | init [--force]" },
+  status: { run: statusCommand, summary: "daemon, providers and services [--json] [--url URL]; exit 3 when the daemon is down" },
+  logs: { run: (argv, io) => logsCommand(argv, io), summary: "[-f] [-n N] [NAME]: the daemon's log, or a supervised service's" },
 };
 
 export function usage(): string {

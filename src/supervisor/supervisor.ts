@@ -173,7 +173,8 @@ class Runner {
     const { machine, actions } = step(prev, ev, this.policy);
     this.m = machine;
     if (machine.state !== prev.state) {
-      const level = machine.state === "up" ? "info" : machine.state === "degraded" || machine.state === "starting" ? "info" : "warn";
+      const calm = ["up", "degraded", "starting", "stopped"].includes(machine.state);
+      const level = calm ? "info" : "warn";
       this.log[level](`service ${this.svc.name}: ${prev.state} → ${machine.state}`, { reason: machine.reason ?? "healthy" });
     }
     for (const a of actions) {
