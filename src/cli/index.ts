@@ -1,16 +1,12 @@
 /** `atrad <command>`: dispatch to one file per command. */
 import { versionLine } from "../version.ts";
-import { configCommand } from "./config.ts";
 import type { CliIO, Command } from "./io.ts";
-import { serveCommand } from "./serve.ts";
-import { statusCommand } from "./status.ts";
-import { logsCommand } from "./logs.ts";
 
 export const commands: Record<string, { run: Command; summary: string }> = {
-  serve: { run: serveCommand, summary: "run the daemon in the foreground (what launchd/systemd run)" },
-  config: { run: configCommand, summary: "config path | print | check | init [--force]" },
-  status: { run: statusCommand, summary: "daemon, providers and services [--json] [--url URL]; exit 3 when the daemon is down" },
-  logs: { run: (argv, io) => logsCommand(argv, io), summary: "[-f] [-n N] [NAME]: the daemon's log, or a supervised service's" },
+  serve: { run: async (a, io) => (await import("./serve.ts")).serveCommand(a, io), summary: "run the daemon in the foreground (what launchd/systemd run)" },
+  config: { run: async (a, io) => (await import("./config.ts")).configCommand(a, io), summary: "config path | print | check | init [--force]" },
+  status: { run: async (a, io) => (await import("./status.ts")).statusCommand(a, io), summary: "daemon, providers and services [--json] [--url URL]; exit 3 when the daemon is down" },
+  logs: { run: async (a, io) => (await import("./logs.ts")).logsCommand(a, io), summary: "[-f] [-n N] [NAME]: the daemon's log, or a supervised service's" },
 };
 
 export function usage(): string {

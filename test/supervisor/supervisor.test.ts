@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
-import { freePort, processesMatching, waitFor } from "../support/procs.ts";
+import { freePort, groupMembers, processesMatching, waitFor } from "../support/procs.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-server.ts");
 const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
@@ -150,12 +150,3 @@ describe("supervisor with real children", () => {
     expect(sup.downReason("nobody")).toBeUndefined();
   });
 });
-
-function groupMembers(pgid: number): number[] {
-  const out = Bun.spawnSync(["ps", "-eo", "pid=,pgid=,stat="]).stdout.toString();
-  return out
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .filter((c) => Number(c[1]) === pgid && !c[2]?.startsWith("Z"))
-    .map((c) => Number(c[0]));
-}

@@ -47,3 +47,13 @@ export function processesMatching(needle: string): Array<{ pid: number; cmd: str
   }
   return out;
 }
+
+/** Live members of a process group (from ps, so it works on macOS and Linux). */
+export function groupMembers(pgid: number): number[] {
+  const out = Bun.spawnSync(["ps", "-eo", "pid=,pgid=,stat="]).stdout.toString();
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => Number(c[1]) === pgid && !c[2]?.startsWith("Z"))
+    .map((c) => Number(c[0]));
+}
