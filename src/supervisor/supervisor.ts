@@ -190,11 +190,16 @@ class Runner {
 
   private async tick() {
     if (this.stopped) return;
-    rotateIfLarge(this.logPath, this.sup.opts.timing?.logMaxBytes ?? DEFAULT_MAX_BYTES);
-    const outcome = await this.classify(await probeService(this.svc, this.sup.opts.fetch));
-    if (this.stopped) return;
-    this.dispatch({ type: "probe", outcome, now: this.sup.now() });
-    this.probeTimer = setTimeout(() => void this.tick(), this.intervalMs);
+    try {
+      rotateIfLarge(this.logPath, this.sup.opts.timing?.logMaxBytes ?? DEFAULT_MAX_BYTES);
+      const outcome = await this.classify(await probeService(this.svc, this.sup.opts.fetch));
+      if (this.stopped) return;
+      this.dispatch({ type: "probe", outcome, now: this.sup.now() });
+    } catch (err) {
+      // A bug in one round must not end the watch: log it and probe again next interval.
+      this.log.error(`service ${this.svc.name}: probe round failed: ${(err as Error).message}`);
+    }
+    if (!this.stopped) this.probeTimer = setTimeout(() => void this.tick(), this.intervalMs);
   }
 
   /** A mismatching answer is ours-but-sick or a stranger on the port: the port table decides. */
