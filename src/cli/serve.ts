@@ -3,6 +3,8 @@ import { parseArgs } from "node:util";
 import { ConfigError, isLoopback, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
+import { createLogger } from "../log.ts";
+import { daemonLogPath, rotatingWriter } from "../supervisor/logfile.ts";
 import type { CliIO } from "./io.ts";
 
 export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
@@ -35,9 +37,15 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
     );
     return 78;
   }
+  // stderr for launchd/systemd, and a rotated file for `atrad logs`.
+  const toFile = rotatingWriter(daemonLogPath(config.home));
+  const logger = createLogger(config.logLevel, (line) => {
+    process.stderr.write(line);
+    toFile(line);
+  });
   let daemon;
   try {
-    daemon = await startDaemon({ config, host, port, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
+    daemon = await startDaemon({ config, host, port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
   } catch (err) {
     if (err instanceof PortInUseError) {
       io.err(`atrad serve: ${err.message}\n`);
@@ -48,7 +56,13 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
       daemon.logger.info(`received ${signal}, shutting down`);
+      // launchd's ExitTimeOut is 20 s: whatever is still hanging at 15 s is abandoned.
+      setTimeout(() => {
+        daemon.logger.warn("shutdown took over 15 s; exiting anyway");
+        resolve();
+      }, 15_000).unref();
       await daemon.stop();
+      daemon.logger.info("stopped");
       resolve();
     };
     process.once("SIGTERM", () => void stop("SIGTERM"));

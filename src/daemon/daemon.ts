@@ -14,11 +14,15 @@ import { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
 import { tryLoad, watchConfig, type ConfigState, type ReloadResult } from "./reload.ts";
 import { buildStatus } from "./status.ts";
+import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
+import { removeDaemonState, writeDaemonState } from "./state.ts";
 
 export interface Daemon {
   config: Config;
   router: Router;
   gateway: RunningGateway;
+  /** Absent when started with `supervisor: false`. */
+  supervisor?: Supervisor;
   url: string;
   metrics: Metrics;
   recent: RecentRequests;
@@ -40,12 +44,16 @@ export interface DaemonOptions {
   watch?: boolean;
   /** How to read the config again (default: the same file and environment). */
   load?: () => Config;
+  /** Supervisor knobs (tests shrink the timings), or false for a gateway without one. */
+  supervisor?: SupervisorTiming | false;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger(opts.config.logLevel);
   let config = opts.config;
-  const router = new Router(config);
+  const supervisor =
+    opts.supervisor === false ? undefined : new Supervisor(config.services, config.providers, { home: config.home, logger, timing: opts.supervisor });
+  const router = new Router(config, supervisor);
   const startedAt = Date.now();
   const host = opts.host ?? config.server.host;
   const port = opts.port ?? config.server.port;
@@ -63,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const changed = JSON.stringify(next) !== JSON.stringify(config);
     config = next;
     router.setConfig(next);
+    void supervisor?.reconcile(next.services, next.providers).catch((err) => logger.error(`supervisor reload failed: ${(err as Error).message}`));
     configState.error = null;
     configState.loaded_at = new Date().toISOString();
     logger.info(changed ? "config reloaded" : "config reloaded (no change)", { file: next.file });
@@ -73,7 +82,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const requestLog = new RequestLog(join(config.home, "logs", "requests.jsonl"));
   const metrics = createMetrics({
     providers: () => config.providers.map((p) => ({ name: p.name, inFlight: router.limiter(p.name)?.inFlight ?? 0, queued: router.limiter(p.name)?.queued ?? 0 })),
-    services: () => [],
+    services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),
   });
   const gateway = startGateway(
     {
@@ -96,7 +105,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         const down = last.provider ? router.health?.downReason(last.provider) : undefined;
         return { last, provider_state: down ? "down" : last.status < 400 ? "up" : "degraded" };
       },
-      status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState }),
+      status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor }),
       reload: async () => reload(),
     },
     host,
@@ -106,6 +115,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   Object.assign(daemon, {
     router,
     gateway,
+    supervisor,
     url: gateway.url,
     logger,
     metrics,
@@ -115,10 +125,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     reload,
     async stop() {
       unwatch();
-      await gateway.stop(true);
+      // Children and sockets go down together; the children's grace bounds the whole stop.
+      await Promise.all([gateway.stop(true), supervisor?.stop()]);
       await requestLog.flush();
+      removeDaemonState(config.home, process.pid);
     },
   });
+  // Found by `atrad status` / `atrad logs` without --url, whatever port we got.
+  writeDaemonState(config.home, { pid: process.pid, url: gateway.url, version: VERSION, started_at: new Date(startedAt).toISOString() });
+  try {
+    await supervisor?.start();
+  } catch (err) {
+    logger.error(`supervisor did not start: ${(err as Error).message}`);
+  }
   logger.info(`atrad ${VERSION} listening on ${gateway.url}`, { config: config.fileExists ? config.file : "(defaults)" });
   return daemon;
 }

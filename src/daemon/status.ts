@@ -1,9 +1,10 @@
 /** The status document of DESIGN §6, built from what the daemon already knows. */
 import type { Config } from "../config/load.ts";
-import type { RecentRequests, ProviderStats } from "../observe/stats.ts";
-import type { ConfigState } from "./reload.ts";
-import type { Router } from "../router/router.ts";
+import type { ProviderStats, RecentRequests } from "../observe/stats.ts";
+import type { HealthView, Router } from "../router/router.ts";
+import type { ServiceStatus } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
+import type { ConfigState } from "./reload.ts";
 
 export interface StatusDocument {
   daemon: { running: boolean; pid: number | null; version: string; url: string; uptime_s: number | null };
@@ -14,29 +15,41 @@ export interface StatusDocument {
     state: string;
     models: string[];
     error?: string;
-    hosts: Array<{ url: string; state: string; in_flight: number }>;
-    in_flight: number;
-    queued: number;
-    stats: ProviderStats;
+    /** Known only while the daemon runs (absent from `atrad status` with the daemon down). */
+    hosts?: Array<{ url: string; state: string; in_flight: number }>;
+    in_flight?: number;
+    queued?: number;
+    stats?: ProviderStats;
   }>;
-  services: Array<Record<string, unknown>>;
+  services: ServiceStatus[];
   /** The routing table as configured: route or alias name → ordered targets. */
-  routes: Record<string, string[]>;
+  routes?: Record<string, string[]>;
   config?: ConfigState;
 }
 
-export async function buildStatus(ctx: { config: Config; router: Router; startedAt: number; url: string; recent: RecentRequests; configState?: ConfigState }): Promise<StatusDocument> {
+export async function buildStatus(ctx: {
+  config: Config;
+  router: Router;
+  startedAt: number;
+  url: string;
+  recent: RecentRequests;
+  configState?: ConfigState;
+  services?: ServiceStatus[];
+  health?: HealthView;
+}): Promise<StatusDocument> {
   const providers = ctx.config.providers.map((p) => {
     const known = ctx.router.catalog.known(p.name);
     const pool = ctx.router.pool(p.name);
     const limiter = ctx.router.limiter(p.name);
+    // The supervisor's verdict on the backing service wins over a stale model-list error.
+    const error = ctx.health?.downReason(p.name) ?? known.error;
     return {
       name: p.name,
       kind: p.kind,
       url: p.urls[0]!,
-      state: known.error ? "down" : "up",
+      state: error ? "down" : "up",
       models: known.models,
-      ...(known.error ? { error: known.error } : {}),
+      ...(error ? { error } : {}),
       hosts: (pool?.hosts ?? []).map((h) => ({ url: h.url, state: pool!.state(h), in_flight: h.inFlight })),
       in_flight: limiter?.inFlight ?? 0,
       queued: limiter?.queued ?? 0,
@@ -46,7 +59,7 @@ export async function buildStatus(ctx: { config: Config; router: Router; started
   return {
     daemon: { running: true, pid: process.pid, version: VERSION, url: ctx.url, uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000) },
     providers,
-    services: [],
+    services: ctx.services ?? [],
     routes: routeTable(ctx.config),
     ...(ctx.configState ? { config: ctx.configState } : {}),
   };

@@ -1,0 +1,185 @@
+/**
+ * `atrad status [--json] [--url URL] [--config FILE]`: what the daemon knows, as a table or as
+ * DESIGN §6's JSON. Exit 0 when the daemon answers, 3 when it doesn't — then the services are
+ * still probed directly, so the user learns what is down even with atrad itself stopped.
+ *
+ * Finding the daemon: --url, else `$ATRAD_HOME/run/atrad.json` (written by the daemon, so
+ * `serve --port 0` is found too), else the configured host:port.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, resolveConfig, type Config, type Service } from "../config/load.ts";
+import { readDaemonState } from "../daemon/state.ts";
+import type { StatusDocument } from "../daemon/status.ts";
+import { probeService } from "../supervisor/probe.ts";
+import { portHolder } from "../supervisor/ports.ts";
+import type { ServiceStatus } from "../supervisor/supervisor.ts";
+import { VERSION } from "../version.ts";
+import type { CliIO } from "./io.ts";
+
+export const EXIT_DAEMON_DOWN = 3;
+
+export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: "boolean", default: false }, url: { type: "string" }, config: { type: "string" } },
+    strict: true,
+  });
+  const config = loadForStatus(io, values.config);
+  const url = (values.url ?? readDaemonState(config.home)?.url ?? configuredUrl(config)).replace(/\/+$/, "");
+
+  const fetched = await fetchStatus(url, config);
+  if (fetched.kind === "refused" || fetched.kind === "error") {
+    if (fetched.kind === "error") io.err(`atrad status: ${fetched.message}\n`);
+    const doc = await offlineStatus(config, url);
+    io.out(values.json ? JSON.stringify(doc, null, 2) + "\n" : renderStatus(doc, useColour(io)));
+    return fetched.kind === "refused" ? EXIT_DAEMON_DOWN : 1;
+  }
+  io.out(values.json ? JSON.stringify(fetched.doc, null, 2) + "\n" : renderStatus(fetched.doc, useColour(io)));
+  return 0;
+}
+
+function loadForStatus(io: CliIO, file?: string): Config {
+  try {
+    return loadConfig({ env: io.env, file });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // A broken config must not hide what is running: report it and look with the defaults.
+    io.err(`atrad status: ${err.message}\n  (showing the default services)\n`);
+    return resolveConfig({}, { env: io.env });
+  }
+}
+
+function configuredUrl(config: Config): string {
+  const h = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${config.server.port}`;
+}
+
+type Fetched = { kind: "ok"; doc: StatusDocument } | { kind: "refused" } | { kind: "error"; message: string };
+
+async function fetchStatus(url: string, config: Config): Promise<Fetched> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (config.server.authTokens[0]) headers["x-api-key"] = config.server.authTokens[0];
+  let res: Response;
+  try {
+    res = await fetch(`${url}/atrad/status`, { headers, signal: AbortSignal.timeout(3000) });
+  } catch (err) {
+    const e = err as Error;
+    return e.name === "TimeoutError" ? { kind: "error", message: `${url} did not answer within 3 s` } : { kind: "refused" };
+  }
+  const text = await res.text();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    doc = undefined;
+  }
+  if (res.ok && isStatus(doc)) return { kind: "ok", doc };
+  const detail = (doc as { error?: { message?: string } } | undefined)?.error?.message ?? text.slice(0, 200);
+  return { kind: "error", message: `${url} answered HTTP ${res.status}, not atrad's status${detail ? `: ${detail}` : ""}` };
+}
+
+function isStatus(x: unknown): x is StatusDocument {
+  return typeof x === "object" && x !== null && "daemon" in x && "services" in x;
+}
+
+/** The document with the daemon down: services probed here and now, providers unknown. */
+export async function offlineStatus(config: Config, url: string): Promise<StatusDocument> {
+  const services = await Promise.all(config.services.map((s) => probeOnce(s)));
+  return {
+    daemon: { running: false, pid: null, version: VERSION, url, uptime_s: null },
+    providers: config.providers.map((p) => {
+      const backing = services.find((s) => s.provider === p.name && s.port !== null && p.urls.some((u) => u.endsWith(`:${s.port}`)));
+      return { name: p.name, kind: p.kind, url: p.urls[0]!, state: backing ? (backing.state === "degraded" ? "up" : backing.state) : "unknown", models: [] };
+    }),
+    services,
+  };
+}
+
+async function probeOnce(s: Service): Promise<ServiceStatus> {
+  const r = await probeService(s);
+  const base = { name: s.name, port: s.port ?? null, owned: !!s.command, pid: null, restarts: 0, since: new Date().toISOString(), ...(s.provider ? { provider: s.provider } : {}), ...(s.health ? { health: s.health } : {}) };
+  if (r.kind === "ok") return { ...base, state: r.degraded ? "degraded" : "up", last_error: r.degraded ?? null };
+  if (r.kind !== "mismatch") return { ...base, state: "down", last_error: r.reason };
+  const holder = s.port ? await portHolder(s.port) : undefined;
+  const who = holder ? `pid ${holder.pid} (${holder.command})` : "a process atrad cannot identify";
+  return { ...base, state: "conflict", last_error: `port ${s.port} is held by ${who}, which does not answer as ${s.name}: ${r.reason}`, ...(holder ? { holder } : {}) };
+}
+
+// ---- rendering --------------------------------------------------------------------------
+
+function useColour(io: CliIO) {
+  return io.isTTY && !io.env.NO_COLOR && io.env.TERM !== "dumb";
+}
+
+const COLOURS: Record<string, string> = { up: "32", degraded: "33", starting: "36", backoff: "33", down: "31", failed: "31", conflict: "35", stopped: "90", unknown: "90" };
+
+export function renderStatus(doc: StatusDocument, colour = false): string {
+  const paint = (code: string | undefined, s: string) => (colour && code ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const bold = (s: string) => paint("1", s);
+  const d = doc.daemon;
+  const out: string[] = [];
+  out.push(
+    d.running
+      ? `${bold("atrad")} ${d.version}  ${paint("32", "running")}  pid ${d.pid}  ${d.url}  up ${ago(d.uptime_s ?? 0)}`
+      : `${bold("atrad")} ${d.version}  ${paint("31", "not running")} (nothing answers at ${d.url}) — start it with \`atrad start\` or \`atrad serve\`; services probed directly:`,
+  );
+  out.push("");
+  const rows = doc.services.map((s) => [s.name, s.port === null ? "-" : String(s.port), s.state, s.owned ? "yes" : "no", s.pid === null ? "-" : String(s.pid), String(s.restarts), d.running ? ago(secondsSince(s.since)) : "-", oneLine(s.last_error ?? "")]);
+  out.push(...table(["SERVICE", "PORT", "STATE", "OWNED", "PID", "RESTARTS", "SINCE", "DETAIL"], rows, 2, (v) => paint(COLOURS[v], v), bold));
+  for (const s of doc.services) {
+    if (s.log_tail?.length) {
+      out.push(`  ${s.name}: last log lines`);
+      for (const l of s.log_tail.slice(-5)) out.push(`    ${l}`);
+    }
+  }
+  if (doc.providers.length) {
+    out.push("");
+    // The last hour's traffic per provider: requests, errors, p50/p95 latency (daemon up only).
+    const ms = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v < 1000 ? `${v}ms` : `${(v / 1000).toFixed(1)}s`);
+    const prow = doc.providers.map((p) => [
+      p.name,
+      p.kind,
+      p.url,
+      p.state,
+      p.models.length ? `${p.models.length} model(s)` : "-",
+      p.stats ? String(p.stats.requests_1h) : "-",
+      p.stats ? String(p.stats.errors_1h) : "-",
+      ms(p.stats?.p50_ms),
+      ms(p.stats?.p95_ms),
+      oneLine(p.error ?? ""),
+    ]);
+    out.push(...table(["PROVIDER", "KIND", "URL", "STATE", "MODELS", "REQ/1H", "ERR", "P50", "P95", "DETAIL"], prow, 3, (v) => paint(COLOURS[v], v), bold));
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Left-aligned columns; `stateCol` is coloured after padding so ANSI codes don't skew widths. */
+function table(head: string[], rows: string[][], stateCol: number, colourState: (v: string) => string, bold: (s: string) => string): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[], header: boolean) =>
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c : c.padEnd(widths[i]!);
+        if (header) return bold(padded);
+        return i === stateCol ? colourState(c) + padded.slice(c.length) : padded;
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(head, true), ...rows.map((r) => line(r, false))];
+}
+
+function oneLine(s: string) {
+  const l = s.replace(/\s+/g, " ").trim();
+  return l.length > 100 ? l.slice(0, 99) + "…" : l;
+}
+
+function secondsSince(iso: string) {
+  return Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+}
+
+function ago(s: number) {
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d`;
+}

@@ -1,0 +1,351 @@
+/**
+ * The supervisor loop: one Runner per service turns probes, exits and timers into events for
+ * the pure state machine (machine.ts) and carries out the actions it returns. It is also the
+ * router's HealthView: a provider whose backing service is down is skipped without a connect.
+ */
+import { closeSync } from "node:fs";
+import type { Provider, Service } from "../config/load.ts";
+import type { Logger } from "../log.ts";
+import type { HealthView } from "../router/router.ts";
+import { DEFAULT_POLICY, initial, isDown, step, type Event, type Machine, type Policy, type ProbeOutcome } from "./machine.ts";
+import { probeService, type ProbeResult } from "./probe.ts";
+import { pgidOf, portHolder, type PortHolder } from "./ports.ts";
+import { pidfilePath, readPidfile, spawnChild, stillOurs, stopChild, watchPid, writePidfile, type Child, type PidEntry } from "./process.ts";
+import { DEFAULT_MAX_BYTES, openAppend, rotateIfLarge, serviceLogPath, tailLines } from "./logfile.ts";
+
+/** Timing and policy knobs. Production uses the defaults; tests shrink them. */
+export interface SupervisorTiming extends Partial<Omit<Policy, "owned" | "restartCommand">> {
+  /** Overrides every service's probe interval. */
+  intervalMs?: number;
+  /** TERM → KILL grace at shutdown; well inside launchd's 20 s ExitTimeOut. */
+  graceMs?: number;
+  logMaxBytes?: number;
+}
+
+export interface SupervisorOptions {
+  home: string;
+  logger: Logger;
+  timing?: SupervisorTiming;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** One entry of the status document's `services` (DESIGN §6), plus a few extra fields. */
+export interface ServiceStatus {
+  name: string;
+  port: number | null;
+  state: Machine["state"];
+  owned: boolean;
+  pid: number | null;
+  restarts: number;
+  since: string;
+  last_error: string | null;
+  provider?: string;
+  health?: string;
+  /** Who holds the port when it is in conflict. */
+  holder?: PortHolder;
+  /** The service log's last lines once it has `failed`. */
+  log_tail?: string[];
+}
+
+const DEFAULT_GRACE_MS = 8_000;
+
+export class Supervisor implements HealthView {
+  private runners: Runner[];
+  /** provider name → runners of the services whose port it actually talks to. */
+  private links = new Map<string, Runner[]>();
+  private readonly pidfile: string;
+  private started = false;
+
+  constructor(
+    services: Service[],
+    providers: Provider[],
+    readonly opts: SupervisorOptions,
+  ) {
+    this.pidfile = pidfilePath(opts.home);
+    this.runners = services.map((s) => new Runner(s, this));
+    this.link(providers);
+  }
+
+  private link(providers: Provider[]) {
+    this.links = new Map();
+    for (const r of this.runners) {
+      const p = r.svc.provider ? providers.find((x) => x.name === r.svc.provider) : undefined;
+      if (!p) continue;
+      // A service gates its provider only when the provider talks to that service's port. A user
+      // who points [providers.ollama] elsewhere must not lose it because local :11434 is down.
+      if (p.urls.some((u) => sameEndpoint(u, r.svc))) this.links.set(p.name, [...(this.links.get(p.name) ?? []), r]);
+      else this.opts.logger.debug(`service ${r.svc.name} does not gate provider ${p.name}: different host/port`);
+    }
+  }
+
+  /**
+   * Hot reload: services whose definition is unchanged keep their runner (and child, and pid);
+   * changed ones are stopped and started afresh; removed ones are stopped.
+   */
+  async reconcile(services: Service[], providers: Provider[]): Promise<void> {
+    const old = new Map(this.runners.map((r) => [r.svc.name, r]));
+    const next: Runner[] = [];
+    const retired: Runner[] = [];
+    for (const svc of services) {
+      const r = old.get(svc.name);
+      if (r && JSON.stringify(r.svc) === JSON.stringify(svc)) {
+        next.push(r);
+        old.delete(svc.name);
+      } else {
+        if (r) {
+          retired.push(r);
+          old.delete(svc.name);
+        }
+        next.push(new Runner(svc, this));
+      }
+    }
+    retired.push(...old.values());
+    await Promise.all(retired.map((r) => r.shutdown()));
+    const fresh = next.filter((r) => !this.runners.includes(r));
+    this.runners = next;
+    this.link(providers);
+    this.savePidfile();
+    if (this.started) for (const r of fresh) r.begin();
+  }
+
+  now() {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Adopt (or stop) children a previous atrad left behind, then begin probing. */
+  async start(): Promise<void> {
+    const previous = readPidfile(this.pidfile);
+    for (const [name, entry] of Object.entries(previous)) {
+      if (!(await stillOurs(entry))) continue;
+      const r = this.runners.find((x) => x.svc.name === name);
+      if (r && r.svc.command && r.svc.command.join(" ") === entry.command.join(" ")) {
+        r.adopt(entry.pid);
+      } else {
+        // Ours, but no longer configured this way: stop it rather than leave an orphan.
+        this.opts.logger.warn(`stopping pid ${entry.pid} (${name}) left by a previous atrad: no longer configured`);
+        await stopChild({ pid: entry.pid, exited: watchPid(entry.pid) }, this.graceMs);
+      }
+    }
+    this.savePidfile();
+    this.started = true;
+    for (const r of this.runners) r.begin();
+  }
+
+  /** Stop probing and stop every owned child (TERM → grace → KILL), in parallel. */
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.shutdown()));
+    this.savePidfile();
+  }
+
+  get graceMs() {
+    return this.opts.timing?.graceMs ?? DEFAULT_GRACE_MS;
+  }
+
+  downReason(provider: string): string | undefined {
+    const rs = this.links.get(provider);
+    if (!rs?.length || !rs.every((r) => isDown(r.m.state))) return undefined;
+    return rs.map((r) => `service ${r.svc.name} is ${r.m.state}${r.m.reason ? ` (${r.m.reason})` : ""}`).join("; ");
+  }
+
+  status(): ServiceStatus[] {
+    return this.runners.map((r) => r.status());
+  }
+
+  savePidfile() {
+    const entries: Record<string, PidEntry> = {};
+    for (const r of this.runners) if (r.child && r.svc.command) entries[r.svc.name] = { pid: r.child.pid, command: r.svc.command, started_at: r.childSince };
+    try {
+      writePidfile(this.pidfile, entries);
+    } catch (err) {
+      this.opts.logger.warn(`cannot write ${this.pidfile}: ${(err as Error).message}`);
+    }
+  }
+}
+
+class Runner {
+  m: Machine;
+  child: Child | undefined;
+  childSince = "";
+  private readonly policy: Policy;
+  private killing: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private holder: PortHolder | undefined;
+  private readonly logPath: string;
+
+  constructor(
+    readonly svc: Service,
+    private readonly sup: Supervisor,
+  ) {
+    const t = sup.opts.timing ?? {};
+    const knobs = Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
+    this.policy = { ...DEFAULT_POLICY, ...knobs, owned: !!svc.command, restartCommand: !svc.command && !!svc.restart } as Policy;
+    this.m = initial(this.policy, sup.now());
+    this.logPath = serviceLogPath(sup.opts.home, svc.name);
+  }
+
+  private get log() {
+    return this.sup.opts.logger;
+  }
+
+  private get intervalMs() {
+    return this.sup.opts.timing?.intervalMs ?? this.svc.intervalMs;
+  }
+
+  adopt(pid: number) {
+    this.child = { pid, exited: watchPid(pid) };
+    this.childSince = new Date().toISOString();
+    this.watchExit(this.child);
+    this.dispatch({ type: "adopted", pid, now: this.sup.now() });
+  }
+
+  begin() {
+    void this.tick();
+  }
+
+  dispatch(ev: Event) {
+    const prev = this.m;
+    const { machine, actions } = step(prev, ev, this.policy);
+    this.m = machine;
+    if (machine.state !== prev.state) {
+      const calm = ["up", "degraded", "starting", "stopped"].includes(machine.state);
+      const level = calm ? "info" : "warn";
+      this.log[level](`service ${this.svc.name}: ${prev.state} → ${machine.state}`, { reason: machine.reason ?? "healthy" });
+    }
+    for (const a of actions) {
+      if (a.type === "spawn") this.spawn();
+      else if (a.type === "kill") this.kill(a.reason);
+      else if (a.type === "restart_command") this.runRestartCommand();
+      else if (a.type === "schedule") {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.dispatch({ type: "timer", now: this.sup.now() }), a.ms);
+      }
+    }
+  }
+
+  private async tick() {
+    if (this.stopped) return;
+    try {
+      rotateIfLarge(this.logPath, this.sup.opts.timing?.logMaxBytes ?? DEFAULT_MAX_BYTES);
+      const outcome = await this.classify(await probeService(this.svc, this.sup.opts.fetch));
+      if (this.stopped) return;
+      this.dispatch({ type: "probe", outcome, now: this.sup.now() });
+    } catch (err) {
+      // A bug in one round must not end the watch: log it and probe again next interval.
+      this.log.error(`service ${this.svc.name}: probe round failed: ${(err as Error).message}`);
+    }
+    if (!this.stopped) this.probeTimer = setTimeout(() => void this.tick(), this.intervalMs);
+  }
+
+  /** A mismatching answer is ours-but-sick or a stranger on the port: the port table decides. */
+  private async classify(r: ProbeResult): Promise<ProbeOutcome> {
+    if (r.kind !== "mismatch") {
+      if (r.kind === "ok" || r.kind === "unreachable") this.holder = undefined;
+      return r;
+    }
+    const port = this.svc.port;
+    const holder = port ? await portHolder(port) : undefined;
+    if (this.child && holder && (holder.pid === this.child.pid || (await pgidOf(holder.pid)) === this.child.pid)) {
+      this.holder = undefined;
+      return { kind: "unhealthy", reason: r.reason };
+    }
+    this.holder = holder;
+    const who = holder ? `pid ${holder.pid} (${holder.command})` : "a process atrad cannot identify";
+    return { kind: "foreign", reason: `port ${port ?? "?"} is held by ${who}, which does not answer as ${this.svc.name}: ${r.reason}` };
+  }
+
+  private spawn() {
+    const cmd = this.svc.command!;
+    try {
+      const child = spawnChild({ name: this.svc.name, command: cmd, cwd: this.svc.cwd, env: this.svc.env, logPath: this.logPath });
+      this.child = child;
+      this.childSince = new Date().toISOString();
+      this.sup.savePidfile();
+      this.watchExit(child);
+      this.dispatch({ type: "spawned", pid: child.pid, now: this.sup.now() });
+    } catch (err) {
+      this.dispatch({ type: "spawn_failed", error: (err as Error).message, now: this.sup.now() });
+    }
+  }
+
+  private watchExit(child: Child) {
+    void child.exited.then(({ code, signal }) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.killing = undefined;
+      this.sup.savePidfile();
+      this.dispatch({ type: "exited", code, signal, now: this.sup.now() });
+    });
+  }
+
+  private kill(reason: string) {
+    const child = this.child;
+    if (!child || this.killing) return;
+    this.log.info(`service ${this.svc.name}: stopping pid ${child.pid}`, { reason });
+    this.killing = stopChild(child, this.sup.graceMs);
+  }
+
+  private runRestartCommand() {
+    const cmd = this.svc.restart!;
+    this.log.warn(`service ${this.svc.name}: running its restart command`, { command: cmd.join(" ") });
+    let fd: number | undefined;
+    try {
+      fd = openAppend(this.logPath);
+      const p = Bun.spawn(cmd, { stdin: "ignore", stdout: fd, stderr: fd, cwd: this.svc.cwd, env: { ...process.env, ...this.svc.env } });
+      const timer = setTimeout(() => p.kill(), 120_000);
+      void p.exited.then((code) => {
+        clearTimeout(timer);
+        if (code !== 0) this.log.warn(`service ${this.svc.name}: restart command exited ${code}`, { log: this.logPath });
+      });
+    } catch (err) {
+      this.log.warn(`service ${this.svc.name}: restart command could not run: ${(err as Error).message}`);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  async shutdown() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.probeTimer);
+    this.dispatch({ type: "stop", now: this.sup.now() });
+    if (this.killing) await this.killing;
+    if (this.child) await Promise.race([this.child.exited, Bun.sleep(1000)]);
+  }
+
+  status(): ServiceStatus {
+    const m = this.m;
+    return {
+      name: this.svc.name,
+      port: this.svc.port ?? null,
+      state: m.state,
+      owned: !!this.svc.command,
+      pid: this.child?.pid ?? null,
+      restarts: m.restarts,
+      since: new Date(m.since).toISOString(),
+      last_error: m.state === "up" ? null : m.reason,
+      ...(this.svc.provider ? { provider: this.svc.provider } : {}),
+      ...(this.svc.health ? { health: this.svc.health } : {}),
+      ...(m.state === "conflict" && this.holder ? { holder: this.holder } : {}),
+      ...(m.state === "failed" ? { log_tail: tailLines(this.logPath, 20) } : {}),
+    };
+  }
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"]);
+
+/** Does this provider URL reach the service's host:port? */
+function sameEndpoint(providerUrl: string, svc: Service): boolean {
+  try {
+    const u = new URL(providerUrl);
+    const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+    if (port !== svc.port) return false;
+    if (!svc.health) return LOOPBACK.has(u.hostname);
+    const h = new URL(svc.health).hostname;
+    return h === u.hostname || (LOOPBACK.has(h) && LOOPBACK.has(u.hostname));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,59 @@
+/** Helpers for tests with real processes: free ports, waiting, and the OS process table. */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** A port nobody listens on right now (bind 0, read it, close). */
+export function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await Bun.sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+/** Live (non-zombie) processes whose command line contains `needle`, from the OS table. */
+export function processesMatching(needle: string): Array<{ pid: number; cmd: string }> {
+  const out: Array<{ pid: number; cmd: string }> = [];
+  if (process.platform === "linux") {
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").join(" ").trim();
+        const state = readFileSync(`/proc/${d}/stat`, "utf8").replace(/^.*\)\s*/, "")[0];
+        if (cmd.includes(needle) && state !== "Z") out.push({ pid: Number(d), cmd });
+      } catch {
+        // exited while we looked
+      }
+    }
+    return out;
+  }
+  const ps = Bun.spawnSync(["ps", "-axo", "pid=,stat=,args="]).stdout.toString();
+  for (const line of ps.split("\n")) {
+    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (m && m[3]!.includes(needle) && !m[2]!.startsWith("Z")) out.push({ pid: Number(m[1]), cmd: m[3]! });
+  }
+  return out;
+}
+
+/** Live members of a process group (from ps, so it works on macOS and Linux). */
+export function groupMembers(pgid: number): number[] {
+  const out = Bun.spawnSync(["ps", "-eo", "pid=,pgid=,stat="]).stdout.toString();
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => Number(c[1]) === pgid && !c[2]?.startsWith("Z"))
+    .map((c) => Number(c[0]));
+}
