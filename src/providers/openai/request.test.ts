@@ -2,11 +2,11 @@ import { describe, expect, test } from "bun:test";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
 import { convertToolChoice, convertTools, hasImages, reasoningSettings, systemText, toChatRequest, toolResultText } from "./request.ts";
 
-const base = (over: Partial<MessagesRequest> & Record<string, unknown> = {}): MessagesRequest =>
+const base = (over: Record<string, unknown> = {}): MessagesRequest =>
   ({ model: "claude-sonnet-5", max_tokens: 64, messages: [{ role: "user", content: "hi" }], ...over }) as MessagesRequest;
 
 describe("RequestConverter messages", () => {
-  const cases: Array<[string, Partial<MessagesRequest> & Record<string, unknown>, unknown[]]> = [
+  const cases: Array<[string, Record<string, unknown>, unknown[]]> = [
     ["Request_StringUser", {}, [{ role: "user", content: "hi" }]],
     ["Request_SystemString", { system: "be brief" }, [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }]],
     [
@@ -139,7 +139,7 @@ describe("RequestConverter fields", () => {
       { name: "Later", input_schema: { type: "object" }, defer_loading: true },
       { name: "web_search", type: "web_search_20250305", max_uses: 3 } as never,
       { name: "NoDesc", input_schema: { type: "object" }, input_examples: [{}] },
-    ]);
+    ] as never);
     expect(tools).toEqual([
       { type: "function", function: { name: "Write", description: "write", parameters: { type: "object", properties: { a: { type: "string" } } } } },
       { type: "function", function: { name: "NoDesc", parameters: { type: "object" } } },
@@ -185,7 +185,7 @@ describe("RequestConverter fields", () => {
 
   test("Request_SystemTextVariants", () => {
     expect(systemText(undefined)).toBe("");
-    expect(systemText([{ type: "text", text: "x" }, { type: "image" }])).toBe("x");
+    expect(systemText([{ type: "text", text: "x" }, { type: "image" }] as never)).toBe("x");
   });
 
   test("Request_ToolResultImageIsNamed", () => {

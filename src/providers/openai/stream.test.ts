@@ -37,7 +37,7 @@ function blocks(events: StreamEvent[]): unknown[] {
       const d = e.delta as Record<string, string>;
       if (d.type === "text_delta") b.text = String(b.text) + d.text;
       if (d.type === "thinking_delta") b.thinking = String(b.thinking) + d.thinking;
-      if (d.type === "input_json_delta") b.input = JSON.parse(d.partial_json);
+      if (d.type === "input_json_delta") b.input = JSON.parse(String(d.partial_json));
     }
   }
   return out;
