@@ -151,7 +151,9 @@ describe("openai kind via the official Anthropic SDK", () => {
 
   test("stop sequence, max_tokens and sampling reach the upstream; stop_reason comes back", async () => {
     vllm.reply = () => ({ items: [{ text: "1 2 3" }], stopString: "END" });
-    const r = await client.messages.create({ model: "claude-haiku-5", max_tokens: 7, temperature: 0.1, top_p: 0.5, stop_sequences: ["END"], messages: user("count") });
+    // This SDK's types no longer list temperature/top_p, but the API and Claude Code's older paths send them.
+    const sampling: {} = { temperature: 0.1, top_p: 0.5 };
+    const r = await client.messages.create({ model: "claude-haiku-5", max_tokens: 7, ...sampling, stop_sequences: ["END"], messages: user("count") });
     expect(r.stop_reason).toBe("stop_sequence");
     expect(r.stop_sequence).toBe("END");
     expect(vllm.received.at(-1)!.body).toMatchObject({ max_tokens: 7, temperature: 0.1, top_p: 0.5, stop: ["END"] });
