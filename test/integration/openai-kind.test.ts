@@ -172,6 +172,32 @@ describe("openai kind via the official Anthropic SDK", () => {
     expect(err.error.error.message).toContain("does not accept images");
   });
 
+  test("a server that ignores stream: true and answers one JSON completion still works", async () => {
+    vllm.reply = () => ({ items: [{ reasoning: "hm" }, { text: "whole" }, { tool: { id: "c9", name: "Write", arguments: '{"file_path": "/z", "content": ""}' } }], ignoreStream: true });
+    const events = await rawStream({ model: "claude-haiku-5", tools, messages: user("x") });
+    expect(streamProblems(events)).toEqual([]);
+    const msg = await client.messages.create({ model: "claude-haiku-5", max_tokens: 10, tools, messages: user("x") });
+    expect(msg.content).toEqual([{ type: "thinking", thinking: "hm" }, { type: "text", text: "whole" }, { type: "tool_use", id: "c9", name: "Write", input: { file_path: "/z", content: "" } }] as never);
+    expect(msg.stop_reason).toBe("tool_use");
+  });
+
+  test("a client that disconnects mid-stream aborts the upstream request", async () => {
+    vllm.reply = () => ({ items: [{ text: "word ".repeat(200) }], pieceDelayMs: 20 });
+    const controller = new AbortController();
+    const res = await fetch(`${atrad.url}/v1/messages`, {
+      method: "POST",
+      signal: controller.signal,
+      headers: { "content-type": "application/json", "x-api-key": "k" },
+      body: JSON.stringify({ model: "claude-haiku-5", max_tokens: 100, stream: true, messages: user("talk") }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const rec = vllm.received.at(-1)!;
+    for (let i = 0; i < 100 && !rec.aborted; i++) await Bun.sleep(20);
+    expect(rec.aborted).toBe(true);
+  });
+
   test('tools = "none": no tools are sent', async () => {
     await client.messages.create({ model: `notools/${MODEL}`, max_tokens: 10, tools, messages: user("x") });
     expect(vllm.received.at(-1)!.body.tools).toBeUndefined();

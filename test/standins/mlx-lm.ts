@@ -35,6 +35,8 @@ export interface OpenAIReply {
   garbage?: boolean;
   /** piecewise: an error chunk after the content instead of finishing. */
   errorChunk?: { message: string; code: number };
+  /** Answer one chat.completion JSON even to `stream: true` (servers that ignore it). */
+  ignoreStream?: boolean;
   /** Answer with this status and raw body instead. */
   status?: number;
   body?: string;
@@ -44,6 +46,8 @@ export interface OpenAIReceived {
   path: string;
   headers: Record<string, string>;
   body: any;
+  /** The client went away before the answer was complete. */
+  aborted: boolean;
 }
 
 export interface OpenAIStandIn {
@@ -86,8 +90,9 @@ export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }):
       if (req.method === "GET" && url.pathname === "/v1/models")
         return Response.json({ object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1700000000 })) });
       if (req.method !== "POST" || !["/v1/chat/completions", "/chat/completions"].includes(url.pathname)) return new Response("Not Found", { status: 404 });
-      const rec: OpenAIReceived = { path: url.pathname, headers: Object.fromEntries(req.headers), body: undefined };
+      const rec: OpenAIReceived = { path: url.pathname, headers: Object.fromEntries(req.headers), body: undefined, aborted: false };
       state.received.push(rec);
+      req.signal.addEventListener("abort", () => (rec.aborted = true));
       if (mlx && req.headers.get("content-length") === null) return Response.json({ error: "Content-Length header is required" }, { status: 411 });
       let body: any;
       try {
@@ -118,7 +123,7 @@ export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }):
       const ctx = { id: `chatcmpl-${crypto.randomUUID().slice(0, 8)}`, model: body.model, created: Math.floor(Date.now() / 1000) };
       const finish = reply.finish ?? (reply.items.some((i) => "tool" in i) ? "tool_calls" : "stop");
       const usage = reply.usage ?? { prompt: 42, completion: 7 };
-      if (!body.stream) return Response.json(completion(reply, ctx, finish, usage, mlx));
+      if (!body.stream || reply.ignoreStream) return Response.json(completion(reply, ctx, finish, usage, mlx));
       const includeUsage = body.stream_options?.include_usage === true;
       return new Response(stream(reply, ctx, finish, usage, includeUsage, mlx, req.signal), {
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
