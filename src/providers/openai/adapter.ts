@@ -1,0 +1,77 @@
+/**
+ * The `openai` kind's I/O: POST {url}/v1/chat/completions, always streamed, read as SSE and
+ * fed through the pure StreamConverter. GET {url}/v1/models lists models.
+ */
+import { parseSse } from "../../anthropic/sse.ts";
+import type { StreamEvent } from "../../anthropic/types.ts";
+import type { Provider } from "../../config/load.ts";
+import { countRequestTokens } from "../../tokens/count.ts";
+import type { Adapter, CallContext, Outcome } from "../types.ts";
+import { authHeaders, fetchUpstream, UpstreamError } from "../upstream.ts";
+import { chatFailure } from "./errors.ts";
+import { hasImages, toChatRequest } from "./request.ts";
+import { StreamConverter } from "./stream.ts";
+import type { ChatChunk } from "./types.ts";
+
+/** Users write the base URL with or without `/v1` (LM Studio and vLLM document it with). */
+export function apiBase(url: string): string {
+  const trimmed = url.replace(/\/+$/, "");
+  return trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`;
+}
+
+export const openaiAdapter: Adapter = {
+  async call(ctx: CallContext): Promise<Outcome> {
+    const { provider, request, signal } = ctx;
+    const label = `${provider.name}/${ctx.model}`;
+    const chat = toChatRequest(request, ctx.model, { tools: provider.tools });
+    const res = await fetchUpstream(
+      provider,
+      `${apiBase(ctx.url)}/chat/completions`,
+      {
+        headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders(provider) },
+        // A string body: Bun sends Content-Length; mlx_lm.server answers 411 to chunked bodies.
+        body: JSON.stringify(chat),
+      },
+      signal,
+    );
+    if (!res.ok) throw await chatFailure(res, label, hasImages(chat));
+    if (!res.body) throw new UpstreamError(502, `${label} answered 200 with an empty body`);
+
+    const converter = new StreamConverter({
+      model: ctx.model,
+      inputTokens: countRequestTokens(request as never),
+      stopSequences: request.stop_sequences,
+      label,
+    });
+    const contentType = res.headers.get("content-type") ?? "";
+    if (contentType.includes("application/json")) {
+      // A server that ignores `stream: true` answers one chat.completion: same converter.
+      const whole = (await res.json().catch(() => null)) as ChatChunk | null;
+      if (!whole || typeof whole !== "object") throw new UpstreamError(502, `${label} answered 200 with a body that is not JSON`);
+      return { type: "events", events: fromCompletion(converter, whole) };
+    }
+    return { type: "events", events: convert(converter, res.body) };
+  },
+
+  async listModels(provider: Provider, url: string, signal: AbortSignal): Promise<string[]> {
+    const res = await fetchUpstream(provider, `${apiBase(url)}/models`, { method: "GET", headers: authHeaders(provider) }, signal);
+    if (!res.ok) throw new UpstreamError(res.status, `${provider.name}: cannot list models (GET /v1/models answered ${res.status})`);
+    const j = (await res.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> };
+    return (Array.isArray(j.data) ? j.data : []).map((m) => m.id).filter((x): x is string => typeof x === "string");
+  },
+};
+
+async function* convert(converter: StreamConverter, body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+  yield* converter.start();
+  for await (const msg of parseSse(body)) {
+    yield* converter.processData(msg.data);
+  }
+  yield* converter.finish();
+}
+
+async function* fromCompletion(converter: StreamConverter, whole: ChatChunk): AsyncGenerator<StreamEvent> {
+  yield* converter.start();
+  yield* converter.process(whole);
+  converter.done();
+  yield* converter.finish();
+}

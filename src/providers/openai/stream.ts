@@ -1,0 +1,232 @@
+/**
+ * OpenAI chat-completion chunks → Anthropic stream events (pure: no I/O, no timers). One
+ * converter per response; `start()` opens the message, `processData()`/`process()` take each
+ * SSE payload, `finish()` closes blocks and the message. The output is always well-formed:
+ * blocks open and close in order and the stream ends with message_delta + message_stop, or
+ * the converter throws and the gateway's guardStream turns that into an `error` event.
+ *
+ * Tool calls are buffered per call and emitted whole (start + one input_json_delta + stop)
+ * once complete, so arguments streamed piecewise (vLLM, LM Studio) and whole (mlx_lm.server)
+ * take the same path, and repair can see the complete arguments.
+ */
+import { AtradError, errorTypeForStatus } from "../../anthropic/errors.ts";
+import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
+import { countText } from "../../tokens/count.ts";
+import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
+import { streamErrorMessage } from "./errors.ts";
+import type { ChatChunk, ChunkChoice, ToolCallDelta } from "./types.ts";
+
+export interface ConverterOptions {
+  /** The model name reported in message_start. */
+  model: string;
+  /** Estimate until the upstream reports real usage. */
+  inputTokens: number;
+  /** The request's stop_sequences, to tell a stop sequence from a natural end. */
+  stopSequences?: string[];
+  messageId?: string;
+  /** Where the stream comes from, for error messages. */
+  label?: string;
+  /** Id factory for tool calls the upstream sent without a usable id (tests pin it). */
+  newToolId?: () => string;
+}
+
+interface PendingCall {
+  id?: string;
+  name: string;
+  args: string;
+  /** Arguments some servers send already parsed. */
+  object?: unknown;
+}
+
+const TOOL_ID = /^[A-Za-z0-9_-]+$/;
+
+export function mapFinishReason(reason: string | null | undefined): StopReason {
+  switch (reason) {
+    case "length":
+      return "max_tokens";
+    case "tool_calls":
+    case "function_call":
+      return "tool_use";
+    case "content_filter":
+      return "refusal";
+    default:
+      return "end_turn";
+  }
+}
+
+export class StreamConverter {
+  private started = false;
+  private open: { type: "text" | "thinking"; index: number } | undefined;
+  private nextIndex = 0;
+  private calls = new Map<number, PendingCall>();
+  private lastCallKey = -1;
+  private emittedToolUse = false;
+  private finishReason: string | null = null;
+  private matchedStop: string | null = null;
+  private sawDone = false;
+  private finished = false;
+  private usage: { prompt?: number; completion?: number; cached?: number } = {};
+  private generated = "";
+
+  constructor(private readonly opts: ConverterOptions) {}
+
+  /** message_start, sent as soon as the upstream answered 200. */
+  start(): StreamEvent[] {
+    if (this.started) return [];
+    this.started = true;
+    const message = emptyMessage(this.opts.model, this.opts.messageId ?? newMessageId(), this.opts.inputTokens);
+    return [{ type: "message_start", message }];
+  }
+
+  /** One SSE `data:` payload: a JSON chunk, or the `[DONE]` sentinel. */
+  processData(data: string): StreamEvent[] {
+    const trimmed = data.trim();
+    if (trimmed === "[DONE]") {
+      this.sawDone = true;
+      return [];
+    }
+    if (trimmed === "") return [];
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(trimmed);
+    } catch {
+      throw new AtradError("api_error", `${this.opts.label ?? "upstream"} sent a stream chunk that is not JSON: ${trimmed.slice(0, 200)}`);
+    }
+    if (!chunk || typeof chunk !== "object") throw new AtradError("api_error", `${this.opts.label ?? "upstream"} sent an unexpected stream chunk: ${trimmed.slice(0, 200)}`);
+    return this.process(chunk as ChatChunk);
+  }
+
+  process(chunk: ChatChunk): StreamEvent[] {
+    const out = this.start();
+    if (chunk.error !== undefined && chunk.error !== null) {
+      // vLLM and others report a failure after the 200 as a chunk carrying `error`.
+      const { status, message } = streamErrorMessage(chunk.error);
+      throw new AtradError(status ? errorTypeForStatus(status) : "api_error", `${this.opts.label ?? "upstream"} failed mid-response: ${message}`);
+    }
+    if (chunk.usage) {
+      const u = chunk.usage;
+      if (typeof u.prompt_tokens === "number") this.usage.prompt = u.prompt_tokens;
+      if (typeof u.completion_tokens === "number") this.usage.completion = u.completion_tokens;
+      const cached = u.prompt_tokens_details?.cached_tokens;
+      if (typeof cached === "number") this.usage.cached = cached;
+    }
+    // n = 1: only the first choice exists.
+    const choice: ChunkChoice | undefined = chunk.choices?.find((c) => (c.index ?? 0) === 0);
+    if (!choice) return out;
+    const delta = choice.delta ?? choice.message ?? {};
+    const reasoning = delta.reasoning ?? delta.reasoning_content;
+    if (typeof reasoning === "string" && reasoning !== "") out.push(...this.appendText("thinking", reasoning));
+    if (typeof delta.content === "string" && delta.content !== "") out.push(...this.appendText("text", delta.content));
+    if (Array.isArray(delta.tool_calls) && delta.tool_calls.length) {
+      out.push(...this.closeOpen());
+      for (const tc of delta.tool_calls) this.addToolDelta(tc);
+    }
+    if (choice.finish_reason) {
+      this.finishReason = choice.finish_reason;
+      if (typeof choice.stop_reason === "string" && this.opts.stopSequences?.includes(choice.stop_reason)) this.matchedStop = choice.stop_reason;
+    }
+    return out;
+  }
+
+  /** The upstream said `[DONE]` (also accepted through processData). */
+  done(): void {
+    this.sawDone = true;
+  }
+
+  /**
+   * Close everything. Throws when the upstream stopped without finish_reason or [DONE]: a
+   * server that dies mid-generation just closes the connection, and the client must hear it.
+   */
+  finish(): StreamEvent[] {
+    if (this.finished) return [];
+    if (!this.finishReason && !this.sawDone) {
+      throw new AtradError("api_error", `${this.opts.label ?? "upstream"} ended the stream mid-response (no finish_reason, no [DONE])`);
+    }
+    this.finished = true;
+    const out = this.start();
+    out.push(...this.closeOpen(), ...this.flushCalls());
+    let stop: StopReason = mapFinishReason(this.finishReason);
+    if (stop !== "max_tokens") stop = this.emittedToolUse ? "tool_use" : stop === "tool_use" ? "end_turn" : stop;
+    const stopSequence = stop === "end_turn" && this.matchedStop !== null ? this.matchedStop : null;
+    if (stopSequence !== null) stop = "stop_sequence";
+    const usage: Partial<Usage> = { output_tokens: this.usage.completion ?? countText(this.generated) };
+    if (this.usage.prompt !== undefined) {
+      // Anthropic counts cached prompt tokens apart from input_tokens; OpenAI includes them.
+      const cached = Math.min(this.usage.cached ?? 0, this.usage.prompt);
+      usage.input_tokens = this.usage.prompt - cached;
+      if (this.usage.cached !== undefined) usage.cache_read_input_tokens = cached;
+    }
+    out.push({ type: "message_delta", delta: { stop_reason: stop, stop_sequence: stopSequence }, usage });
+    out.push({ type: "message_stop" });
+    return out;
+  }
+
+  private appendText(type: "text" | "thinking", text: string): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    this.generated += text;
+    if (this.open?.type !== type) {
+      out.push(...this.closeOpen(), ...this.flushCalls());
+      const index = this.nextIndex++;
+      this.open = { type, index };
+      out.push({ type: "content_block_start", index, content_block: type === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "" } });
+    }
+    const index = this.open.index;
+    out.push({ type: "content_block_delta", index, delta: type === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text } });
+    return out;
+  }
+
+  private closeOpen(): StreamEvent[] {
+    if (!this.open) return [];
+    const index = this.open.index;
+    this.open = undefined;
+    return [{ type: "content_block_stop", index }];
+  }
+
+  private addToolDelta(tc: ToolCallDelta): void {
+    // Servers without `index` (a few llama.cpp builds): a new id starts a new call.
+    let key = typeof tc.index === "number" ? tc.index : this.lastCallKey;
+    if (typeof tc.index !== "number" && (key < 0 || (tc.id && this.calls.get(key)?.id && this.calls.get(key)!.id !== tc.id))) key = this.lastCallKey + 1;
+    this.lastCallKey = Math.max(this.lastCallKey, key);
+    let call = this.calls.get(key);
+    if (!call) {
+      call = { name: "", args: "" };
+      this.calls.set(key, call);
+    }
+    if (tc.id) call.id = tc.id;
+    // The name comes once (OpenAI) or repeated in every fragment (some servers): never doubled.
+    const name = tc.function?.name;
+    if (name && name !== call.name) call.name = call.name ? call.name + name : name;
+    const args = tc.function?.arguments;
+    if (typeof args === "string") call.args += args;
+    else if (args !== undefined && args !== null) call.object = args;
+  }
+
+  private flushCalls(): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    const keys = [...this.calls.keys()].sort((a, b) => a - b);
+    for (const key of keys) {
+      const call = this.calls.get(key)!;
+      const raw = call.object ?? call.args;
+      this.generated += call.name + call.args;
+      const repaired = call.name ? repairToolArguments(raw) : { ok: false as const, reason: "the call has no tool name" };
+      const index = this.nextIndex++;
+      if (repaired.ok) {
+        const id = call.id && TOOL_ID.test(call.id) ? call.id : (this.opts.newToolId ?? defaultToolId)();
+        out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id, name: call.name, input: {} } });
+        out.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(repaired.input) } });
+        this.emittedToolUse = true;
+      } else {
+        // Never a tool_use whose input is not an object: tell the user what the model tried.
+        out.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
+        out.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: unusableToolCallText(call.name, raw, repaired.reason) } });
+      }
+      out.push({ type: "content_block_stop", index });
+    }
+    this.calls.clear();
+    return out;
+  }
+}
+
+function defaultToolId(): string {
+  return `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+}

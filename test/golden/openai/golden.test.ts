@@ -1,0 +1,61 @@
+/**
+ * Golden whole-exchange fixtures for the `openai` kind. Requests: an Anthropic request (the
+ * captured Claude Code one among them) → the exact upstream chat-completions body. Streams: a
+ * recorded upstream SSE body → the exact Anthropic events a client receives (through the
+ * gateway's guardStream, so a cut stream ends in its `error` event).
+ * UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing it.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseSse } from "../../../src/anthropic/sse.ts";
+import { guardStream } from "../../../src/anthropic/stream.ts";
+import type { StreamEvent } from "../../../src/anthropic/types.ts";
+import { toChatRequest } from "../../../src/providers/openai/request.ts";
+import { StreamConverter } from "../../../src/providers/openai/stream.ts";
+import { streamProblems } from "./check.ts";
+
+const DIR = import.meta.dir;
+const update = process.env.UPDATE_GOLDEN === "1";
+
+function golden(file: string, actual: unknown) {
+  const path = join(DIR, file);
+  if (update) writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
+  if (!existsSync(path)) throw new Error(`missing golden file ${file}: run with UPDATE_GOLDEN=1 and review it`);
+  expect(actual).toEqual(JSON.parse(readFileSync(path, "utf8")));
+}
+
+const requests: Array<[string, string]> = [
+  ["claude-code-2.1.330", join(DIR, "../../fixtures/claude-code-2.1.330-request.json")],
+  ["tool-history", join(DIR, "tool-history.request.json")],
+];
+
+describe("golden requests: Anthropic → OpenAI chat completions", () => {
+  for (const [name, path] of requests) {
+    test(`Golden_Request_${name}`, () => {
+      const raw = JSON.parse(readFileSync(path, "utf8"));
+      const body = raw.body ?? raw;
+      golden(`${name}.upstream.json`, toChatRequest(body, "qwen2.5-coder:32b"));
+    });
+  }
+});
+
+async function* replay(sse: string): AsyncGenerator<StreamEvent> {
+  let ids = 0;
+  const c = new StreamConverter({ model: "qwen2.5-coder:32b", inputTokens: 100, messageId: "msg_golden", label: "golden/qwen", newToolId: () => `toolu_golden${++ids}` });
+  yield* c.start();
+  for await (const m of parseSse(new Blob([sse]).stream())) yield* c.processData(m.data);
+  yield* c.finish();
+}
+
+describe("golden streams: OpenAI SSE → Anthropic events", () => {
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith(".sse")).sort()) {
+    test(`Golden_Stream_${file.replace(/\.sse$/, "")}`, async () => {
+      const events: StreamEvent[] = [];
+      for await (const e of guardStream(replay(readFileSync(join(DIR, file), "utf8")), "golden/qwen")) events.push(e);
+      golden(file.replace(/\.sse$/, ".events.json"), events);
+      if (!file.startsWith("cut-")) expect(streamProblems(events)).toEqual([]);
+      else expect(events.at(-1)!.type).toBe("error");
+    });
+  }
+});

@@ -1,0 +1,221 @@
+/**
+ * Stand-ins for OpenAI-compatible chat servers, in two flavours that reproduce what their
+ * sources do (DESIGN §4.5):
+ *
+ * - "mlx" — mlx_lm.server (mlx_lm/server.py): 411 `{"error": "Content-Length header is
+ *   required"}` to a body without Content-Length; content arrays may hold only `text` parts,
+ *   and every failure while setting up generation (that one, a model it cannot load, history
+ *   tool-call arguments that are not JSON) is HTTP 404 `{"error": "<str(exception)>"}`;
+ *   `: keepalive N/M` SSE comments during prompt processing; reasoning in `delta.reasoning`;
+ *   each tool call whole (uuid id, `index`) in the final chunk beside `finish_reason`; usage
+ *   only when `stream_options.include_usage`, as a last chunk with `choices: []` before
+ *   `[DONE]`; `GET /health` → `{"status":"ok"}`.
+ * - "piecewise" — vLLM / LM Studio style: a role chunk first, `reasoning_content`, tool-call
+ *   arguments streamed a few characters at a time after a header fragment with id and name,
+ *   `stop_reason` naming the matched stop string, images accepted, errors as
+ *   `{"error": {"message", "type", "code"}}`, and a failure after the 200 as an error chunk.
+ */
+import type { Server } from "bun";
+
+export type Flavor = "mlx" | "piecewise";
+export type OpenAIReplyItem = { text: string } | { reasoning: string } | { tool: { id?: string; name: string; arguments: string } };
+
+export interface OpenAIReply {
+  items: OpenAIReplyItem[];
+  /** finish_reason; default "tool_calls" when a tool is in items, else "stop". */
+  finish?: "stop" | "length" | "tool_calls";
+  /** piecewise: the stop string vLLM reports in `stop_reason`. */
+  stopString?: string;
+  usage?: { prompt: number; completion: number; cached?: number };
+  firstTokenDelayMs?: number;
+  pieceDelayMs?: number;
+  /** Close the connection after this many content chunks: no finish_reason, no [DONE]. */
+  cutAfterChunks?: number;
+  /** Send a chunk that is not JSON after the content. */
+  garbage?: boolean;
+  /** piecewise: an error chunk after the content instead of finishing. */
+  errorChunk?: { message: string; code: number };
+  /** Answer one chat.completion JSON even to `stream: true` (servers that ignore it). */
+  ignoreStream?: boolean;
+  /** Answer with this status and raw body instead. */
+  status?: number;
+  body?: string;
+}
+
+export interface OpenAIReceived {
+  path: string;
+  headers: Record<string, string>;
+  body: any;
+  /** The client went away before the answer was complete. */
+  aborted: boolean;
+}
+
+export interface OpenAIStandIn {
+  url: string;
+  flavor: Flavor;
+  models: string[];
+  received: OpenAIReceived[];
+  reply: (body: any) => OpenAIReply;
+  stop(): Promise<void>;
+}
+
+/** The last user turn's text, whatever shape the content has. */
+export function lastUserText(body: any): string {
+  const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === "user");
+  if (!last) return "";
+  if (typeof last.content === "string") return last.content;
+  return last.content.filter((p: any) => p.type === "text").map((p: any) => p.text).join("");
+}
+
+export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }): OpenAIStandIn {
+  const state: OpenAIStandIn = {
+    url: "",
+    flavor: opts.flavor,
+    models: opts.models ?? ["mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"],
+    received: [],
+    reply: (body) => ({ items: [{ text: `echo: ${lastUserText(body)}` }] }),
+    stop: async () => {},
+  };
+  const mlx = opts.flavor === "mlx";
+  const fail = (status: number, message: string, type = "BadRequestError") =>
+    mlx ? Response.json({ error: message }, { status }) : Response.json({ error: { message, type, code: status } }, { status });
+
+  const server: Server<unknown> = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (req.method === "GET" && url.pathname === "/health") return Response.json({ status: "ok" });
+      if (req.method === "GET" && url.pathname === "/v1/models")
+        return Response.json({ object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1700000000 })) });
+      if (req.method !== "POST" || !["/v1/chat/completions", "/chat/completions"].includes(url.pathname)) return new Response("Not Found", { status: 404 });
+      const rec: OpenAIReceived = { path: url.pathname, headers: Object.fromEntries(req.headers), body: undefined, aborted: false };
+      state.received.push(rec);
+      req.signal.addEventListener("abort", () => (rec.aborted = true));
+      if (mlx && req.headers.get("content-length") === null) return Response.json({ error: "Content-Length header is required" }, { status: 411 });
+      let body: any;
+      try {
+        body = JSON.parse(await req.text());
+      } catch (err) {
+        return fail(400, `Invalid JSON in request body: ${(err as Error).message}`);
+      }
+      rec.body = body;
+      if (!state.models.includes(body.model)) {
+        return mlx
+          ? fail(404, `404 Client Error. Repository Not Found for url: https://huggingface.co/api/models/${body.model}/revision/main.`)
+          : fail(404, `The model \`${body.model}\` does not exist.`, "NotFoundError");
+      }
+      if (mlx) {
+        for (const m of body.messages ?? []) {
+          if (Array.isArray(m.content) && m.content.some((p: any) => p.type !== "text")) return fail(404, "Only 'text' content type is supported.");
+          for (const tc of m.tool_calls ?? []) {
+            try {
+              JSON.parse(tc.function.arguments);
+            } catch (err) {
+              return fail(404, `Expecting value: line 1 column 1 (char 0) (${(err as Error).message})`);
+            }
+          }
+        }
+      }
+      const reply = state.reply(body);
+      if (reply.status) return new Response(reply.body ?? "", { status: reply.status, headers: { "content-type": "application/json" } });
+      const ctx = { id: `chatcmpl-${crypto.randomUUID().slice(0, 8)}`, model: body.model, created: Math.floor(Date.now() / 1000) };
+      const finish = reply.finish ?? (reply.items.some((i) => "tool" in i) ? "tool_calls" : "stop");
+      const usage = reply.usage ?? { prompt: 42, completion: 7 };
+      if (!body.stream || reply.ignoreStream) return Response.json(completion(reply, ctx, finish, usage, mlx));
+      const includeUsage = body.stream_options?.include_usage === true;
+      return new Response(stream(reply, ctx, finish, usage, includeUsage, mlx, req.signal), {
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+      });
+    },
+  });
+  state.url = `http://127.0.0.1:${server.port}`;
+  state.stop = () => server.stop(true);
+  return state;
+}
+
+type Ctx = { id: string; model: string; created: number };
+type Usage = NonNullable<OpenAIReply["usage"]>;
+
+const usageJson = (u: Usage) => ({
+  prompt_tokens: u.prompt,
+  completion_tokens: u.completion,
+  total_tokens: u.prompt + u.completion,
+  ...(u.cached !== undefined ? { prompt_tokens_details: { cached_tokens: u.cached } } : {}),
+});
+
+function completion(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, mlx: boolean) {
+  const text = reply.items.map((i) => ("text" in i ? i.text : "")).join("");
+  const reasoning = reply.items.map((i) => ("reasoning" in i ? i.reasoning : "")).join("");
+  const tools = reply.items.flatMap((i, n) => ("tool" in i ? [{ id: i.tool.id ?? crypto.randomUUID(), type: "function", function: { name: i.tool.name, arguments: i.tool.arguments } }] : []));
+  const message: Record<string, unknown> = { role: "assistant", content: text || (mlx ? undefined : null) };
+  if (reasoning) message[mlx ? "reasoning" : "reasoning_content"] = reasoning;
+  if (tools.length) message.tool_calls = tools;
+  return { ...ctx, object: "chat.completion", choices: [{ index: 0, finish_reason: finish, message }], usage: usageJson(usage) };
+}
+
+function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, includeUsage: boolean, mlx: boolean, signal: AbortSignal) {
+  const enc = new TextEncoder();
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    enc.encode(`data: ${JSON.stringify({ ...ctx, object: "chat.completion.chunk", ...(mlx ? { system_fingerprint: "0.30.0-test" } : {}), choices, ...extra })}\n\n`);
+  const delta = (d: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
+    chunk([{ index: 0, finish_reason: finishReason, ...(mlx ? {} : { logprobs: null }), delta: mlx ? { role: "assistant", ...d } : d, ...extra }]);
+  return new ReadableStream<Uint8Array>({
+    async start(c) {
+      let sent = 0;
+      const send = async (bytes: Uint8Array, content = true) => {
+        if (signal.aborted) throw new Error("aborted");
+        if (content && reply.cutAfterChunks !== undefined && sent >= reply.cutAfterChunks) throw new Error("cut");
+        if (content) sent++;
+        c.enqueue(bytes);
+        if (reply.pieceDelayMs) await Bun.sleep(reply.pieceDelayMs);
+      };
+      try {
+        if (mlx) await send(enc.encode(": keepalive 128/256\n\n"), false);
+        await Bun.sleep(reply.firstTokenDelayMs ?? 0);
+        if (mlx) await send(enc.encode(": keepalive 256/256\n\n"), false);
+        else await send(delta({ role: "assistant", content: "" }), false);
+        const tools: Array<{ id?: string; name: string; arguments: string }> = [];
+        for (const item of reply.items) {
+          if ("text" in item) for (const p of pieces(item.text)) await send(delta({ content: p }));
+          else if ("reasoning" in item) for (const p of pieces(item.reasoning)) await send(delta(mlx ? { reasoning: p } : { reasoning_content: p }));
+          else tools.push(item.tool);
+        }
+        if (!mlx) {
+          for (const [index, t] of tools.entries()) {
+            await send(delta({ tool_calls: [{ index, id: t.id ?? `chatcmpl-tool-${index}${ctx.id.slice(-6)}`, type: "function", function: { name: t.name, arguments: "" } }] }));
+            for (const p of t.arguments.match(/[\s\S]{1,5}/g) ?? []) await send(delta({ tool_calls: [{ index, function: { arguments: p } }] }));
+          }
+        }
+        if (reply.garbage) await send(enc.encode("data: {this is not json\n\n"), false);
+        if (reply.errorChunk) {
+          await send(enc.encode(`data: ${JSON.stringify({ error: { object: "error", message: reply.errorChunk.message, type: "InternalServerError", code: reply.errorChunk.code } })}\n\n`), false);
+          await send(enc.encode("data: [DONE]\n\n"), false);
+          c.close();
+          return;
+        }
+        if (mlx) {
+          // mlx_lm.server: the calls arrive whole, in the chunk that carries finish_reason.
+          const calls = tools.map((t, index) => ({ function: { name: t.name, arguments: t.arguments }, type: "function", id: t.id ?? crypto.randomUUID(), index }));
+          await send(delta(calls.length ? { tool_calls: calls } : {}, finish), false);
+        } else {
+          await send(delta({}, finish, { stop_reason: reply.stopString ?? null }), false);
+        }
+        if (includeUsage) await send(mlx ? enc.encode(`data: ${JSON.stringify({ ...ctx, object: "chat.completion", choices: [], usage: usageJson(usage) })}\n\n`) : chunk([], { usage: usageJson(usage) }), false);
+        await send(enc.encode("data: [DONE]\n\n"), false);
+        c.close();
+      } catch {
+        // A server that dies mid-generation just ends the stream: no finish_reason, no [DONE].
+        try {
+          c.close();
+        } catch {}
+      }
+    },
+  });
+}
+
+/** Split text into small pieces the way a tokenizer would, keeping every character. */
+export function pieces(text: string): string[] {
+  return text.match(/\s*\S{1,4}|\s+$/g) ?? (text ? [text] : []);
+}
