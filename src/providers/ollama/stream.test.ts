@@ -67,7 +67,7 @@ const cases: Array<{ name: string; ndjson: string; want: string[] }> = [
   {
     name: "StreamConverter_ArgumentsNotObjectBecomeText",
     ndjson: msg({ tool_calls: [{ function: { name: "Bash", arguments: [1, 2] } }] }) + done(),
-    want: ["message_start", "start[0] text", 'delta[0] \n[atrad: the model\'s call of tool "Bash" was dropped because the arguments are an array, not a JSON object: [1,2]]\n', "stop[0]", "message_delta end_turn 30/7", "message_stop"],
+    want: ["message_start", "start[0] text", 'delta[0] \n[atrad] The model tried to call tool "Bash", but the call was not usable: the arguments are an array, not a JSON object. Raw arguments:\n[1,2]\n', "stop[0]", "message_delta end_turn 30/7", "message_stop"],
   },
   {
     name: "StreamConverter_DoneReasonLength",

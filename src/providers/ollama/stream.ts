@@ -9,7 +9,7 @@
  */
 import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
 import { countText } from "../../tokens/count.ts";
-import { coerceArguments } from "../prompt-tools/repair.ts";
+import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
 
 export interface OllamaChunk {
   model?: string;
@@ -120,15 +120,15 @@ export class OllamaStreamConverter {
   private toolCall(call: NonNullable<NonNullable<OllamaChunk["message"]>["tool_calls"]>[number]): StreamEvent[] {
     const out = this.closeOpen();
     const name = call.function?.name ?? "";
-    const args = coerceArguments(call.function?.arguments);
+    const args = repairToolArguments(call.function?.arguments);
     if (!name || !args.ok) {
       // Never a tool_use the client cannot run: say what the model attempted, as text.
       const why = !name ? "it has no tool name" : args.ok ? "" : args.reason;
-      return [...out, ...this.delta("text", `\n[atrad: the model's call of tool "${name}" was dropped because ${why}: ${JSON.stringify(call.function?.arguments ?? null)}]\n`), ...this.closeOpen()];
+      return [...out, ...this.delta("text", `\n${unusableToolCallText(name, call.function?.arguments ?? null, why)}\n`), ...this.closeOpen()];
     }
     this.sawToolCall = true;
     const index = this.next++;
-    const json = JSON.stringify(args.value);
+    const json = JSON.stringify(args.input);
     this.outputText += name + json;
     out.push(
       { type: "content_block_start", index, content_block: { type: "tool_use", id: call.id || this.newToolId(), name, input: {} } },

@@ -12,7 +12,7 @@
  *   of calls; JSON that jsonrepair fixes unambiguously.
  * A fence or bare object that is not a call of an offered tool is passed on as the text it was.
  */
-import { coerceArguments, isPlainObject, parseJsonLoose } from "./repair.ts";
+import { isPlainObject, parseJsonLoose, repairToolArguments } from "../shared/repair.ts";
 
 export type Segment = { type: "text"; text: string } | { type: "call"; name: string; input: Record<string, unknown> };
 
@@ -183,9 +183,9 @@ export class PromptToolParser {
         const why = !found ? "it has no tool name" : `there is no tool named "${found.name}" (offered: ${this.tools.join(", ")})`;
         return this.explain(why, raw, out);
       }
-      const args = coerceArguments(found.args);
+      const args = repairToolArguments(found.args);
       if (!args.ok) return this.explain(`${args.reason} (tool ${name})`, raw, out);
-      calls.push({ type: "call", name, input: args.value });
+      calls.push({ type: "call", name, input: args.input });
     }
     this.held = "";
     this.afterCall = true;

@@ -67,6 +67,6 @@ describe("toPromptToolsRequest", () => {
   test("PromptTools_CutOffStringNotRepaired", () => {
     const p = new PromptToolParser(["Write"]);
     const got = [...p.feed('<tool_call>{"name":"Write","arguments":{"file_path":"/a","content":"half of the fi'), ...p.end()];
-    expect(got).toEqual([{ type: "text", text: expect.stringMatching(/^\[atrad: a tool call was not run because it is cut off inside a string\. The model wrote: <tool_call>/) }]);
+    expect(got).toEqual([{ type: "text", text: expect.stringMatching(/^\[atrad: a tool call was not run because the arguments are cut off inside a string \(the model's output was probably truncated\)\. The model wrote: <tool_call>/) }]);
   });
 });

@@ -15,7 +15,7 @@ export type RepairResult =
   | { ok: true; input: Record<string, unknown>; repaired: boolean }
   | { ok: false; reason: string };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -38,46 +38,51 @@ export function endsInsideString(text: string): boolean {
   return quote !== "";
 }
 
+/** Strip a surrounding ``` fence (with or without an info string). */
+function unfence(text: string): string {
+  const m = /^\s*```[\w-]*\s*\n?([\s\S]*?)\n?\s*```\s*$/.exec(text);
+  return m ? m[1]! : text.replace(/^```[a-zA-Z]*\s*/, "").replace(/\s*```$/, "");
+}
+
+export type Loose = { ok: true; value: unknown; repaired: boolean } | { ok: false; reason: string };
+
+/** Parse almost-JSON (fenced, trailing commas, single quotes, unclosed braces) when unambiguous. */
+export function parseJsonLoose(raw: string): Loose {
+  const text = unfence(raw).trim();
+  if (!text) return { ok: false, reason: "it is empty" };
+  try {
+    // Taking the JSON out of a code fence is a repair too.
+    return { ok: true, value: JSON.parse(text), repaired: text !== raw.trim() };
+  } catch {}
+  if (endsInsideString(text)) return { ok: false, reason: "the arguments are cut off inside a string (the model's output was probably truncated)" };
+  try {
+    return { ok: true, value: JSON.parse(jsonrepair(text)), repaired: true };
+  } catch (err) {
+    return { ok: false, reason: `the arguments are not valid JSON and could not be repaired (${(err as Error).message})` };
+  }
+}
+
 /**
- * Turn a tool call's `arguments` (a string from OpenAI-style servers, sometimes already an
- * object) into an Anthropic `input` object, repairing when the repair is unambiguous.
+ * Turn a tool call's `arguments` (a string from OpenAI-style servers, an object from Ollama,
+ * text from a prompt-tools model) into an Anthropic `input` object, repairing when the repair
+ * is unambiguous.
  */
 export function repairToolArguments(raw: unknown): RepairResult {
   if (isPlainObject(raw)) return { ok: true, input: raw, repaired: false };
   if (raw === undefined || raw === null) return { ok: true, input: {}, repaired: false };
-  if (typeof raw !== "string") return { ok: false, reason: `arguments are ${kindOf(raw)}, not a JSON object` };
-  const text = raw.trim();
+  if (typeof raw !== "string") return { ok: false, reason: `the arguments are ${kindOf(raw)}, not a JSON object` };
   // A call without arguments is legitimate (a tool whose schema has no required fields).
-  if (text === "") return { ok: true, input: {}, repaired: false };
-
-  let direct: unknown;
-  let parsed = false;
-  try {
-    direct = JSON.parse(text);
-    parsed = true;
-  } catch {}
-  if (parsed) {
-    if (isPlainObject(direct)) return { ok: true, input: direct, repaired: false };
-    // Double-encoded: the model (or server) serialised the arguments twice.
-    if (typeof direct === "string") {
-      const inner = repairToolArguments(direct);
-      return inner.ok ? { ...inner, repaired: true } : inner;
-    }
-    return { ok: false, reason: `arguments are ${kindOf(direct)}, not a JSON object` };
+  if (raw.trim() === "") return { ok: true, input: {}, repaired: false };
+  const parsed = parseJsonLoose(raw);
+  if (!parsed.ok) return parsed;
+  if (isPlainObject(parsed.value)) return { ok: true, input: parsed.value, repaired: parsed.repaired };
+  // Double-encoded: the model (or server) serialised the arguments twice. Only a string that
+  // parsed as-is counts; jsonrepair turns any bare text into a string, which is not that.
+  if (typeof parsed.value === "string" && !parsed.repaired) {
+    const inner = repairToolArguments(parsed.value);
+    return inner.ok ? { ...inner, repaired: true } : inner;
   }
-
-  const unfenced = text.replace(/^```[a-zA-Z]*\s*/, "").replace(/\s*```$/, "");
-  if (endsInsideString(unfenced)) {
-    return { ok: false, reason: "arguments end inside a string (the model's output was probably cut off)" };
-  }
-  let fixed: unknown;
-  try {
-    fixed = JSON.parse(jsonrepair(unfenced));
-  } catch (err) {
-    return { ok: false, reason: `arguments are not valid JSON and could not be repaired (${(err as Error).message})` };
-  }
-  if (!isPlainObject(fixed)) return { ok: false, reason: `arguments are ${kindOf(fixed)} after repair, not a JSON object` };
-  return { ok: true, input: fixed, repaired: true };
+  return { ok: false, reason: `the arguments are ${kindOf(parsed.value)}, not a JSON object` };
 }
 
 const RAW_LIMIT = 2000;
