@@ -64,6 +64,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       metrics: () => metrics.render(),
       recent: () => recent.recent(),
+      series: (provider) => recent.series(provider),
       status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent }),
     },
     host,

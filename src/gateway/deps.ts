@@ -16,6 +16,8 @@ export interface GatewayDeps {
   status?: () => Promise<unknown>;
   /** The last requests, newest first (status page). */
   recent?: () => RequestRecord[];
+  /** Latency (ms) of a provider's last requests, oldest first (status page sparklines). */
+  series?: (provider: string) => number[];
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }
