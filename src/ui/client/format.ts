@@ -45,13 +45,13 @@ export function tokens(input: number | null, output: number | null): string {
 /**
  * Polyline points for a latency sparkline in a w×h box. The y axis starts at zero (a spike
  * should look like one, not like noise stretched to full height); a lone point is drawn as a
- * flat line so one request still shows up.
+ * flat line across the middle so one request still shows up.
  */
 export function sparkPoints(values: number[], w: number, h: number, pad = 2): string {
   if (!values.length) return "";
   const max = Math.max(...values, 1);
   const y = (v: number) => +(h - pad - (v / max) * (h - 2 * pad)).toFixed(1);
-  if (values.length === 1) return `${pad},${y(values[0]!)} ${w - pad},${y(values[0]!)}`;
+  if (values.length === 1) return `${pad},${h / 2} ${w - pad},${h / 2}`;
   const step = (w - 2 * pad) / (values.length - 1);
   return values.map((v, i) => `${+(pad + i * step).toFixed(1)},${y(v)}`).join(" ");
 }
