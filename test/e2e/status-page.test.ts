@@ -6,7 +6,8 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { VERSION } from "../../src/version.ts";
@@ -14,7 +15,7 @@ import { startGateway } from "../../src/gateway/server.ts";
 import { Router } from "../../src/router/router.ts";
 import type { RequestRecord } from "../../src/gateway/record.ts";
 import { startCounting } from "../standins/counting.ts";
-import { ROOT } from "../support/binary.ts";
+import { ensureBinary, freePort, ROOT, waitForHealth } from "../support/binary.ts";
 import { startTestDaemon, testConfig } from "../support/daemon.ts";
 
 const CHROMIUM = process.env.ATRAD_CHROMIUM ?? "/usr/bin/chromium";
@@ -124,5 +125,120 @@ health = "${up.url}/v1/models"
   await p2.locator(`[data-request-id="${first.request_id}"]`).waitFor();
   expect(p2.url()).toBe(`${atrad.url}/`);
   await p2.close();
+  await page.close();
+}, 30_000);
+
+/** A status document with every service state (DESIGN §6), for what a fresh daemon cannot show. */
+function fixtureState() {
+  const now = Date.now();
+  const STATES = ["up", "degraded", "down", "starting", "backoff", "failed", "conflict", "stopped"];
+  const services = STATES.map((state, i) => ({
+    name: `svc-${state}`,
+    port: 11400 + i,
+    state,
+    owned: i % 2 === 0,
+    pid: i % 2 === 0 ? 4100 + i : null,
+    restarts: i,
+    since: new Date(now - (i + 1) * 97_000).toISOString(),
+    last_error: state === "failed" ? "exited with code 1 five times within 60 s; restart budget spent" : state === "conflict" ? "port 11406 is held by another process (pid 812)" : null,
+  }));
+  const stats = (n: number) => ({ requests_1h: n, errors_1h: n ? 1 : 0, p50_ms: n ? 840 : null, p95_ms: n ? 4200 : null, ttft_p50_ms: n ? 310 : null });
+  const providers = [
+    { name: "ollama", kind: "anthropic", url: "http://127.0.0.1:11434", state: "up", models: ["qwen2.5-coder:32b", "phi3.5:3.8b", "llama3.1:8b"], hosts: [{ url: "http://127.0.0.1:11434", state: "up", in_flight: 1 }, { url: "http://10.0.0.7:11434", state: "cooldown", in_flight: 0 }], in_flight: 1, queued: 2, stats: stats(42) },
+    { name: "mlx", kind: "ollama", url: "http://127.0.0.1:11435", state: "down", error: "connection refused (127.0.0.1:11435)", models: [], hosts: [{ url: "http://127.0.0.1:11435", state: "up", in_flight: 0 }], in_flight: 0, queued: 0, stats: stats(0) },
+  ];
+  const record = (i: number, over: Partial<RequestRecord>): RequestRecord => ({
+    time: new Date(now - i * 41_000).toISOString(), request_id: `req_${i}`, session_id: null, model: "claude-opus-5-5", target: "ollama/qwen2.5-coder:32b", provider: "ollama",
+    fallbacks: [], status: 200, stream: true, ttft_ms: 310 + i * 20, total_ms: 840 + i * 300, input_tokens: 1200 + i, output_tokens: 80 + i, stop_reason: "end_turn", error_type: null, client_aborted: false, ...over,
+  });
+  const requests = [
+    record(0, {}),
+    // Client-chosen text reaches the page as text, never as markup.
+    record(1, { model: '<img src=x onerror="document.body.dataset.pwned=1">', target: null, provider: null, status: 404, error_type: "not_found_error", ttft_ms: null, output_tokens: null }),
+    record(2, { model: "claude-haiku-4-5", target: "ollama/phi3.5:3.8b", fallbacks: [{ target: "mlx/qwen2.5-3b", reason: "service mlx is down" }] }),
+    record(3, { client_aborted: true, status: 200, output_tokens: 12 }),
+  ];
+  const status = {
+    daemon: { running: true, pid: 4000, version: VERSION, url: "", uptime_s: 7_384 },
+    providers,
+    services,
+    routes: { default: ["ollama/qwen2.5-coder:32b", "mlx/qwen2.5-3b"], haiku: ["ollama/phi3.5:3.8b"], "very-long-alias-for-a-narrow-screen": ["ollama/qwen2.5-coder:32b-instruct-q8_0", "mlx/mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"] },
+  };
+  return { STATES, status, requests, series: { ollama: [900, 1200, 700, 4200, 850, 800, 1900, 760, 640, 2300, 810, 790], mlx: [] as number[] } };
+}
+
+test("every service state, a narrow dark screen, keyboard focus and nothing fetched from elsewhere", async () => {
+  const fx = fixtureState();
+  const config = testConfig(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:9"\n[providers.mlx]\nkind = "ollama"\nurl = "http://127.0.0.1:9"\n`);
+  const gw = startGateway(
+    { config: () => config, router: new Router(config), version: VERSION, startedAt: Date.now(), status: async () => fx.status, recent: () => fx.requests, series: (p) => (fx.series as Record<string, number[]>)[p] ?? [] },
+    "127.0.0.1",
+    0,
+  );
+  cleanup.push(() => gw.stop(true));
+  const context = await (await launch()).newContext({ viewport: { width: 380, height: 800 }, colorScheme: "dark" });
+  cleanup.push(() => context.close());
+  const page = await context.newPage();
+  const urls = watchNetwork(page);
+  await page.goto(`${gw.url}/`);
+  await page.locator("body[data-ready]").waitFor({ state: "attached" });
+
+  for (const state of fx.STATES) expect(await page.locator(`[data-service="svc-${state}"] .badge`).getAttribute("data-state")).toBe(state);
+  expect(await page.locator('[data-service="svc-failed"] .error').textContent()).toContain("restart budget spent");
+  expect(await page.locator('[data-service="svc-up"]').textContent()).toContain("up for1m 37s");
+  expect(await page.locator('[data-provider="mlx"] .badge').first().getAttribute("data-state")).toBe("down");
+  expect(await page.locator('[data-provider="ollama"] .models li').allTextContents()).toEqual(["qwen2.5-coder:32b", "phi3.5:3.8b", "llama3.1:8b"]);
+  expect((await page.locator('[data-provider="ollama"] svg.spark').getAttribute("aria-label"))!).toContain("last 12 requests");
+
+  // Hostile model name: shown verbatim, never parsed.
+  expect(await page.locator('[data-request-id="req_1"] .model').textContent()).toBe('<img src=x onerror="document.body.dataset.pwned=1">');
+  expect(await page.locator("#requests img").count()).toBe(0);
+  expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+
+  // Narrow: nothing pushes the page sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(380);
+
+  // Keyboard: the first Tab lands on the skip link, with a visible outline.
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement as HTMLElement;
+    const style = getComputedStyle(el);
+    return { cls: el.className, outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+  });
+  expect(focused).toMatchObject({ cls: "skip", outline: "solid" });
+  expect(focused.width).toBeGreaterThanOrEqual(2);
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe("requests");
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // The artifact shows the page at rest, not the focus ring this test just checked.
+  await page.evaluate(() => ((document.activeElement as HTMLElement | null)?.blur(), window.scrollTo(0, 0)));
+  await page.screenshot({ path: join(ARTIFACTS, "status-page-narrow.png"), fullPage: true });
+  expect(urls.every((u) => u.startsWith(gw.url))).toBe(true);
+}, 30_000);
+
+test("the compiled binary serves the page from memory, far from any source tree", async () => {
+  const bin = await ensureBinary();
+  const home = mkdtempSync(join(tmpdir(), "atrad-ui-bin-"));
+  const port = freePort();
+  // cwd and HOME in an empty directory: the page can only come from inside the executable.
+  const proc = Bun.spawn([bin, "serve", "--port", String(port)], { cwd: home, env: { ...process.env, ATRAD_HOME: home, HOME: home }, stdout: "ignore", stderr: "pipe" });
+  cleanup.push(async () => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url);
+  const res = await fetch(`${url}/`, { headers: { accept: "text/html" } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+  expect(await res.text()).toContain("/atrad/ui/state");
+  expect((await fetch(`${url}/`, { method: "HEAD" })).status).toBe(200);
+
+  const page = await (await launch()).newPage();
+  await page.goto(`${url}/`);
+  await page.locator("body[data-ready]").waitFor({ state: "attached" });
+  expect(await page.locator('[data-provider="ollama"]').count()).toBe(1);
   await page.close();
 }, 30_000);

@@ -52,7 +52,7 @@ function sparkline(values: number[], name: string): Node {
     { class: "spark", viewBox: `0 0 ${w} ${ht}`, width: w, height: ht, role: "img", "aria-label": `${name}: latency of the last ${values.length} requests, latest ${ms(last)}` },
     svg("polyline", { points, fill: "none", "stroke-width": 2, "stroke-linejoin": "round", "stroke-linecap": "round" }),
   );
-  return h("div", { class: "spark-wrap" }, chart, h("span", { class: "spark-last" }, ms(last)));
+  return h("div", { class: "spark-wrap" }, chart, h("span", { class: "spark-last" }, `latest ${ms(last)}`));
 }
 
 export function providers(list: Provider[], series: Record<string, number[]>): Node[] {
