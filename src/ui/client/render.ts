@@ -25,7 +25,8 @@ export function services(list: ServiceView[], now: number): Node[] {
   if (!list.length) return [empty("No services are supervised. Add [services.NAME] to the config to watch a port.")];
   return list.map((s) => {
     const since = secondsSince(s.since, now);
-    const label = s.state === "up" ? "up for" : "since";
+    // "down for 3m" answers the question people ask of a badge: how long has it been like this.
+    const label = `${s.state} for`;
     return h(
       "article",
       { class: `card service ${tone(s.state)}`, "data-service": s.name },
@@ -58,8 +59,11 @@ function sparkline(values: number[], name: string): Node {
 export function providers(list: Provider[], series: Record<string, number[]>): Node[] {
   if (!list.length) return [empty("No providers configured.")];
   return list.map((p) => {
+    // Tolerate a thinner document (the CLI's daemon-down view omits hosts and stats).
     const st = p.stats;
-    const hosts = p.hosts.length > 1 ? h("ul", { class: "hosts" }, ...p.hosts.map((x) => h("li", null, badge(x.state), " ", x.url))) : null;
+    const models = p.models ?? [];
+    const hostList = p.hosts ?? [];
+    const hosts = hostList.length > 1 ? h("ul", { class: "hosts" }, ...hostList.map((x) => h("li", null, badge(x.state), " ", x.url))) : null;
     return h(
       "article",
       { class: `card provider ${tone(p.state)}`, "data-provider": p.name },
@@ -71,11 +75,11 @@ export function providers(list: Provider[], series: Record<string, number[]>): N
         ["requests 1h", st ? `${st.requests_1h}${st.errors_1h ? ` (${st.errors_1h} failed)` : ""}` : "—"],
         ["p50 / p95", st ? `${ms(st.p50_ms)} / ${ms(st.p95_ms)}` : "—"],
         ["first token p50", st ? ms(st.ttft_p50_ms) : "—"],
-        ["in flight", `${p.in_flight}${p.queued ? ` + ${p.queued} queued` : ""}`],
+        ["in flight", `${p.in_flight ?? 0}${p.queued ? ` + ${p.queued} queued` : ""}`],
       ]),
       sparkline(series[p.name] ?? [], p.name),
-      p.models.length
-        ? h("ul", { class: "models", "aria-label": `${p.name} models` }, ...p.models.slice(0, 12).map((m) => h("li", null, m)), p.models.length > 12 ? h("li", { class: "more" }, `+${p.models.length - 12} more`) : null)
+      models.length
+        ? h("ul", { class: "models", "aria-label": `${p.name} models` }, ...models.slice(0, 12).map((m) => h("li", null, m)), models.length > 12 ? h("li", { class: "more" }, `+${models.length - 12} more`) : null)
         : h("p", { class: "muted" }, "no models discovered"),
     );
   });
