@@ -1,13 +1,14 @@
 /**
  * Build the one executable. Flags per DESIGN §5: whitespace+syntax minification only (full
  * --minify breaks Elysia), and no autoloading of .env/bunfig from the user's working directory.
- *   bun scripts/build.ts              → dist/atrad for this machine
- *   bun scripts/build.ts --release    → dist/atrad-{darwin-arm64,darwin-x64,linux-x64} + SHA256SUMS
- *   --outdir DIR                      → build into DIR instead of dist/ (tests use a temp dir)
+ * The status page's script and styles are built first and compiled in as a constant.
+ *   bun scripts/build.ts [--outdir DIR]            → dist/atrad for this machine
+ *   bun scripts/build.ts --release [--outdir DIR]  → atrad-{darwin-arm64,darwin-x64,linux-x64} + SHA256SUMS
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { bundleUi } from "../src/ui/bundle.ts";
 
 const root = resolve(import.meta.dir, "..");
 const outdirAt = process.argv.indexOf("--outdir");
@@ -15,11 +16,12 @@ const dist = outdirAt > 0 && process.argv[outdirAt + 1] ? resolve(process.argv[o
 const release = process.argv.includes("--release");
 const TARGETS = ["bun-darwin-arm64", "bun-darwin-x64", "bun-linux-x64"] as const;
 
-async function compile(outfile: string, target?: string) {
+async function compile(outfile: string, ui: string, target?: string) {
   const args = [
     process.execPath, "build", "--compile",
     "--minify-whitespace", "--minify-syntax", "--sourcemap=none",
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    `--define=__ATRAD_UI__=${ui}`,
     ...(target ? [`--target=${target}`] : []),
     join(root, "src/main.ts"), "--outfile", outfile,
   ];
@@ -28,14 +30,15 @@ async function compile(outfile: string, target?: string) {
 }
 
 mkdirSync(dist, { recursive: true });
+const ui = JSON.stringify(await bundleUi());
 if (!release) {
-  await compile(join(dist, "atrad"));
+  await compile(join(dist, "atrad"), ui);
   console.log(`built ${join(dist, "atrad")}`);
 } else {
   const sums: string[] = [];
   for (const target of TARGETS) {
     const name = `atrad-${target.replace(/^bun-/, "")}`;
-    await compile(join(dist, name), target);
+    await compile(join(dist, name), ui, target);
     sums.push(`${createHash("sha256").update(readFileSync(join(dist, name))).digest("hex")}  ${name}`);
   }
   writeFileSync(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");

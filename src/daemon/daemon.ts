@@ -99,6 +99,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       metrics: () => metrics.render(),
       recent: () => recent.recent(),
+      series: (provider) => recent.series(provider),
       session: (id) => {
         const last = recent.lastOfSession(id);
         if (!last) return undefined;

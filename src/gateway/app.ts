@@ -8,6 +8,7 @@ import type { GatewayDeps } from "./deps.ts";
 import { checkAccess } from "./guard.ts";
 import { errorResponse, messagesRoutes } from "./messages.ts";
 import { modelsRoutes } from "./models.ts";
+import { uiRoutes } from "../ui/routes.ts";
 
 export function createApp(deps: GatewayDeps) {
   return new Elysia()
@@ -50,6 +51,7 @@ export function createApp(deps: GatewayDeps) {
       const { body, contentType } = await deps.metrics();
       return new Response(body, { headers: { "content-type": contentType } });
     })
+    .use(uiRoutes(deps))
     .use(messagesRoutes(deps))
     .use(modelsRoutes(deps));
 }

@@ -20,6 +20,8 @@ export interface GatewayDeps {
   session?: (id: string) => { last: RequestRecord; provider_state: string } | undefined;
   /** Re-read the config (`POST /atrad/reload`). */
   reload?: () => Promise<{ ok: boolean; error?: string; changed?: boolean }>;
+  /** Latency (ms) of a provider's last requests, oldest first (status page sparklines). */
+  series?: (provider: string) => number[];
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }
