@@ -3,7 +3,7 @@
  * background process), then run Claude Code against it — what the old
  * launch_claude_oll.sh / launch_claude_with_victoria.sh scripts did by hand.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/load.ts";
 import { loadConfig } from "../config/load.ts";
@@ -43,6 +43,8 @@ export function claudeEnv(config: Config, baseUrl: string): Record<string, strin
     ANTHROPIC_DEFAULT_SONNET_MODEL: modelForTier("sonnet", config),
     ANTHROPIC_DEFAULT_HAIKU_MODEL: modelForTier("haiku", config),
     CLAUDE_CODE_SUBAGENT_MODEL: modelForTier("sonnet", config),
+    // Claude Code then lists GET /v1/models in its /model picker (atrad publishes claude-… ids).
+    CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1",
     // The attribution header changes per request and would invalidate local KV/prompt caches.
     CLAUDE_CODE_ATTRIBUTION_HEADER: "0",
     API_TIMEOUT_MS: String(timeoutMs),
@@ -62,8 +64,11 @@ export async function launchCommand(argv: string[], io: CliIO): Promise<number> 
     io.err(`atrad launch: only "claude" can be launched (usage: atrad launch claude [-- ARGS])\n`);
     return 2;
   }
-  const args = rest[0] === "--" ? rest.slice(1) : rest;
+  const userArgs = rest[0] === "--" ? rest.slice(1) : rest;
   const config = loadConfig({ env: io.env });
+  // atrad's own settings file, layered by Claude Code over the user's (never edited): the
+  // status line shows which local model served the session.
+  const args = ["--settings", writeClaudeSettings(config.home, selfCommand()), ...userArgs];
   const url = connectUrl(config);
 
   const exe = Bun.which("claude", { PATH: io.env.PATH ?? "" });
@@ -87,6 +92,16 @@ export async function launchCommand(argv: string[], io: CliIO): Promise<number> 
   } finally {
     process.off("SIGINT", ignore);
   }
+}
+
+/** `$ATRAD_HOME/claude/settings.json`: the statusLine command, pointing at this atrad. */
+export function writeClaudeSettings(home: string, self: string[]): string {
+  const dir = join(home, "claude");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "settings.json");
+  const command = [...self, "statusline"].map((a) => (/^[\w./:@-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
+  writeFileSync(file, JSON.stringify({ statusLine: { type: "command", command, padding: 0 } }, null, 2) + "\n");
+  return file;
 }
 
 async function ensureDaemon(url: string, io: CliIO): Promise<number> {

@@ -65,7 +65,13 @@ describe("atrad launch claude", () => {
     expect(env.CLAUDE_CODE_ATTRIBUTION_HEADER).toBe("0");
     expect(Number(env.API_TIMEOUT_MS)).toBeGreaterThanOrEqual(600_000);
     expect(env.HOME).toBe(box.home); // the rest of the user's environment is kept
-    expect(readFileSync(claude.argsFile, "utf8")).toBe("-p\nhello world\n--model\nhaiku\n");
+    expect(env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY).toBe("1");
+    // atrad's settings file (the status line) comes first, then the user's arguments untouched.
+    const settingsFile = join(box.atradHome, "claude", "settings.json");
+    expect(readFileSync(claude.argsFile, "utf8")).toBe(`--settings\n${settingsFile}\n-p\nhello world\n--model\nhaiku\n`);
+    const settings = JSON.parse(readFileSync(settingsFile, "utf8"));
+    expect(settings.statusLine.type).toBe("command");
+    expect(settings.statusLine.command).toEndWith(" statusline");
     expect(readFileSync(claude.cwdFile, "utf8").trim()).toBe(process.cwd());
 
     // The names Claude Code will send resolve through atrad's router to the configured routes.
@@ -94,7 +100,7 @@ describe("atrad launch claude", () => {
     const env = readEnv(claude.envFile);
     expect(env.ANTHROPIC_AUTH_TOKEN).toBe("atrad-local");
     expect(env.ANTHROPIC_DEFAULT_HAIKU_MODEL).toBe("atrad-haiku");
-    expect(readFileSync(claude.argsFile, "utf8")).toBe("");
+    expect(readFileSync(claude.argsFile, "utf8")).toBe(`--settings\n${join(box.atradHome, "claude", "settings.json")}\n`);
   });
 
   test("starts atrad in the background when nothing answers, then runs claude", async () => {
