@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { AtradError } from "../anthropic/errors.ts";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
+import { sessionIdOf } from "../anthropic/session.ts";
 import { aggregateStream, errorEvent, guardStream } from "../anthropic/stream.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 import { errorMessageOf, UpstreamError } from "../providers/upstream.ts";
@@ -32,19 +33,6 @@ export function messagesRoutes(deps: GatewayDeps) {
     );
 }
 
-export function sessionIdOf(request: { headers: Headers }, metadata: unknown): string | null {
-  const header = request.headers.get("x-claude-code-session-id");
-  if (header) return header;
-  const userId = (metadata as { user_id?: unknown } | undefined)?.user_id;
-  if (typeof userId !== "string") return null;
-  // Claude Code puts a JSON string in metadata.user_id that carries the session id.
-  try {
-    const parsed = JSON.parse(userId) as { session_id?: unknown };
-    if (typeof parsed.session_id === "string") return parsed.session_id;
-  } catch {}
-  return null;
-}
-
 async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {
   const config = deps.config();
   const body = await readJson(request, checkMessages, config.server.maxBodyBytes);
@@ -52,7 +40,7 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
 
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const stream = body.stream === true;
-  const rec = new RecordBuilder(requestId, sessionIdOf(request, body.metadata), body.model, stream);
+  const rec = new RecordBuilder(requestId, sessionIdOf(request.headers, body.metadata), body.model, stream);
   const done = (status: number, aborted = false) => deps.observe?.(rec.finish(status, aborted));
 
   // The client leaving aborts the upstream call at once, wherever it is.

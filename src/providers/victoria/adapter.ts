@@ -5,7 +5,7 @@
  */
 import { AtradError } from "../../anthropic/errors.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
-import { sessionIdOf } from "../../gateway/messages.ts";
+import { sessionIdOf } from "../../anthropic/session.ts";
 import { countText } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
@@ -24,7 +24,7 @@ export const victoriaAdapter: Adapter = {
     const { provider, requestId } = ctx;
     const body = toRunBody(ctx.request, {
       projectContext: provider.projectContext,
-      sessionId: sessionIdOf({ headers: ctx.headers }, ctx.request.metadata),
+      sessionId: sessionIdOf(ctx.headers, ctx.request.metadata),
       maxSteps: provider.maxSteps,
     });
     const deadline = Date.now() + provider.timeoutMs;
