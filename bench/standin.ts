@@ -73,7 +73,7 @@ function pieces(key: string, make: () => string[]): Uint8Array[] {
 }
 
 function answer(parts: Uint8Array[], contentType: string, delayMs: number): Response {
-  if (!delayMs) return new Response(parts[0], { headers: { "content-type": contentType } });
+  if (!delayMs) return new Response(parts[0] as Uint8Array<ArrayBuffer>, { headers: { "content-type": contentType } });
   let i = 0;
   return new Response(
     new ReadableStream<Uint8Array>({
