@@ -234,6 +234,8 @@ await Bun.sleep(500);
 idle.atrad = memory(atrad.pid).rssMb;
 if (peer) idle.peer = memory(peer.pid).rssMb;
 
+// `atrad status` reads the last hour's history: measure it fresh too, before the load phases.
+const fresh = hyperfine("fresh");
 const errorsSeen: Record<string, number> = {};
 for (let round = 0; round < ROUNDS; round++) {
   log(`round ${round + 1}/${ROUNDS}: latency`);
@@ -292,15 +294,20 @@ idle.atrad_after = memory(atrad.pid).rssMb;
 const hwm = { atrad: memory(atrad.pid).hwmMb, ...(peer ? { peer: memory(peer.pid).hwmMb } : {}) };
 
 log("start-up: hyperfine");
-let startup: Record<string, { median_ms: number; mean_ms: number }> = {};
-const hf = Bun.spawnSync(
+const startup = { ...hyperfine("after load"), ...fresh };
+
+function hyperfine(when: string): Record<string, { median_ms: number; mean_ms: number }> {
+  const out: Record<string, { median_ms: number; mean_ms: number }> = {};
+  const hf = Bun.spawnSync(
   ["hyperfine", "-N", "--warmup", "3", "--runs", String(T.startupRuns), "--export-json", join(tmp, "hyperfine.json"), `${binary} --version`, `${binary} status`],
   { env: { ...process.env, ATRAD_HOME: atradHome }, stdout: "pipe", stderr: "pipe" },
 );
-if (hf.exitCode === 0) {
-  const j = JSON.parse(readFileSync(join(tmp, "hyperfine.json"), "utf8")) as { results: Array<{ command: string; median: number; mean: number }> };
-  for (const r of j.results) startup[r.command.replace(binary, "atrad")] = { median_ms: r.median * 1000, mean_ms: r.mean * 1000 };
-} else log(`hyperfine failed: ${hf.stderr.toString().slice(0, 300)}`);
+  if (hf.exitCode === 0) {
+    const j = JSON.parse(readFileSync(join(tmp, "hyperfine.json"), "utf8")) as { results: Array<{ command: string; median: number; mean: number }> };
+    for (const r of j.results) out[`${r.command.replace(binary, "atrad")} (${when})`] = { median_ms: r.median * 1000, mean_ms: r.mean * 1000 };
+  } else log(`hyperfine failed: ${hf.stderr.toString().slice(0, 300)}`);
+  return out;
+}
 
 // ---------------------------------------------------------------- report
 
