@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, isLoopback, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
-import { createLogger } from "../log.ts";
+import { batchedWriter, createLogger } from "../log.ts";
 import { daemonLogPath, rotatingWriter } from "../supervisor/logfile.ts";
 import type { CliIO } from "./io.ts";
 
@@ -39,10 +39,12 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   }
   // stderr for launchd/systemd, and a rotated file for `atrad logs`.
   const toFile = rotatingWriter(daemonLogPath(config.home));
-  const logger = createLogger(config.logLevel, (line) => {
-    process.stderr.write(line);
-    toFile(line);
+  const sink = batchedWriter((text) => {
+    process.stderr.write(text);
+    toFile(text);
   });
+  process.once("exit", sink.flush);
+  const logger = createLogger(config.logLevel, sink.write);
   let daemon;
   try {
     daemon = await startDaemon({ config, host, port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
@@ -63,6 +65,7 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
       }, 15_000).unref();
       await daemon.stop();
       daemon.logger.info("stopped");
+      sink.flush();
       resolve();
     };
     process.once("SIGTERM", () => void stop("SIGTERM"));

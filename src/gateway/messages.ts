@@ -53,7 +53,13 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
   // interval: Ollama sends no headers until the first token (model load + prefill can take
   // minutes), and idle connections get closed. Until then, errors keep their real status.
   if (stream) {
-    const early = await Promise.race([dispatching.then(() => false, () => false), Bun.sleep(config.server.pingIntervalMs).then(() => true)]);
+    // A timer we clear, not Bun.sleep: a pending sleep kept every request's objects (Request,
+    // Headers, AbortControllers, the event chain) alive for the whole ping interval — 300 MB
+    // of RSS at 8,000 requests/s with the 10 s default.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silent = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.server.pingIntervalMs)));
+    const early = await Promise.race([dispatching.then(() => false, () => false), silent]);
+    clearTimeout(timer);
     if (early) return lateStream(dispatching, { request, deps, rec, requestId, abort, done, pingMs: config.server.pingIntervalMs });
   }
 

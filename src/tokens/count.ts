@@ -6,7 +6,12 @@
  * Claude Code needs to show context use and decide when to compact. Images are counted at
  * Anthropic's documented ~1,600 tokens for a typical picture, since we don't decode them.
  */
-import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
+// Loaded on first use: the cl100k tables cost ~35-60 MB of RSS, which a daemon serving only
+// `anthropic`-kind upstreams (Ollama's native API counts its own tokens) never needs.
+type CountTokens = (text: string) => number;
+let countTokens: CountTokens | undefined;
+const tokenizer = (): CountTokens =>
+  (countTokens ??= (require("gpt-tokenizer/encoding/cl100k_base") as { countTokens: CountTokens }).countTokens);
 
 const IMAGE_TOKENS = 1600;
 // Per-message and per-tool framing the API adds around the content (role markers, tool wrappers).
@@ -14,7 +19,7 @@ const MESSAGE_OVERHEAD = 4;
 const TOOL_OVERHEAD = 8;
 
 export function countText(text: string): number {
-  return text ? countTokens(text) : 0;
+  return text ? tokenizer()(text) : 0;
 }
 
 type Block = { type?: string; [k: string]: unknown };

@@ -1,0 +1,379 @@
+/**
+ * `bun run bench [--quick] [--no-peer] [--rounds N] [--cpu-prof DIR]`
+ *
+ * Starts the fast stand-in upstream (bench/standin.ts), the compiled dist/atrad (built when
+ * missing) on a temp ATRAD_HOME, and claude-code-router 2.0.0 (installed into bench/.peer/ with
+ * npm on first use) on a temp HOME, all on 127.0.0.1, and measures them in the same run,
+ * alternating the order each round; figures are medians over rounds. Results go to stdout and
+ * bench/results/latest.json. `--cpu-prof DIR` runs atrad from source under `bun --cpu-prof`
+ * instead of the binary (the profile is written when the bench stops it).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { pct, runLoad, type LoadResult } from "./client.ts";
+
+const root = resolve(import.meta.dir, "..");
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const QUICK = flag("--quick");
+const PEER = !flag("--no-peer");
+const PROFILE_DIR = option("--cpu-prof");
+const ROUNDS = Number(option("--rounds") ?? (QUICK ? 1 : 3));
+const T = QUICK
+  ? { c1Ms: 400, c64Ms: 600, wrkS: 1, relayRuns: 1, startupRuns: 10 }
+  : { c1Ms: 1500, c64Ms: 2000, wrkS: 3, relayRuns: 3, startupRuns: 40 };
+const PEER_VERSION = "2.0.0";
+
+const log = (s: string) => process.stderr.write(s + "\n");
+const children: Subprocess[] = [];
+const tmp = mkdtempSync(join(tmpdir(), "atrad-bench-"));
+
+function cleanup() {
+  for (const c of children) {
+    try {
+      c.kill("SIGTERM");
+    } catch {}
+  }
+}
+process.on("SIGINT", () => {
+  cleanup();
+  process.exit(130);
+});
+
+async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+async function waitFor(url: string, ms = 15000, init?: RequestInit) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url, init);
+      await r.arrayBuffer();
+      return;
+    } catch {
+      if (Date.now() > until) throw new Error(`${url} did not come up within ${ms} ms`);
+      await Bun.sleep(50);
+    }
+  }
+}
+
+function spawn(cmd: string[], env: Record<string, string | undefined>, cwd = root, logName?: string): Subprocess {
+  const out = logName ? Bun.file(join(tmp, logName)) : "ignore";
+  const p = Bun.spawn(cmd, { cwd, env: { ...process.env, ...env }, stdout: out, stderr: out });
+  children.push(p);
+  return p;
+}
+
+function memory(pid: number): { rssMb: number; hwmMb: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+}
+
+// ---------------------------------------------------------------- processes
+
+const standinPort = await freePort();
+const atradPort = await freePort();
+const peerPort = await freePort();
+
+spawn(["bun", join(root, "bench/standin.ts"), String(standinPort)], {}, root, "standin.log");
+await waitFor(`http://127.0.0.1:${standinPort}/`);
+
+const atradHome = join(tmp, "atrad-home");
+mkdirSync(atradHome, { recursive: true });
+const up = `http://127.0.0.1:${standinPort}`;
+writeFileSync(
+  join(atradHome, "config.toml"),
+  `[server]\nport = ${atradPort}\n` +
+    ["ollama", "mlx", "victoria", "veronica"].map((p) => `[providers.${p}]\nenabled = false\n`).join("") +
+    `[providers.ant]\nkind = "anthropic"\nurl = "${up}"\n[providers.oai]\nkind = "openai"\nurl = "${up}"\n[providers.oll]\nkind = "ollama"\nurl = "${up}"\n` +
+    `[routes]\ndefault = ["oai/m"]\n` +
+    ["ollama", "mlx", "victoria", "veronica", "knowledge_os"].map((s) => `[services.${s}]\nenabled = false\n`).join(""),
+);
+
+const binary = join(root, "dist/atrad");
+if (!PROFILE_DIR && !existsSync(binary)) {
+  log("building dist/atrad …");
+  const b = Bun.spawnSync(["bun", "scripts/build.ts"], { cwd: root, stdout: "inherit", stderr: "inherit" });
+  if (b.exitCode !== 0) throw new Error("build failed");
+}
+const atradCmd = PROFILE_DIR
+  ? ["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${resolve(PROFILE_DIR)}`, join(root, "src/main.ts"), "serve"]
+  : [binary, "serve"];
+const atrad = spawn(atradCmd, { ATRAD_HOME: atradHome, ATRAD_CONFIG: undefined, ATRAD_PORT: undefined, ATRAD_HOST: undefined }, root, "atrad.log");
+await waitFor(`http://127.0.0.1:${atradPort}/health`);
+
+let peer: Subprocess | undefined;
+if (PEER) {
+  const peerDir = join(root, "bench/.peer");
+  const cli = join(peerDir, "node_modules/@musistudio/claude-code-router/dist/cli.js");
+  if (!existsSync(cli)) {
+    log(`installing @musistudio/claude-code-router@${PEER_VERSION} into bench/.peer …`);
+    mkdirSync(peerDir, { recursive: true });
+    if (!existsSync(join(peerDir, "package.json"))) writeFileSync(join(peerDir, "package.json"), '{ "private": true }\n');
+    const n = Bun.spawnSync(["npm", "install", "--no-audit", "--no-fund", `@musistudio/claude-code-router@${PEER_VERSION}`], { cwd: peerDir, stdout: "inherit", stderr: "inherit" });
+    if (n.exitCode !== 0) throw new Error("npm install of the peer failed");
+  }
+  const peerHome = join(tmp, "peer-home");
+  mkdirSync(join(peerHome, ".claude-code-router"), { recursive: true });
+  // LOG off: its default (debug to a file) would only make the peer slower.
+  writeFileSync(
+    join(peerHome, ".claude-code-router/config.json"),
+    JSON.stringify({
+      LOG: false,
+      HOST: "127.0.0.1",
+      PORT: peerPort,
+      Providers: [{ name: "stand", api_base_url: `${up}/v1/chat/completions`, api_key: "x", models: ["m", "m-10000", "slow-20-100"] }],
+      Router: { default: "stand,m" },
+    }),
+  );
+  peer = spawn(["node", cli, "start"], { HOME: peerHome }, peerDir, "peer.log");
+  await waitFor(`http://127.0.0.1:${peerPort}/`, 30000);
+}
+
+// ---------------------------------------------------------------- subjects
+
+type Kind = "anthropic" | "openai" | "ollama";
+type Who = "direct" | "atrad" | "peer";
+interface Subject {
+  who: Who;
+  port: number;
+  path: string;
+  body(stream: boolean, model?: string): string;
+}
+const anthropicBody = (model: string) => (stream: boolean, m = "m") =>
+  JSON.stringify({ model: model.replace("m", m), max_tokens: 100, stream, messages: [{ role: "user", content: "hi" }] });
+const chatBody = (stream: boolean, m = "m") => JSON.stringify({ model: m, stream, messages: [{ role: "user", content: "hi" }] });
+
+const subjects: Record<Kind, Subject[]> = {
+  anthropic: [
+    { who: "direct", port: standinPort, path: "/v1/messages", body: anthropicBody("m") },
+    { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("ant/m") },
+  ],
+  openai: [
+    { who: "direct", port: standinPort, path: "/v1/chat/completions", body: chatBody },
+    { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oai/m") },
+    ...(PEER ? [{ who: "peer" as const, port: peerPort, path: "/v1/messages", body: anthropicBody("stand,m") }] : []),
+  ],
+  ollama: [
+    // Ollama's /api/chat streams NDJSON by default; that is also what atrad asks it for.
+    { who: "direct", port: standinPort, path: "/api/chat", body: chatBody },
+    { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oll/m") },
+  ],
+};
+const KINDS: Kind[] = ["anthropic", "openai", "ollama"];
+const ordered = <X>(xs: X[], round: number) => (round % 2 ? [...xs].reverse() : xs);
+
+// ---------------------------------------------------------------- measurements
+
+const samples: Record<string, number[]> = {};
+const add = (key: string, v: number) => void (samples[key] ??= []).push(v);
+const median = (xs: number[] | undefined) => {
+  if (!xs?.length) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function wrk(s: Subject, connections: number, seconds: number): { rps: number; p50: number; p99: number; errors: number } {
+  const r = Bun.spawnSync(
+    ["wrk", "-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", join(root, "bench/post.lua"), `http://127.0.0.1:${s.port}${s.path}`],
+    { env: { ...process.env, BENCH_BODY: s.body(true) } },
+  );
+  const out = r.stdout.toString();
+  const ms = (label: string) => {
+    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return Number.NaN;
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: .*?timeout (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN), p50: ms("50"), p99: ms("99"), errors };
+}
+
+async function relay(s: Subject): Promise<{ eventsPerS: number; events: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${s.port}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body: s.body(true, "m-10000") });
+  let events = 0;
+  let tail = "";
+  const dec = new TextDecoder();
+  // SSE events end with a blank line; NDJSON (ollama direct) with a newline.
+  const sep = s.path === "/api/chat" ? "\n" : "\n\n";
+  for await (const chunk of res.body!) {
+    const text = tail + dec.decode(chunk, { stream: true });
+    let i = 0;
+    for (;;) {
+      const j = text.indexOf(sep, i);
+      if (j < 0) break;
+      events++;
+      i = j + sep.length;
+    }
+    tail = text.slice(i);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { eventsPerS: events / seconds, events };
+}
+
+async function warm() {
+  for (const kind of KINDS) for (const s of subjects[kind]) for (const stream of [true, false]) await runLoad({ port: s.port, path: s.path, body: s.body(stream), connections: 8, durationMs: 300 });
+}
+
+const idle: Record<string, number> = { atrad_start: memory(atrad.pid).rssMb };
+if (peer) idle.peer_start = memory(peer.pid).rssMb;
+log(`stand-in :${standinPort}  atrad :${atradPort}${peer ? `  peer :${peerPort}` : ""}  rounds ${ROUNDS}${QUICK ? " (quick)" : ""}`);
+await warm();
+await Bun.sleep(500);
+idle.atrad = memory(atrad.pid).rssMb;
+if (peer) idle.peer = memory(peer.pid).rssMb;
+
+// `atrad status` reads the last hour's history: measure it fresh too, before the load phases.
+const fresh = hyperfine("fresh");
+const errorsSeen: Record<string, number> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  log(`round ${round + 1}/${ROUNDS}: latency`);
+  for (const kind of KINDS) {
+    for (const stream of [false, true]) {
+      for (const c of [1, 64]) {
+        for (const s of ordered(subjects[kind], round)) {
+          const r: LoadResult = await runLoad({ port: s.port, path: s.path, body: s.body(stream), connections: c, durationMs: c === 1 ? T.c1Ms : T.c64Ms });
+          const key = `${kind}.${stream ? "stream" : "body"}.c${c}.${s.who}`;
+          if (r.errors) errorsSeen[key] = (errorsSeen[key] ?? 0) + r.errors;
+          // Streaming latency is the time to the first byte; a body's is the whole response.
+          const lat = stream ? r.ttfb : r.total;
+          add(`${key}.p50`, pct(lat, 0.5));
+          add(`${key}.p99`, pct(lat, 0.99));
+          add(`${key}.rps`, r.requests / r.seconds);
+        }
+      }
+    }
+  }
+  log(`round ${round + 1}/${ROUNDS}: throughput (wrk, streaming, 64 connections)`);
+  for (const kind of KINDS) {
+    for (const s of ordered(subjects[kind], round)) {
+      const w = wrk(s, 64, T.wrkS);
+      const key = `${kind}.wrk.${s.who}`;
+      if (w.errors) errorsSeen[key] = (errorsSeen[key] ?? 0) + w.errors;
+      add(`${key}.rps`, w.rps);
+      add(`${key}.p50`, w.p50);
+      add(`${key}.p99`, w.p99);
+    }
+  }
+  log(`round ${round + 1}/${ROUNDS}: relay of one 10,000-delta stream`);
+  for (let i = 0; i < T.relayRuns; i++) {
+    for (const kind of KINDS) {
+      for (const s of ordered(subjects[kind], round + i)) {
+        const r = await relay(s);
+        add(`${kind}.relay.${s.who}`, r.eventsPerS);
+        add(`${kind}.relay.${s.who}.events`, r.events);
+      }
+    }
+  }
+}
+
+log("memory: 256 concurrent streams (20 deltas, one every 100 ms)");
+async function peakUnder(s: Subject, pid: number): Promise<{ peakMb: number; errors: number; requests: number }> {
+  let peakMb = memory(pid).rssMb;
+  const timer = setInterval(() => (peakMb = Math.max(peakMb, memory(pid).rssMb)), 20);
+  const r = await runLoad({ port: s.port, path: s.path, body: s.body(true, "slow-20-100"), connections: 256, durationMs: 60_000, requests: 256 });
+  clearInterval(timer);
+  return { peakMb: Math.max(peakMb, memory(pid).rssMb), errors: r.errors, requests: r.requests };
+}
+const mem256: Record<string, { peakMb: number; errors: number; requests: number }> = {};
+mem256.atrad = await peakUnder(subjects.openai.find((s) => s.who === "atrad")!, atrad.pid);
+if (peer) mem256.peer = await peakUnder(subjects.openai.find((s) => s.who === "peer")!, peer.pid);
+await Bun.sleep(1000);
+idle.atrad_after = memory(atrad.pid).rssMb;
+const hwm = { atrad: memory(atrad.pid).hwmMb, ...(peer ? { peer: memory(peer.pid).hwmMb } : {}) };
+
+log("start-up: hyperfine");
+const startup = { ...hyperfine("after load"), ...fresh };
+
+function hyperfine(when: string): Record<string, { median_ms: number; mean_ms: number }> {
+  const out: Record<string, { median_ms: number; mean_ms: number }> = {};
+  const hf = Bun.spawnSync(
+  ["hyperfine", "-N", "--warmup", "3", "--runs", String(T.startupRuns), "--export-json", join(tmp, "hyperfine.json"), `${binary} --version`, `${binary} status`],
+  { env: { ...process.env, ATRAD_HOME: atradHome }, stdout: "pipe", stderr: "pipe" },
+);
+  if (hf.exitCode === 0) {
+    const j = JSON.parse(readFileSync(join(tmp, "hyperfine.json"), "utf8")) as { results: Array<{ command: string; median: number; mean: number }> };
+    for (const r of j.results) out[`${r.command.replace(binary, "atrad")} (${when})`] = { median_ms: r.median * 1000, mean_ms: r.mean * 1000 };
+  } else log(`hyperfine failed: ${hf.stderr.toString().slice(0, 300)}`);
+  return out;
+}
+
+// ---------------------------------------------------------------- report
+
+const m = (key: string) => median(samples[key]);
+const addedKey = (kind: Kind, mode: string, c: number, p: string) => {
+  // The added latency is taken per round (atrad − direct in that round), then the median.
+  const a = samples[`${kind}.${mode}.c${c}.atrad.${p}`] ?? [];
+  const d = samples[`${kind}.${mode}.c${c}.direct.${p}`] ?? [];
+  return median(a.map((x, i) => x - (d[i] ?? Number.NaN)));
+};
+const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
+const lines: string[] = [];
+lines.push(`atrad bench — ${ROUNDS} round(s)${QUICK ? ", quick" : ""}, medians; ${new Date().toISOString()}`);
+lines.push("");
+lines.push("Latency (ms; streaming = time to first byte, body = whole response); added = atrad − direct");
+lines.push("kind       mode    conns  direct p50/p99     atrad p50/p99      added p50/p99     peer p50/p99");
+for (const kind of KINDS)
+  for (const mode of ["body", "stream"])
+    for (const c of [1, 64]) {
+      const k = `${kind}.${mode}.c${c}`;
+      const peerCol = kind === "openai" && PEER ? `${f(m(`${k}.peer.p50`))} / ${f(m(`${k}.peer.p99`))}` : "";
+      lines.push(
+        `${kind.padEnd(10)} ${mode.padEnd(7)} ${String(c).padStart(5)}  ${`${f(m(`${k}.direct.p50`), 3)} / ${f(m(`${k}.direct.p99`), 3)}`.padEnd(18)} ${`${f(m(`${k}.atrad.p50`), 3)} / ${f(m(`${k}.atrad.p99`), 3)}`.padEnd(18)} ${`${f(addedKey(kind, mode, c, "p50"), 3)} / ${f(addedKey(kind, mode, c, "p99"), 3)}`.padEnd(17)} ${peerCol}`,
+      );
+    }
+lines.push("");
+lines.push("Streaming throughput, wrk -t2 -c64 (req/s; latency of the whole response p50/p99 ms)");
+for (const kind of KINDS) {
+  const d = m(`${kind}.wrk.direct.rps`);
+  const a = m(`${kind}.wrk.atrad.rps`);
+  const p = m(`${kind}.wrk.peer.rps`);
+  lines.push(
+    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} (${f(m(`${kind}.wrk.direct.p50`))}/${f(m(`${kind}.wrk.direct.p99`))})  atrad ${f(a, 0).padStart(7)} (${f(m(`${kind}.wrk.atrad.p50`))}/${f(m(`${kind}.wrk.atrad.p99`))})  atrad/direct ${f((a / d) * 100, 1)} %` +
+      (Number.isFinite(p) ? `  peer ${f(p, 0)} (${f(m(`${kind}.wrk.peer.p50`))}/${f(m(`${kind}.wrk.peer.p99`))})  atrad/peer ${f(a / p, 1)}×` : ""),
+  );
+}
+lines.push("");
+lines.push("Relay of one 10,000-delta stream (events/s out of each)");
+for (const kind of KINDS)
+  lines.push(
+    `${kind.padEnd(10)} direct ${f(m(`${kind}.relay.direct`), 0)}  atrad ${f(m(`${kind}.relay.atrad`), 0)} (${m(`${kind}.relay.atrad.events`)} events)` +
+      (kind === "openai" && PEER ? `  peer ${f(m(`${kind}.relay.peer`), 0)} (${m(`${kind}.relay.peer.events`)} events)` : ""),
+  );
+lines.push("");
+lines.push(
+  `Memory (MB): atrad RSS at start ${f(idle.atrad_start!, 1)}, idle after warm-up ${f(idle.atrad!, 1)}, idle after the run ${f(idle.atrad_after!, 1)}, peak under 256 streams ${f(mem256.atrad!.peakMb, 1)} (${mem256.atrad!.requests} ok, ${mem256.atrad!.errors} errors), VmHWM ${f(hwm.atrad, 1)}`,
+);
+if (peer)
+  lines.push(
+    `             peer  RSS at start ${f(idle.peer_start!, 1)}, idle after warm-up ${f(idle.peer!, 1)}, peak under 256 streams ${f(mem256.peer!.peakMb, 1)} (${mem256.peer!.requests} ok, ${mem256.peer!.errors} errors), VmHWM ${f(hwm.peer!, 1)}`,
+  );
+lines.push("");
+lines.push(`Start-up (hyperfine -N, median ms): ${Object.entries(startup).map(([k, v]) => `${k} ${f(v.median_ms, 1)}`).join(", ")}`);
+if (Object.keys(errorsSeen).length) lines.push(`\nErrors seen: ${JSON.stringify(errorsSeen)}`);
+console.log(lines.join("\n"));
+
+mkdirSync(join(root, "bench/results"), { recursive: true });
+writeFileSync(
+  join(root, "bench/results/latest.json"),
+  JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, samples, idle, mem256, hwm, startup, errors: errorsSeen, report: lines }, null, 1),
+);
+
+cleanup();
+if (PROFILE_DIR) {
+  // bun writes the profile on a clean exit: give it a moment after SIGTERM.
+  await atrad.exited;
+}
+rmSync(tmp, { recursive: true, force: true });
+process.exit(0);
