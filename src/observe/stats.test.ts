@@ -18,4 +18,14 @@ describe("RecentRequests", () => {
     expect(s.recent()[0]!.total_ms).toBe(100);
   });
   test("percentile of nothing is null", () => expect(percentile([], 0.5)).toBeNull());
+
+  test("Bounded_CountsStayExactWhileSamplesRoll", () => {
+    const s = new RecentRequests();
+    for (let i = 0; i < 10_000; i++) s.add(rec("b", i % 100), 1_000_000 + i);
+    const st = s.stats("b", 1_000_000 + 10_000);
+    expect(st.requests_1h).toBe(10_000);
+    expect(st.p50_ms).toBeGreaterThanOrEqual(45);
+    expect(st.p50_ms).toBeLessThanOrEqual(55);
+    expect(s.series("b", 3)).toEqual([97, 98, 99]);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Recent traffic in memory: the last requests (for the status page) and, per provider, the
- * last hour's requests, errors and latency percentiles (for `atrad status`).
+ * last hour's requests, errors and latency percentiles (for `atrad status`). Memory and the
+ * cost of a status call are bounded whatever the traffic: counts per minute, latencies sampled.
  */
 import type { RequestRecord } from "../gateway/record.ts";
 
@@ -14,11 +15,22 @@ export interface ProviderStats {
   ttft_p50_ms: number | null;
 }
 
+/** Latencies kept per provider for percentiles: a bounded sample, so status stays O(1) in traffic. */
+const SAMPLE = 2048;
+
+interface ProviderWindow {
+  /** Per-minute counts for the last hour, indexed by minute % 60. */
+  minutes: Array<{ minute: number; requests: number; errors: number }>;
+  /** The most recent latencies (ring buffer), with their time. */
+  samples: Array<{ at: number; ms: number; ttft: number | null }>;
+  next: number;
+}
+
 export class RecentRequests {
   private readonly last: RequestRecord[] = [];
   /** The last request of each Claude Code session (for `atrad statusline`), oldest evicted first. */
   private readonly sessions = new Map<string, RequestRecord>();
-  private readonly byProvider = new Map<string, Array<{ at: number; ms: number; ttft: number | null; error: boolean }>>();
+  private readonly byProvider = new Map<string, ProviderWindow>();
 
   constructor(private readonly keepLast = 50) {}
 
@@ -31,10 +43,17 @@ export class RecentRequests {
       if (this.sessions.size > 1000) this.sessions.delete(this.sessions.keys().next().value!);
     }
     const key = r.provider ?? "(none)";
-    const list = this.byProvider.get(key) ?? [];
-    list.push({ at: now, ms: r.total_ms, ttft: r.ttft_ms, error: r.status >= 400 || r.error_type !== null });
-    this.byProvider.set(key, list);
-    this.prune(list, now);
+    let w = this.byProvider.get(key);
+    if (!w) this.byProvider.set(key, (w = { minutes: [], samples: [], next: 0 }));
+    const minute = Math.floor(now / 60_000);
+    const slot = w.minutes[minute % 60];
+    const bucket = slot && slot.minute === minute ? slot : (w.minutes[minute % 60] = { minute, requests: 0, errors: 0 });
+    bucket.requests++;
+    if (r.status >= 400 || r.error_type !== null) bucket.errors++;
+    const sample = { at: now, ms: r.total_ms, ttft: r.ttft_ms };
+    if (w.samples.length < SAMPLE) w.samples.push(sample);
+    else w.samples[w.next] = sample;
+    w.next = (w.next + 1) % SAMPLE;
   }
 
   lastOfSession(id: string): RequestRecord | undefined {
@@ -46,13 +65,22 @@ export class RecentRequests {
   }
 
   stats(provider: string, now = Date.now()): ProviderStats {
-    const list = this.byProvider.get(provider) ?? [];
-    this.prune(list, now);
-    const ms = list.map((x) => x.ms).sort((a, b) => a - b);
-    const ttft = list.map((x) => x.ttft).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const w = this.byProvider.get(provider);
+    const nowMinute = Math.floor(now / 60_000);
+    let requests = 0;
+    let errors = 0;
+    for (const b of w?.minutes ?? []) {
+      if (b && nowMinute - b.minute < 60) {
+        requests += b.requests;
+        errors += b.errors;
+      }
+    }
+    const recent = (w?.samples ?? []).filter((x) => now - x.at <= HOUR);
+    const ms = recent.map((x) => x.ms).sort((a, b) => a - b);
+    const ttft = recent.map((x) => x.ttft).filter((x): x is number => x !== null).sort((a, b) => a - b);
     return {
-      requests_1h: list.length,
-      errors_1h: list.filter((x) => x.error).length,
+      requests_1h: requests,
+      errors_1h: errors,
       p50_ms: percentile(ms, 0.5),
       p95_ms: percentile(ms, 0.95),
       ttft_p50_ms: percentile(ttft, 0.5),
@@ -61,13 +89,10 @@ export class RecentRequests {
 
   /** Latency of the last `n` requests of a provider, oldest first (for sparklines). */
   series(provider: string, n = 30): number[] {
-    return (this.byProvider.get(provider) ?? []).slice(-n).map((x) => x.ms);
-  }
-
-  private prune(list: Array<{ at: number }>, now: number) {
-    let i = 0;
-    while (i < list.length && now - list[i]!.at > HOUR) i++;
-    if (i) list.splice(0, i);
+    const w = this.byProvider.get(provider);
+    if (!w) return [];
+    const ordered = w.samples.length < SAMPLE ? w.samples : [...w.samples.slice(w.next), ...w.samples.slice(0, w.next)];
+    return ordered.slice(-n).map((x) => x.ms);
   }
 }
 
