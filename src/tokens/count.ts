@@ -18,8 +18,25 @@ const IMAGE_TOKENS = 1600;
 const MESSAGE_OVERHEAD = 4;
 const TOOL_OVERHEAD = 8;
 
+/**
+ * Claude Code resends the whole conversation every turn, so most text was counted before:
+ * counts are memoised by a hash of the text (hashing is ~50× cheaper than BPE), in a bounded
+ * map that forgets the oldest entries first. Short strings are cheaper to count than to hash.
+ */
+const memo = new Map<bigint | number, number>();
+const MEMO_MAX = 4096;
+const MEMO_MIN_CHARS = 256;
+
 export function countText(text: string): number {
-  return text ? tokenizer()(text) : 0;
+  if (!text) return 0;
+  if (text.length < MEMO_MIN_CHARS) return tokenizer()(text);
+  const key = Bun.hash(text);
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const n = tokenizer()(text);
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
+  memo.set(key, n);
+  return n;
 }
 
 type Block = { type?: string; [k: string]: unknown };
