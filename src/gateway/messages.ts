@@ -4,6 +4,7 @@
  * folded by the one aggregator. Claude Code sends `?beta=true`: the query is ignored.
  */
 import { Elysia } from "elysia";
+import { checkBlocks } from "../anthropic/blocks.ts";
 import { AtradError } from "../anthropic/errors.ts";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
 import { aggregateStream, errorEvent, guardStream } from "../anthropic/stream.ts";
@@ -26,6 +27,7 @@ export function messagesRoutes(deps: GatewayDeps) {
       "/v1/messages/count_tokens",
       async ({ request }) => {
         const body = await readJson(request, checkCount, deps.config().server.maxBodyBytes);
+        checkBlocks(body);
         return Response.json({ input_tokens: countRequestTokens(body as never) });
       },
       { parse: "none" },
@@ -48,6 +50,7 @@ export function sessionIdOf(request: { headers: Headers }, metadata: unknown): s
 async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {
   const config = deps.config();
   const body = await readJson(request, checkMessages, config.server.maxBodyBytes);
+  checkBlocks(body);
   deps.relaxTimeout?.(request);
 
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
