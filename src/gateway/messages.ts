@@ -56,7 +56,10 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const stream = body.stream === true;
   const rec = new RecordBuilder(requestId, sessionIdOf(request, body.metadata), body.model, stream);
-  const done = (status: number, aborted = false) => deps.observe?.(rec.finish(status, aborted));
+  const done = (status: number, aborted = false) => {
+    deps.restoreTimeout?.(request);
+    deps.observe?.(rec.finish(status, aborted));
+  };
 
   // The client leaving aborts the upstream call at once, wherever it is.
   const upstream = new AbortController();
