@@ -73,6 +73,7 @@ export interface Config {
     allowedOrigins: string[];
     pingIntervalMs: number;
     idleTimeoutS: number;
+    shutdownGraceMs: number;
   };
   providers: Provider[];
   routes: Routes;
@@ -213,6 +214,7 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
       allowedOrigins: server.allowed_origins ?? [],
       pingIntervalMs: (server.ping_interval_s ?? 10) * 1000,
       idleTimeoutS: server.idle_timeout_s ?? 60,
+      shutdownGraceMs: (server.shutdown_grace_s ?? 10) * 1000,
     },
     providers,
     routes,

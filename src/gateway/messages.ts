@@ -123,6 +123,7 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
 
   const body$ = createEventStream(events, {
     pingMs: config.server.pingIntervalMs,
+    stop: deps.shutdown,
     onEvent: (e) => rec.onEvent(e),
     onCancel: abort,
     onClose: (aborted) => {
@@ -177,6 +178,7 @@ function lateStream(
   const body = createEventStream(events(), {
     pingMs: ctx.pingMs,
     initialPing: true,
+    stop: ctx.deps.shutdown,
     onEvent: (e) => rec.onEvent(e),
     onCancel: ctx.abort,
     onClose: (aborted) => {
