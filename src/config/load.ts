@@ -72,6 +72,8 @@ export interface Config {
     allowedHosts: string[];
     allowedOrigins: string[];
     pingIntervalMs: number;
+    idleTimeoutS: number;
+    shutdownGraceMs: number;
   };
   providers: Provider[];
   routes: Routes;
@@ -211,6 +213,8 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
       allowedHosts: server.allowed_hosts ?? [],
       allowedOrigins: server.allowed_origins ?? [],
       pingIntervalMs: (server.ping_interval_s ?? 10) * 1000,
+      idleTimeoutS: server.idle_timeout_s ?? 60,
+      shutdownGraceMs: (server.shutdown_grace_s ?? 10) * 1000,
     },
     providers,
     routes,

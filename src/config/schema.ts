@@ -27,6 +27,10 @@ export const ServerSchema = Type.Object(
     allowed_origins: Type.Optional(Type.Array(Type.String())),
     /** Seconds of upstream silence before a `ping` keeps the client's stream alive. */
     ping_interval_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Seconds a connection may sit idle (no request, or a request still arriving) before it is closed. */
+    idle_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 255 })),
+    /** On SIGTERM, seconds in-flight streams get to finish before they end with an `error` event. */
+    shutdown_grace_s: Type.Optional(Type.Number({ minimum: 0, maximum: 14 })),
   },
   closed,
 );

@@ -84,8 +84,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     providers: () => config.providers.map((p) => ({ name: p.name, inFlight: router.limiter(p.name)?.inFlight ?? 0, queued: router.limiter(p.name)?.queued ?? 0 })),
     services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),
   });
+  const shutdown = new AbortController();
   const gateway = startGateway(
     {
+      shutdown: shutdown.signal,
       config: () => config,
       router,
       version: VERSION,
@@ -126,6 +128,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     reload,
     async stop() {
       unwatch();
+      // Drain: stop accepting at once, give in-flight requests the grace to finish, then end
+      // the streams still open with an `error` event (never cut mid-frame) and close.
+      const drained = gateway.stop(false).catch(() => {});
+      const graceMs = config.server.shutdownGraceMs;
+      const left = await Promise.race([drained.then(() => false), Bun.sleep(graceMs).then(() => true)]);
+      if (left) {
+        logger.warn(`requests still in flight after ${graceMs / 1000}s; ending them`);
+        shutdown.abort();
+        await Promise.race([drained, Bun.sleep(500)]);
+      }
       // Children and sockets go down together; the children's grace bounds the whole stop.
       await Promise.all([gateway.stop(true), supervisor?.stop()]);
       await requestLog.flush();

@@ -12,12 +12,20 @@ import { uiRoutes } from "../ui/routes.ts";
 
 export function createApp(deps: GatewayDeps) {
   return new Elysia()
-    .onRequest(({ request }) => {
+    .onRequest(({ request, set }) => {
       const path = new URL(request.url).pathname;
       try {
         checkAccess(request, path, deps.config());
       } catch (err) {
         return errorResponse(err);
+      }
+      // A configured browser origin (server.allowed_origins) gets CORS: a preflight answer,
+      // and the allow-origin header on the real response. Unlisted origins were refused above.
+      const origin = request.headers.get("origin");
+      if (origin && deps.config().server.allowedOrigins.includes(origin)) {
+        const cors = corsHeaders(origin, request);
+        if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
+        Object.assign(set.headers, cors);
       }
     })
     .onError(({ code, error }) => {
@@ -54,6 +62,16 @@ export function createApp(deps: GatewayDeps) {
     .use(uiRoutes(deps))
     .use(messagesRoutes(deps))
     .use(modelsRoutes(deps));
+}
+
+function corsHeaders(origin: string, request: Request): Record<string, string> {
+  return {
+    "access-control-allow-origin": origin,
+    vary: "origin",
+    "access-control-allow-methods": "GET, POST, HEAD, OPTIONS",
+    "access-control-allow-headers": request.headers.get("access-control-request-headers") ?? "content-type, x-api-key, authorization, anthropic-version, anthropic-beta",
+    "access-control-max-age": "600",
+  };
 }
 
 export type GatewayApp = ReturnType<typeof createApp>;

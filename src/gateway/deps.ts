@@ -12,6 +12,10 @@ export interface GatewayDeps {
   observe?: Observer;
   /** Lift the socket idle timeout for a request whose body is in (long generations). */
   relaxTimeout?: (request: Request) => void;
+  /** Fires when the daemon stops: streams still open end with an `error` event. */
+  shutdown?: AbortSignal;
+  /** Put the idle timeout back once that request is answered (the connection may stay open). */
+  restoreTimeout?: (request: Request) => void;
   /** The `GET /atrad/status` document (DESIGN §6); the daemon supplies it. */
   status?: () => Promise<unknown>;
   /** The last requests, newest first (status page). */

@@ -16,7 +16,11 @@ export interface EventStreamOptions {
   /** Called once with every event as it is written (for logs/metrics; must not throw). */
   onEvent?: (event: StreamEvent) => void;
   onClose?: (clientAborted: boolean) => void;
+  /** When it fires (daemon shutting down), the stream ends at once with an `error` event. */
+  stop?: AbortSignal;
 }
+
+const SHUTTING_DOWN = encodeEvent({ type: "error", error: { type: "overloaded_error", message: "atrad is shutting down; retry the request" } });
 
 export function createEventStream(events: AsyncIterable<StreamEvent>, opts: EventStreamOptions): ReadableStream<Uint8Array> {
   const it = events[Symbol.asyncIterator]();
@@ -31,6 +35,18 @@ export function createEventStream(events: AsyncIterable<StreamEvent>, opts: Even
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      const stop = () => {
+        if (closed) return;
+        finish(false);
+        try {
+          controller.enqueue(SHUTTING_DOWN);
+          controller.close();
+        } catch {}
+        opts.onCancel?.();
+        void it.return?.()?.catch(() => {});
+      };
+      if (opts.stop?.aborted) queueMicrotask(stop);
+      else opts.stop?.addEventListener("abort", stop, { once: true });
       if (opts.initialPing) controller.enqueue(PING);
       timer = setInterval(() => {
         if (closed || Date.now() - lastWrite < opts.pingMs) return;

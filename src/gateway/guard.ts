@@ -51,6 +51,8 @@ export function checkAccess(request: Request, path: string, config: Config): voi
     throw new AtradError("permission_error", `cross-origin requests from ${origin} are not allowed; add it to server.allowed_origins`);
   }
   const tokens = config.server.authTokens;
+  // A CORS preflight carries no credentials by design; it reveals nothing and runs nothing.
+  if (request.method === "OPTIONS" && origin) return;
   if (!tokens.length || (OPEN_PATHS.has(path) && request.method !== "POST")) return;
   const presented = presentedToken(request.headers);
   if (!presented) throw new AtradError("authentication_error", "missing API key: send x-api-key or Authorization: Bearer with one of server.auth_tokens");

@@ -4,6 +4,7 @@
  * folded by the one aggregator. Claude Code sends `?beta=true`: the query is ignored.
  */
 import { Elysia } from "elysia";
+import { checkBlocks } from "../anthropic/blocks.ts";
 import { AtradError } from "../anthropic/errors.ts";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
 import { sessionIdOf } from "../anthropic/session.ts";
@@ -27,6 +28,7 @@ export function messagesRoutes(deps: GatewayDeps) {
       "/v1/messages/count_tokens",
       async ({ request }) => {
         const body = await readJson(request, checkCount, deps.config().server.maxBodyBytes);
+        checkBlocks(body);
         return Response.json({ input_tokens: countRequestTokens(body as never) });
       },
       { parse: "none" },
@@ -36,12 +38,16 @@ export function messagesRoutes(deps: GatewayDeps) {
 async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {
   const config = deps.config();
   const body = await readJson(request, checkMessages, config.server.maxBodyBytes);
+  checkBlocks(body);
   deps.relaxTimeout?.(request);
 
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const stream = body.stream === true;
   const rec = new RecordBuilder(requestId, sessionIdOf(request.headers, body.metadata), body.model, stream);
-  const done = (status: number, aborted = false) => deps.observe?.(rec.finish(status, aborted));
+  const done = (status: number, aborted = false) => {
+    deps.restoreTimeout?.(request);
+    deps.observe?.(rec.finish(status, aborted));
+  };
 
   // The client leaving aborts the upstream call at once, wherever it is.
   const upstream = new AbortController();
@@ -111,6 +117,7 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
 
   const body$ = createEventStream(events, {
     pingMs: config.server.pingIntervalMs,
+    stop: deps.shutdown,
     onEvent: (e) => rec.onEvent(e),
     onCancel: abort,
     onClose: (aborted) => {
@@ -165,6 +172,7 @@ function lateStream(
   const body = createEventStream(events(), {
     pingMs: ctx.pingMs,
     initialPing: true,
+    stop: ctx.deps.shutdown,
     onEvent: (e) => rec.onEvent(e),
     onCancel: ctx.abort,
     onClose: (aborted) => {

@@ -18,17 +18,27 @@ export interface RunningGateway {
   stop(force?: boolean): Promise<void>;
 }
 
-export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout">, host: string, port: number): RunningGateway {
+export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTimeout">, host: string, port: number): RunningGateway {
   let server: Server<unknown>;
-  const app = createApp({ ...deps, relaxTimeout: (req) => server.timeout(req, 0) });
+  const idleTimeout = deps.config().server.idleTimeoutS;
+  const setTimeoutOf = (req: Request, seconds: number) => {
+    try {
+      server.timeout(req, seconds);
+    } catch {
+      // the connection is already gone
+    }
+  };
+  const app = createApp({ ...deps, relaxTimeout: (req) => setTimeoutOf(req, 0), restoreTimeout: (req) => setTimeoutOf(req, idleTimeout) });
   try {
     server = Bun.serve({
       hostname: host,
       port,
       reusePort: false,
-      // Idle sockets (and slow senders) are cut after 60 s; a request whose body is in gets
-      // no idle limit (relaxTimeout) because local models may think for minutes.
-      idleTimeout: 60,
+      // Idle sockets (and slow senders) are cut after server.idle_timeout_s (60 s); a request
+      // whose body is in gets no idle limit (relaxTimeout) because local models may think for
+      // minutes, and gets it back once answered (restoreTimeout): a kept-alive connection
+      // must not stay open forever.
+      idleTimeout,
       maxRequestBodySize: deps.config().server.maxBodyBytes + 1024 * 1024,
       fetch: (request) => app.handle(request),
       error: () => new Response(JSON.stringify({ type: "error", error: { type: "api_error", message: "internal error" } }), { status: 500, headers: { "content-type": "application/json" } }),

@@ -55,7 +55,7 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
     ac.abort(new DOMException("first-byte timeout", "TimeoutError"));
   }, provider.timeoutMs);
   try {
-    return await fetch(url, {
+    const res = await fetch(url, {
       method: init.method ?? "POST",
       headers: init.headers,
       body: init.body,
@@ -64,6 +64,7 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
       timeout: false,
       decompress: true,
     } as RequestInit);
+    return watchSilence(res, provider.timeoutMs, ac, new URL(url).host);
   } catch (err) {
     if (signal.aborted) throw err;
     const why = timedOut ? `no response within ${provider.timeoutMs / 1000}s (timeout_s)` : describeNetworkError(err);
@@ -71,6 +72,45 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The same limit between body bytes: an upstream that answered and then went silent for
+ * `timeout_s` (a wedged server, a half-open socket) ends the exchange with a TimeoutError
+ * instead of holding the client's stream open on pings forever. Cancelling the body (the
+ * client left) aborts the upstream request.
+ */
+function watchSilence(res: Response, ms: number, ac: AbortController, host: string): Response {
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const silent = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new DOMException(`${host} sent nothing for ${ms / 1000}s mid-response (timeout_s)`, "TimeoutError")), ms);
+        });
+        try {
+          const r = await Promise.race([reader.read(), silent]);
+          if (r.done) controller.close();
+          else controller.enqueue(r.value);
+        } catch (err) {
+          controller.error(err);
+          ac.abort(err);
+          reader.cancel(err).catch(() => {});
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel(reason) {
+        clearTimeout(timer);
+        ac.abort(reason);
+        return reader.cancel(reason).catch(() => {});
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 function describeNetworkError(err: unknown): string {

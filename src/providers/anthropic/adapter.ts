@@ -29,7 +29,17 @@ export const anthropicAdapter: Adapter = {
 
     const contentType = res.headers.get("content-type") ?? "";
     if (!ctx.request.stream) {
-      return { type: "body", status: res.status, body: await res.text(), headers: { "content-type": contentType || "application/json" } };
+      const text = await res.text().catch((err: Error) => {
+        // Cut or stalled after the headers: the upstream's failure, not atrad's (a 502/504, not a 500).
+        if (signal.aborted) throw err;
+        throw new UpstreamError(err?.name === "TimeoutError" ? 504 : 502, `${label} broke off its answer: ${err?.message ?? err}`);
+      });
+      // A 200 that is not a Message (an error envelope, an empty or cut body) is a failure:
+      // relayed as a 200 the client would take it for an answer.
+      if (!isMessage(text)) {
+        throw new UpstreamError(502, `${label} answered 200 with a body that is not a Message: ${errorMessageOf(text) ?? (text.slice(0, 200) || "empty body")}`, { text, contentType: contentType || "application/json", anthropic: true });
+      }
+      return { type: "body", status: res.status, body: text, headers: { "content-type": contentType || "application/json" } };
     }
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     if (!contentType.includes("text/event-stream")) {
@@ -54,6 +64,14 @@ export const anthropicAdapter: Adapter = {
     return (t.models ?? []).map((m) => m.name ?? m.model).filter((x): x is string => typeof x === "string");
   },
 };
+
+function isMessage(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { type?: unknown } | null)?.type === "message";
+  } catch {
+    return false;
+  }
+}
 
 async function* relay(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
   for await (const msg of parseSse(body)) {

@@ -35,7 +35,8 @@ export function forwardedHeaders(client: Headers): Record<string, string> {
 export function fromUpstreamEvent(event: string | undefined, data: string): StreamEvent | undefined {
   if (!data) return undefined;
   const parsed = JSON.parse(data) as StreamEvent;
-  if (!parsed || typeof parsed !== "object") return undefined;
+  // Only objects are events: a bare array or number would reach the client as a broken frame.
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
   if (!parsed.type && event) (parsed as { type: string }).type = event;
-  return parsed;
+  return typeof parsed.type === "string" ? parsed : undefined;
 }
