@@ -27,15 +27,19 @@ export function createEventStream(events: AsyncIterable<StreamEvent>, opts: Even
   let lastWrite = Date.now();
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
+  let stop: (() => void) | undefined;
   const finish = (aborted: boolean) => {
     if (closed) return;
     closed = true;
     clearInterval(timer);
+    // The shutdown signal lives as long as the daemon: a listener left on it would keep this
+    // whole stream (controller, iterator, upstream response) alive forever — a leak per request.
+    if (stop) opts.stop?.removeEventListener("abort", stop);
     opts.onClose?.(aborted);
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      const stop = () => {
+      stop = () => {
         if (closed) return;
         finish(false);
         try {
