@@ -3,7 +3,7 @@
  * `pingMs` of silence (Ollama sends none during model load and prefill, DESIGN §4.8, and
  * idle connections get closed). Cancelling the response (client gone) calls `onCancel`.
  */
-import { encodeEvent } from "../anthropic/sse.ts";
+import { encodeEvent, formatEvent } from "../anthropic/sse.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 
 const PING = encodeEvent({ type: "ping" });
@@ -20,10 +20,19 @@ export interface EventStreamOptions {
   stop?: AbortSignal;
 }
 
+/** At most this many events go out in one write. */
+const MAX_BATCH = 128;
+const NOT_READY = Symbol("not ready");
+const encoder = new TextEncoder();
+/** Resolves after the microtasks queued now have run: events already in hand beat it. */
+const afterMicrotasks = () => new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
+
 const SHUTTING_DOWN = encodeEvent({ type: "error", error: { type: "overloaded_error", message: "atrad is shutting down; retry the request" } });
 
 export function createEventStream(events: AsyncIterable<StreamEvent>, opts: EventStreamOptions): ReadableStream<Uint8Array> {
   const it = events[Symbol.asyncIterator]();
+  // A next() still pending when a write went out: the following pull awaits it first.
+  let pending: Promise<IteratorResult<StreamEvent>> | undefined;
   let lastWrite = Date.now();
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
@@ -60,20 +69,39 @@ export function createEventStream(events: AsyncIterable<StreamEvent>, opts: Even
         } catch {}
       }, Math.max(50, Math.floor(opts.pingMs / 4)));
     },
+    /**
+     * Each pull writes every event that is already available, not one: an upstream network
+     * chunk usually carries many events, and one socket write per event was the relay's main
+     * cost under load. Waiting ends as soon as the next event is not ready, so nothing is held.
+     */
     async pull(controller) {
+      let text = "";
+      let count = 0;
       try {
-        const r = await it.next();
-        if (closed) return;
-        if (r.done) {
-          finish(false);
-          controller.close();
-          return;
+        for (;;) {
+          const next = pending ?? it.next();
+          pending = undefined;
+          const r = count === 0 ? await next : await Promise.race([next, afterMicrotasks()]);
+          if (closed) return;
+          if (r === NOT_READY) {
+            pending = next;
+            break;
+          }
+          if (r.done) {
+            finish(false);
+            if (text) controller.enqueue(encoder.encode(text));
+            controller.close();
+            return;
+          }
+          opts.onEvent?.(r.value);
+          text += formatEvent(r.value);
+          if (++count >= MAX_BATCH) break;
         }
-        opts.onEvent?.(r.value);
         lastWrite = Date.now();
-        controller.enqueue(encodeEvent(r.value));
+        controller.enqueue(encoder.encode(text));
       } catch (err) {
         // guardStream turns failures into `error` events; this is the last line of defence.
+        if (text) controller.enqueue(encoder.encode(text));
         finish(false);
         controller.error(err);
       }

@@ -2,7 +2,7 @@
  * The soak in reduced form (scripts/soak.ts runs the full 20,000): mixed requests to every kind,
  * streaming and not, 10 % scheduled client aborts, against a real `atrad serve` process with
  * healthy upstreams. Asserts zero 5xx or stream errors from atrad, fds steady, no upstream
- * connection left open, the daemon up. RSS is reported and bounded loosely (RELIABILITY.md).
+ * connection left open, the daemon up, RSS growth bounded (RELIABILITY.md).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { runSoak, startHarness, type Harness } from "../../scripts/soak.ts";
@@ -28,5 +28,7 @@ test(`soak: ${N} mixed requests, 10 % client aborts — no 5xx from atrad, fds s
   expect(f.fdsEnd).toBeLessThanOrEqual(f.fdsWarm + 5);
   expect(f.upstreamOpenEnd).toBe(0);
   expect(f.daemonUp).toBe(true);
-  expect(f.rssGrowth).toBeLessThan(1.5);
+  // The full 20,000-request soak grows +1.8 %; 1,500 requests after warm-up leave the heap
+  // still settling, so the bound here is looser than the issue's 10 % (RELIABILITY.md).
+  expect(f.rssGrowth).toBeLessThan(0.25);
 }, 180_000);
