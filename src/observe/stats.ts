@@ -31,6 +31,8 @@ export class RecentRequests {
   /** The last request of each Claude Code session (for `atrad statusline`), oldest evicted first. */
   private readonly sessions = new Map<string, RequestRecord>();
   private readonly byProvider = new Map<string, ProviderWindow>();
+  /** The status page polls every 2 s and status may be asked often: a second-old answer is fine. */
+  private readonly cached = new Map<string, { at: number; stats: ProviderStats }>();
 
   constructor(private readonly keepLast = 50) {}
 
@@ -65,6 +67,14 @@ export class RecentRequests {
   }
 
   stats(provider: string, now = Date.now()): ProviderStats {
+    const hit = this.cached.get(provider);
+    if (hit && now >= hit.at && now - hit.at < 1000) return hit.stats;
+    const stats = this.compute(provider, now);
+    this.cached.set(provider, { at: now, stats });
+    return stats;
+  }
+
+  private compute(provider: string, now: number): ProviderStats {
     const w = this.byProvider.get(provider);
     const nowMinute = Math.floor(now / 60_000);
     let requests = 0;

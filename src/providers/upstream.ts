@@ -83,23 +83,32 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
 function watchSilence(res: Response, ms: number, ac: AbortController, host: string): Response {
   if (!res.body) return res;
   const reader = res.body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One timer per response, re-armed per chunk (refresh is cheap; a promise and a timer per
+  // read showed up in profiles). It only counts while we wait on the upstream: a client that
+  // reads slowly is not the upstream's silence.
+  let waiting = false;
+  const timer = setTimeout(function fire() {
+    if (!waiting) return void timer.refresh();
+    ac.abort(new DOMException(`${host} sent nothing for ${ms / 1000}s mid-response (timeout_s)`, "TimeoutError"));
+  }, ms);
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const silent = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new DOMException(`${host} sent nothing for ${ms / 1000}s mid-response (timeout_s)`, "TimeoutError")), ms);
-        });
+        waiting = true;
+        timer.refresh();
         try {
-          const r = await Promise.race([reader.read(), silent]);
-          if (r.done) controller.close();
-          else controller.enqueue(r.value);
+          const r = await reader.read();
+          waiting = false;
+          if (r.done) {
+            clearTimeout(timer);
+            controller.close();
+          } else controller.enqueue(r.value);
         } catch (err) {
-          controller.error(err);
-          ac.abort(err);
-          reader.cancel(err).catch(() => {});
-        } finally {
           clearTimeout(timer);
+          const reason = ac.signal.aborted ? ac.signal.reason : err;
+          controller.error(reason);
+          ac.abort(reason);
+          reader.cancel(reason).catch(() => {});
         }
       },
       cancel(reason) {
