@@ -74,6 +74,7 @@ export interface Config {
     pingIntervalMs: number;
     idleTimeoutS: number;
     shutdownGraceMs: number;
+    maxConnections: number;
   };
   providers: Provider[];
   routes: Routes;
@@ -215,6 +216,7 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
       pingIntervalMs: (server.ping_interval_s ?? 10) * 1000,
       idleTimeoutS: server.idle_timeout_s ?? 60,
       shutdownGraceMs: (server.shutdown_grace_s ?? 10) * 1000,
+      maxConnections: server.max_connections ?? 1024,
     },
     providers,
     routes,

@@ -31,6 +31,8 @@ export const ServerSchema = Type.Object(
     idle_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 255 })),
     /** On SIGTERM, seconds in-flight streams get to finish before they end with an `error` event. */
     shutdown_grace_s: Type.Optional(Type.Number({ minimum: 0, maximum: 14 })),
+    /** Requests in progress at once, beyond which new ones get 529 at once (not a queue). */
+    max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   closed,
 );

@@ -6,6 +6,12 @@ import type { Server } from "bun";
 import { createApp } from "./app.ts";
 import type { GatewayDeps } from "./deps.ts";
 
+const overloaded = () =>
+  new Response(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "atrad is at server.max_connections requests in progress; retry shortly" } }), {
+    status: 529,
+    headers: { "content-type": "application/json", "retry-after": "1" },
+  });
+
 export class PortInUseError extends Error {
   constructor(readonly host: string, readonly port: number) {
     super(`port ${port} on ${host} is in use: another atrad (or another program) is listening there. Check with \`atrad status\`, or pick another with --port.`);
@@ -40,7 +46,9 @@ export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTi
       // must not stay open forever.
       idleTimeout,
       maxRequestBodySize: deps.config().server.maxBodyBytes + 1024 * 1024,
-      fetch: (request) => app.handle(request),
+      // Bun.serve has no connection cap; requests in progress are the part that costs memory
+      // (bodies, streams, upstream sockets), so past the cap new ones are refused at once.
+      fetch: (request) => (server.pendingRequests > deps.config().server.maxConnections ? overloaded() : app.handle(request)),
       error: () => new Response(JSON.stringify({ type: "error", error: { type: "api_error", message: "internal error" } }), { status: 500, headers: { "content-type": "application/json" } }),
     });
   } catch (err) {

@@ -1,0 +1,31 @@
+/** server.max_connections: past the cap, new requests get 529 at once; capacity comes back. */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { post, readEvents } from "../support/sse.ts";
+
+let ollama: OllamaStandIn;
+let atrad: TestDaemon;
+const ask = (stream: boolean) => post(`${atrad.url}/v1/messages`, { model: "ollama/qwen2.5-coder:32b", max_tokens: 5, stream, messages: [{ role: "user", content: "q" }] });
+
+beforeAll(async () => {
+  ollama = startOllamaStandIn();
+  atrad = await startTestDaemon(`[server]\nmax_connections = 2\n[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n`);
+});
+afterAll(async () => {
+  await atrad.stop();
+  await ollama.stop();
+});
+
+test("two slow streams fill the cap; a third request gets 529 overloaded_error with retry-after", async () => {
+  ollama.reply = () => ({ items: [{ text: "a b c d e f" }], pieceDelayMs: 100 });
+  const streams = [await ask(true), await ask(true)];
+  // Both are still streaming (100 ms a piece): the cap is reached.
+  const third = await ask(false);
+  expect(third.status).toBe(529);
+  expect(third.headers.get("retry-after")).toBe("1");
+  expect(((await third.json()) as any).error.type).toBe("overloaded_error");
+  for (const s of streams) expect((await readEvents(s)).at(-1)!.event).toBe("message_stop");
+  ollama.reply = () => ({ items: [{ text: "ok" }] });
+  expect((await ask(false)).status).toBe(200);
+});
