@@ -44,7 +44,13 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const stream = body.stream === true;
   const rec = new RecordBuilder(requestId, sessionIdOf(request.headers, body.metadata), body.model, stream);
+  // The provider slot is given back when the response is over, however it ended (see
+  // Dispatched.release) — also when it ends before the router has even answered.
+  let release: (() => void) | undefined;
+  let finished = false;
   const done = (status: number, aborted = false) => {
+    finished = true;
+    release?.();
     deps.restoreTimeout?.(request);
     deps.observe?.(rec.finish(status, aborted));
   };
@@ -55,6 +61,13 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
   request.signal.addEventListener("abort", abort, { once: true });
 
   const dispatching = deps.router.dispatch({ request: body, headers: request.headers, requestId, signal: upstream.signal });
+  dispatching.then(
+    (d) => {
+      release = d.release;
+      if (finished) d.release();
+    },
+    () => {},
+  );
   // A streaming client gets its 200 and pings once the upstream has been silent for a ping
   // interval: Ollama sends no headers until the first token (model load + prefill can take
   // minutes), and idle connections get closed. Until then, errors keep their real status.

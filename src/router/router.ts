@@ -6,7 +6,6 @@
  */
 import { AtradError } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/schema.ts";
-import type { StreamEvent } from "../anthropic/types.ts";
 import type { Config, Provider } from "../config/load.ts";
 import { adapterFor } from "../providers/index.ts";
 import { withPromptTools } from "../providers/prompt-tools/wrap.ts";
@@ -40,6 +39,12 @@ export interface Dispatched {
   /** Targets that failed or were skipped first. */
   fallbacks: Fallback[];
   rule: string;
+  /**
+   * Give back the provider slot and the host's in-flight count. The gateway calls it when the
+   * response is over, whichever way it ended (idempotent). A generator's `finally` would miss
+   * a client that left before the first event was pulled: its slot would leak for good.
+   */
+  release: () => void;
 }
 
 export interface DispatchInput {
@@ -132,8 +137,8 @@ export class Router {
         continue;
       }
       try {
-        const { outcome, model, url } = await this.callTarget(provider, t, input);
-        return { outcome, provider, target: formatTarget({ provider: t.provider, model }), url, fallbacks, rule };
+        const { outcome, model, url, release } = await this.callTarget(provider, t, input);
+        return { outcome, provider, target: formatTarget({ provider: t.provider, model }), url, fallbacks, rule, release };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         last = err;
@@ -150,7 +155,7 @@ export class Router {
     );
   }
 
-  private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string; url: string }> {
+  private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string; url: string; release: () => void }> {
     const native = adapterFor(provider.kind);
     if (!native) throw new AtradError("api_error", `provider "${provider.name}": kind "${provider.kind}" is not supported by this build`);
     // Servers without tool support (the ATRA MLX server) get tools through the prompt.
@@ -170,16 +175,12 @@ export class Router {
       const end = pool.begin(host);
       try {
         const outcome = await adapter.call({ provider, url: host.url, model, request: input.request, headers: input.headers, requestId: input.requestId, signal: input.signal });
-        if (outcome.type === "body") {
-          end(true);
-          release();
-          return { outcome, model, url: host.url };
-        }
         const finish = () => {
           end(true);
           release();
         };
-        return { outcome: { ...outcome, events: finishing(outcome.events, finish) }, model, url: host.url };
+        if (outcome.type === "body") finish();
+        return { outcome, model, url: host.url, release: finish };
       } catch (err) {
         const upstream = err instanceof UpstreamError ? err : undefined;
         end(!(upstream && hostFault(upstream)));
@@ -192,13 +193,5 @@ export class Router {
     }
     release();
     throw last!;
-  }
-}
-
-async function* finishing(events: AsyncIterable<StreamEvent>, finish: () => void): AsyncGenerator<StreamEvent> {
-  try {
-    yield* events;
-  } finally {
-    finish();
   }
 }

@@ -58,3 +58,23 @@ test("a request that waits past queue_timeout_s gets 529 overloaded_error with r
   expect(err.error.type).toBe("overloaded_error");
   expect(err.error.message).toContain("tight is busy");
 });
+
+test("a client that leaves at any moment gives its slot back (max_concurrency = 1 keeps serving)", async () => {
+  slow.mode = { delayMs: 20 };
+  for (const abortAfterMs of [0, 5, 15, 40]) {
+    const ac = new AbortController();
+    const pending = fetch(`${atrad.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tight/m", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] }),
+      signal: ac.signal,
+    }).catch(() => undefined);
+    setTimeout(() => ac.abort(), abortAfterMs);
+    await pending;
+  }
+  // queue_timeout_s is 0.2: a leaked slot would make this a 529.
+  for (let i = 0; i < 50 && atrad.router.limiter("tight")!.inFlight > 0; i++) await Bun.sleep(20);
+  expect(atrad.router.limiter("tight")!.inFlight).toBe(0);
+  const res = await post(`${atrad.url}/v1/messages`, { model: "tight/m", max_tokens: 5, messages: [{ role: "user", content: "x" }] });
+  expect(res.status).toBe(200);
+});
