@@ -7,6 +7,7 @@
  * `prompt_eval_count`/`eval_count`, which the ATRA MLX server omits; a failure after the 200
  * is one `{"error": "..."}` line.
  */
+import { ContentBlocks, newToolUseId, type TextKind } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
 import { countText } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
@@ -30,19 +31,16 @@ export interface ConverterOptions {
   newToolId?: () => string;
 }
 
-type Open = { kind: "text" | "thinking"; index: number } | undefined;
-
 export class OllamaStreamConverter {
   private buffer = "";
-  private next = 0;
-  private open: Open;
+  private readonly blocks = new ContentBlocks();
   private sawToolCall = false;
   private finished = false;
   private outputText = "";
   private readonly newToolId: () => string;
 
   constructor(private readonly opts: ConverterOptions) {
-    this.newToolId = opts.newToolId ?? (() => `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`);
+    this.newToolId = opts.newToolId ?? newToolUseId;
   }
 
   /** The `message_start` sent as soon as the upstream answered 200. */
@@ -81,7 +79,7 @@ export class OllamaStreamConverter {
       chunk = JSON.parse(line) as OllamaChunk;
     } catch {
       this.finished = true;
-      return [...this.closeOpen(), { type: "error", error: { type: "api_error", message: `upstream sent a line that is not JSON: ${line.slice(0, 200)}` } }];
+      return [...this.blocks.close(), { type: "error", error: { type: "api_error", message: `upstream sent a line that is not JSON: ${line.slice(0, 200)}` } }];
     }
     return this.chunk(chunk);
   }
@@ -93,7 +91,7 @@ export class OllamaStreamConverter {
     if (chunk.error !== undefined) {
       this.finished = true;
       const message = typeof chunk.error === "string" ? chunk.error : (chunk.error?.message ?? JSON.stringify(chunk.error));
-      out.push(...this.closeOpen(), { type: "error", error: { type: "api_error", message: `upstream error: ${message}` } });
+      out.push(...this.blocks.close(), { type: "error", error: { type: "api_error", message: `upstream error: ${message}` } });
       return out;
     }
     const m = chunk.message;
@@ -104,45 +102,22 @@ export class OllamaStreamConverter {
     return out;
   }
 
-  private delta(kind: "text" | "thinking", text: string): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    if (this.open?.kind !== kind) {
-      out.push(...this.closeOpen());
-      this.open = { kind, index: this.next++ };
-      out.push({ type: "content_block_start", index: this.open.index, content_block: kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "" } });
-    }
+  private delta(kind: TextKind, text: string): StreamEvent[] {
     this.outputText += text;
-    const index = this.open.index;
-    out.push({ type: "content_block_delta", index, delta: kind === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text } });
-    return out;
+    return this.blocks.delta(kind, text);
   }
 
   private toolCall(call: NonNullable<NonNullable<OllamaChunk["message"]>["tool_calls"]>[number]): StreamEvent[] {
-    const out = this.closeOpen();
     const name = call.function?.name ?? "";
     const args = repairToolArguments(call.function?.arguments);
     if (!name || !args.ok) {
       // Never a tool_use the client cannot run: say what the model attempted, as text.
       const why = !name ? "it has no tool name" : args.ok ? "" : args.reason;
-      return [...out, ...this.delta("text", `\n${unusableToolCallText(name, call.function?.arguments ?? null, why)}\n`), ...this.closeOpen()];
+      return [...this.blocks.close(), ...this.delta("text", `\n${unusableToolCallText(name, call.function?.arguments ?? null, why)}\n`), ...this.blocks.close()];
     }
     this.sawToolCall = true;
-    const index = this.next++;
-    const json = JSON.stringify(args.input);
-    this.outputText += name + json;
-    out.push(
-      { type: "content_block_start", index, content_block: { type: "tool_use", id: call.id || this.newToolId(), name, input: {} } },
-      { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: json } },
-      { type: "content_block_stop", index },
-    );
-    return out;
-  }
-
-  private closeOpen(): StreamEvent[] {
-    if (!this.open) return [];
-    const index = this.open.index;
-    this.open = undefined;
-    return [{ type: "content_block_stop", index }];
+    this.outputText += name + JSON.stringify(args.input);
+    return this.blocks.toolUse(call.id || this.newToolId(), name, args.input);
   }
 
   private finish(chunk: OllamaChunk): StreamEvent[] {
@@ -154,6 +129,6 @@ export class OllamaStreamConverter {
       input_tokens: chunk.prompt_eval_count ?? this.opts.inputTokens,
       output_tokens: chunk.eval_count ?? countText(this.outputText),
     };
-    return [...this.closeOpen(), { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }, { type: "message_stop" }];
+    return [...this.blocks.close(), { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }, { type: "message_stop" }];
   }
 }

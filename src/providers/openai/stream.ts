@@ -10,6 +10,7 @@
  * take the same path, and repair can see the complete arguments.
  */
 import { AtradError, errorTypeForStatus } from "../../anthropic/errors.ts";
+import { ContentBlocks, newToolUseId, type TextKind } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
 import { countText } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
@@ -56,8 +57,7 @@ export function mapFinishReason(reason: string | null | undefined): StopReason {
 
 export class StreamConverter {
   private started = false;
-  private open: { type: "text" | "thinking"; index: number } | undefined;
-  private nextIndex = 0;
+  private readonly blocks = new ContentBlocks();
   private calls = new Map<number, PendingCall>();
   private lastCallKey = -1;
   private emittedToolUse = false;
@@ -118,7 +118,7 @@ export class StreamConverter {
     if (typeof reasoning === "string" && reasoning !== "") out.push(...this.appendText("thinking", reasoning));
     if (typeof delta.content === "string" && delta.content !== "") out.push(...this.appendText("text", delta.content));
     if (Array.isArray(delta.tool_calls) && delta.tool_calls.length) {
-      out.push(...this.closeOpen());
+      out.push(...this.blocks.close());
       for (const tc of delta.tool_calls) this.addToolDelta(tc);
     }
     if (choice.finish_reason) {
@@ -144,7 +144,7 @@ export class StreamConverter {
     }
     this.finished = true;
     const out = this.start();
-    out.push(...this.closeOpen(), ...this.flushCalls());
+    out.push(...this.blocks.close(), ...this.flushCalls());
     let stop: StopReason = mapFinishReason(this.finishReason);
     if (stop !== "max_tokens") stop = this.emittedToolUse ? "tool_use" : stop === "tool_use" ? "end_turn" : stop;
     const stopSequence = stop === "end_turn" && this.matchedStop !== null ? this.matchedStop : null;
@@ -161,25 +161,11 @@ export class StreamConverter {
     return out;
   }
 
-  private appendText(type: "text" | "thinking", text: string): StreamEvent[] {
-    const out: StreamEvent[] = [];
+  private appendText(type: TextKind, text: string): StreamEvent[] {
     this.generated += text;
-    if (this.open?.type !== type) {
-      out.push(...this.closeOpen(), ...this.flushCalls());
-      const index = this.nextIndex++;
-      this.open = { type, index };
-      out.push({ type: "content_block_start", index, content_block: type === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "" } });
-    }
-    const index = this.open.index;
-    out.push({ type: "content_block_delta", index, delta: type === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text } });
-    return out;
-  }
-
-  private closeOpen(): StreamEvent[] {
-    if (!this.open) return [];
-    const index = this.open.index;
-    this.open = undefined;
-    return [{ type: "content_block_stop", index }];
+    // Pending tool calls come before the next text: the model wrote them first.
+    const before = this.blocks.openKind !== type ? [...this.blocks.close(), ...this.flushCalls()] : [];
+    return [...before, ...this.blocks.delta(type, text)];
   }
 
   private addToolDelta(tc: ToolCallDelta): void {
@@ -209,24 +195,16 @@ export class StreamConverter {
       const raw = call.object ?? call.args;
       this.generated += call.name + call.args;
       const repaired = call.name ? repairToolArguments(raw) : { ok: false as const, reason: "the call has no tool name" };
-      const index = this.nextIndex++;
       if (repaired.ok) {
-        const id = call.id && TOOL_ID.test(call.id) ? call.id : (this.opts.newToolId ?? defaultToolId)();
-        out.push({ type: "content_block_start", index, content_block: { type: "tool_use", id, name: call.name, input: {} } });
-        out.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(repaired.input) } });
+        const id = call.id && TOOL_ID.test(call.id) ? call.id : (this.opts.newToolId ?? newToolUseId)();
+        out.push(...this.blocks.toolUse(id, call.name, repaired.input));
         this.emittedToolUse = true;
       } else {
         // Never a tool_use whose input is not an object: tell the user what the model tried.
-        out.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
-        out.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: unusableToolCallText(call.name, raw, repaired.reason) } });
+        out.push(...this.blocks.textBlock(unusableToolCallText(call.name, raw, repaired.reason)));
       }
-      out.push({ type: "content_block_stop", index });
     }
     this.calls.clear();
     return out;
   }
-}
-
-function defaultToolId(): string {
-  return `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 }

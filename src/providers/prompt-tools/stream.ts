@@ -3,14 +3,13 @@
  * PromptToolParser, calls become `tool_use` blocks, block indexes are renumbered, and the
  * stop reason becomes `tool_use` once a call was made (the upstream only ever says it stopped).
  */
+import { ContentBlocks, newToolUseId } from "../../anthropic/content-blocks.ts";
 import type { StopReason, StreamEvent } from "../../anthropic/types.ts";
 import { PromptToolParser, type Segment } from "./parser.ts";
 
 export class PromptToolsStream {
   private readonly parser: PromptToolParser;
-  private next = 0;
-  /** Our index of the text block we have open, if any. */
-  private openText: number | undefined;
+  private readonly blocks = new ContentBlocks();
   /** Upstream index → our index, for blocks passed through (thinking, native tool_use). */
   private passthrough = new Map<number, number>();
   private textBlocks = new Set<number>();
@@ -19,7 +18,7 @@ export class PromptToolsStream {
 
   constructor(tools: string[], newToolId?: () => string) {
     this.parser = new PromptToolParser(tools);
-    this.newToolId = newToolId ?? (() => `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`);
+    this.newToolId = newToolId ?? newToolUseId;
   }
 
   process(event: StreamEvent): StreamEvent[] {
@@ -31,7 +30,8 @@ export class PromptToolsStream {
           return text ? this.segments(this.parser.feed(text)) : [];
         }
         const out = this.flush();
-        const index = this.next++;
+        const { index, closed } = this.blocks.reserve();
+        out.push(...closed);
         this.passthrough.set(event.index, index);
         if (event.content_block.type === "tool_use") this.calls++;
         return [...out, { ...event, index }];
@@ -69,36 +69,18 @@ export class PromptToolsStream {
   /** End of the model's text: whatever the parser held is decided now. */
   private flush(): StreamEvent[] {
     const out = this.segments(this.parser.end());
-    out.push(...this.closeText());
+    out.push(...this.blocks.close());
     return out;
-  }
-
-  private closeText(): StreamEvent[] {
-    if (this.openText === undefined) return [];
-    const index = this.openText;
-    this.openText = undefined;
-    return [{ type: "content_block_stop", index }];
   }
 
   private segments(segs: Segment[]): StreamEvent[] {
     const out: StreamEvent[] = [];
     for (const s of segs) {
       if (s.type === "text") {
-        if (!s.text) continue;
-        if (this.openText === undefined) {
-          this.openText = this.next++;
-          out.push({ type: "content_block_start", index: this.openText, content_block: { type: "text", text: "" } });
-        }
-        out.push({ type: "content_block_delta", index: this.openText, delta: { type: "text_delta", text: s.text } });
+        if (s.text) out.push(...this.blocks.delta("text", s.text));
       } else {
-        out.push(...this.closeText());
-        const index = this.next++;
         this.calls++;
-        out.push(
-          { type: "content_block_start", index, content_block: { type: "tool_use", id: this.newToolId(), name: s.name, input: {} } },
-          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(s.input) } },
-          { type: "content_block_stop", index },
-        );
+        out.push(...this.blocks.toolUse(this.newToolId(), s.name, s.input));
       }
     }
     return out;
