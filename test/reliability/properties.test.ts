@@ -19,6 +19,7 @@ import { aggregateStream, guardStream, messageToEvents } from "../../src/anthrop
 import type { Message, StreamEvent } from "../../src/anthropic/types.ts";
 import { fromUpstreamEvent, toUpstreamRequest } from "../../src/providers/anthropic/translate.ts";
 import { toOllamaChat } from "../../src/providers/ollama/request.ts";
+import { ndjsonEvents } from "../../src/providers/ollama/adapter.ts";
 import { OllamaStreamConverter } from "../../src/providers/ollama/stream.ts";
 import { toChatRequest } from "../../src/providers/openai/request.ts";
 import { StreamConverter } from "../../src/providers/openai/stream.ts";
@@ -391,18 +392,8 @@ const ollamaLine = fc.oneof(
   { weight: 1, arbitrary: fc.record({ message: fc.jsonValue({ maxDepth: 2 }), done: fc.jsonValue({ maxDepth: 0 }) }).map((j) => JSON.stringify(j)) },
 );
 
-/** The ollama adapter's pipeline (src/providers/ollama/adapter.ts `convert`), over a byte stream. */
-async function* ollamaPipeline(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
-  const converter = new OllamaStreamConverter({ model: "m", inputTokens: 3 });
-  yield* converter.start();
-  const decoder = new TextDecoder();
-  for await (const bytes of body) {
-    yield* converter.process(decoder.decode(bytes, { stream: true }));
-    if (converter.done) return;
-  }
-  yield* converter.process(decoder.decode());
-  yield* converter.end();
-}
+/** The ollama adapter's own pipeline over a byte stream. */
+const ollamaPipeline = (body: ReadableStream<Uint8Array>) => ndjsonEvents(body, new OllamaStreamConverter({ model: "m", inputTokens: 3 }));
 
 // ---------- anthropic kind: relayed SSE ----------
 

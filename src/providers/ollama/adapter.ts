@@ -26,7 +26,7 @@ export const ollamaAdapter: Adapter = {
     if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: countRequestTokens(ctx.request as never) });
-    return { type: "events", events: convert(res.body, converter) };
+    return { type: "events", events: ndjsonEvents(res.body, converter) };
   },
 
   async listModels(provider, url, signal) {
@@ -37,7 +37,8 @@ export const ollamaAdapter: Adapter = {
   },
 };
 
-async function* convert(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter): AsyncGenerator<StreamEvent> {
+/** An NDJSON body through the converter (exported for the property tests). */
+export async function* ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter): AsyncGenerator<StreamEvent> {
   yield* converter.start();
   const decoder = new TextDecoder();
   for await (const bytes of body) {
