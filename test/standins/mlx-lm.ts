@@ -15,6 +15,7 @@
  *   `stop_reason` naming the matched stop string, images accepted, errors as
  *   `{"error": {"message", "type", "code"}}`, and a failure after the 200 as an error chunk.
  */
+import { pieces } from "./ollama.ts";
 import type { Server } from "bun";
 
 export type Flavor = "mlx" | "piecewise";
@@ -213,9 +214,4 @@ function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, incl
       }
     },
   });
-}
-
-/** Split text into small pieces the way a tokenizer would, keeping every character. */
-export function pieces(text: string): string[] {
-  return text.match(/\s*\S{1,4}|\s+$/g) ?? (text ? [text] : []);
 }

@@ -7,6 +7,9 @@
  * model without tool or thinking support, and a `{"error"}` line when generation fails.
  */
 import type { Server } from "bun";
+import { pieces } from "./ollama.ts";
+
+export { pieces };
 
 export type ChatItem = { text: string } | { thinking: string } | { tool: { name: string; arguments: unknown } };
 
@@ -122,9 +125,4 @@ export function ndjson(lines: object[], delayMs = 0, signal?: AbortSignal): Resp
     },
   });
   return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
-}
-
-/** Split text into small pieces the way a tokenizer would, keeping every character. */
-export function pieces(text: string): string[] {
-  return text.match(/\s*\S{1,4}|\s+$/g) ?? (text ? [text] : []);
 }
