@@ -7,8 +7,21 @@ import type { StreamEvent } from "./types.ts";
 
 const encoder = new TextEncoder();
 
+/**
+ * An event relayed from an Anthropic upstream may carry the exact JSON it arrived as, so it is
+ * written back without a second JSON.stringify. Non-enumerable on purpose: `{ ...event, index }`
+ * (renumbering) makes a new object without it, so a changed event is always re-serialised.
+ */
+const RAW = Symbol("atrad.rawJson");
+
+export function withRawJson<T extends object>(event: T, json: string): T {
+  Object.defineProperty(event, RAW, { value: json, enumerable: false });
+  return event;
+}
+
 export function formatEvent(event: StreamEvent): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  const raw = (event as { [RAW]?: string })[RAW];
+  return `event: ${event.type}\ndata: ${raw ?? JSON.stringify(event)}\n\n`;
 }
 
 export function encodeEvent(event: StreamEvent): Uint8Array {

@@ -23,3 +23,16 @@ describe("anthropic translate", () => {
     expect(fromUpstreamEvent("x", "")).toBeUndefined();
   });
 });
+
+describe("relayed JSON", () => {
+  test("Event_RelayedByteForByte (no second stringify: field order and spacing kept)", async () => {
+    const { formatEvent } = await import("../../anthropic/sse.ts");
+    const data = '{"type":"content_block_delta", "index":0,"delta":{"text":"hi","type":"text_delta"}}';
+    expect(formatEvent(fromUpstreamEvent("content_block_delta", data)!)).toBe(`event: content_block_delta\ndata: ${data}\n\n`);
+  });
+  test("Event_ChangedCopyIsReserialised (renumbering must not reuse the upstream's JSON)", async () => {
+    const { formatEvent } = await import("../../anthropic/sse.ts");
+    const e = fromUpstreamEvent(undefined, '{"type":"content_block_stop","index":0}')!;
+    expect(formatEvent({ ...e, index: 3 } as never)).toBe('event: content_block_stop\ndata: {"type":"content_block_stop","index":3}\n\n');
+  });
+});

@@ -3,6 +3,7 @@
  * event conversion. Everything not listed here passes through untouched (DESIGN §4.1).
  */
 import type { MessagesRequest } from "../../anthropic/schema.ts";
+import { withRawJson } from "../../anthropic/sse.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
 
 /**
@@ -37,6 +38,9 @@ export function fromUpstreamEvent(event: string | undefined, data: string): Stre
   const parsed = JSON.parse(data) as StreamEvent;
   // Only objects are events: a bare array or number would reach the client as a broken frame.
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
-  if (!parsed.type && event) (parsed as { type: string }).type = event;
-  return typeof parsed.type === "string" ? parsed : undefined;
+  if (typeof parsed.type === "string") return withRawJson(parsed, data);
+  // No type in the data: take the SSE event name, and serialise afresh (the raw JSON lacks it).
+  if (!event) return undefined;
+  (parsed as { type: string }).type = event;
+  return parsed;
 }
