@@ -57,10 +57,10 @@ async function viaSs(port: number): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Listening socket inode from /proc/net/tcp{,6}, then the pid whose fd points at it. */
-function viaProc(port: number): number | undefined {
+/** Sockets on a local port from Linux's /proc/net/tcp{,6}: state (hex, 0A = LISTEN, 01 = ESTABLISHED) and inode. */
+export function procSockets(port: number): Array<{ state: string; inode: string }> {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const inodes = new Set<string>();
+  const out: Array<{ state: string; inode: string }> = [];
   for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -70,10 +70,16 @@ function viaProc(port: number): number | undefined {
     }
     for (const line of text.split("\n").slice(1)) {
       const cols = line.trim().split(/\s+/);
-      // local_address is ADDR:PORT in hex; state 0A is LISTEN.
-      if (cols[1]?.endsWith(`:${hex}`) && cols[3] === "0A" && cols[9]) inodes.add(cols[9]);
+      // local_address is ADDR:PORT in hex.
+      if (cols[1]?.endsWith(`:${hex}`) && cols[3]) out.push({ state: cols[3], inode: cols[9] ?? "" });
     }
   }
+  return out;
+}
+
+/** Listening socket inode from /proc/net/tcp{,6}, then the pid whose fd points at it. */
+function viaProc(port: number): number | undefined {
+  const inodes = new Set(procSockets(port).filter((s) => s.state === "0A" && s.inode).map((s) => s.inode));
   if (!inodes.size) return undefined;
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;

@@ -2,6 +2,7 @@
  * Shared checks for the reliability suite: the well-formedness of an Anthropic event stream
  * that may end in an `error` event, and process-level counters (open fds, RSS, sockets).
  */
+import { procSockets } from "../../src/supervisor/ports.ts";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 
@@ -116,25 +117,9 @@ export function rssOf(pid: number): number {
   return Number(out) * 1024;
 }
 
-/** Established TCP connections to local `port` (from /proc/net/tcp{,6}), counted on either end. */
+/** Established TCP connections to local `port` (server side), from /proc/net/tcp{,6}. */
 export function tcpConnectionsTo(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  let n = 0;
-  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(f, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 4) continue;
-      // state 01 = ESTABLISHED; count the server side (local address on `port`).
-      if (cols[3] === "01" && cols[1]!.endsWith(`:${hex}`)) n++;
-    }
-  }
-  return n;
+  return procSockets(port).filter((s) => s.state === "01").length;
 }
 
 export async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
