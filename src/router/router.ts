@@ -59,6 +59,7 @@ const hostFault = (err: UpstreamError) => err.status === 0 || err.status === 429
 
 export class Router {
   private providers = new Map<string, Provider>();
+  private names = new Set<string>();
   private limiters = new Map<string, Limiter>();
   private pools = new Map<string, HostPool>();
   readonly catalog: ModelCatalog;
@@ -74,6 +75,7 @@ export class Router {
   setConfig(config: Config) {
     this.config = config;
     this.providers = new Map(config.providers.map((p) => [p.name, p]));
+    this.names = new Set(this.providers.keys());
     // Keep a provider's limiter and hosts when unchanged, so in-flight work stays counted.
     const limiters = new Map<string, Limiter>();
     const pools = new Map<string, HostPool>();
@@ -108,10 +110,9 @@ export class Router {
   }
 
   async resolve(model: string) {
-    const names = new Set(this.providers.keys());
     const discovered = this.config.routes.default.length ? [] : await this.catalog.all();
     const published = model.startsWith("claude-") ? new Map((await this.published()).map((p) => [p.id, p])) : undefined;
-    return resolveModel(model, this.config.routes, names, (tier) => autoTargets(tier, discovered), published);
+    return resolveModel(model, this.config.routes, this.names, (tier) => autoTargets(tier, discovered), published);
   }
 
   async dispatch(input: DispatchInput): Promise<Dispatched> {
