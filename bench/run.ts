@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { pct, runLoad, type LoadResult } from "./client.ts";
+import { idleCpuShare } from "./cpu.ts";
 
 const root = resolve(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -85,9 +86,12 @@ function memory(pid: number): { rssMb: number; hwmMb: number } {
 const standinPort = await freePort();
 const atradPort = await freePort();
 const peerPort = await freePort();
+const barePort = await freePort();
 
 spawn(["bun", join(root, "bench/standin.ts"), String(standinPort)], {}, root, "standin.log");
 await waitFor(`http://127.0.0.1:${standinPort}/`);
+spawn(["bun", join(root, "bench/bare-proxy.ts"), String(barePort), `http://127.0.0.1:${standinPort}`], {}, root, "bare.log");
+await waitFor(`http://127.0.0.1:${barePort}/`);
 
 const atradHome = join(tmp, "atrad-home");
 mkdirSync(atradHome, { recursive: true });
@@ -144,7 +148,8 @@ if (PEER) {
 // ---------------------------------------------------------------- subjects
 
 type Kind = "anthropic" | "openai" | "ollama";
-type Who = "direct" | "atrad" | "peer";
+/** direct = the stand-in itself; bare = the pass-through Bun proxy in front of it (the runtime's floor). */
+type Who = "direct" | "bare" | "atrad" | "peer";
 interface Subject {
   who: Who;
   port: number;
@@ -158,16 +163,19 @@ const chatBody = (stream: boolean, m = "m") => JSON.stringify({ model: m, stream
 const subjects: Record<Kind, Subject[]> = {
   anthropic: [
     { who: "direct", port: standinPort, path: "/v1/messages", body: anthropicBody("m") },
+    { who: "bare", port: barePort, path: "/v1/messages", body: anthropicBody("m") },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("ant/m") },
   ],
   openai: [
     { who: "direct", port: standinPort, path: "/v1/chat/completions", body: chatBody },
+    { who: "bare", port: barePort, path: "/v1/chat/completions", body: chatBody },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oai/m") },
     ...(PEER ? [{ who: "peer" as const, port: peerPort, path: "/v1/messages", body: anthropicBody("stand,m") }] : []),
   ],
   ollama: [
     // Ollama's /api/chat streams NDJSON by default; that is also what atrad asks it for.
     { who: "direct", port: standinPort, path: "/api/chat", body: chatBody },
+    { who: "bare", port: barePort, path: "/api/chat", body: chatBody },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oll/m") },
   ],
 };
@@ -293,6 +301,20 @@ await Bun.sleep(1000);
 idle.atrad_after = memory(atrad.pid).rssMb;
 const hwm = { atrad: memory(atrad.pid).hwmMb, ...(peer ? { peer: memory(peer.pid).hwmMb } : {}) };
 
+// Idle CPU of a daemon as users run it: the default config, whose five services are probed
+// (nothing listens on their ports here, the cheapest and the most common state at login).
+log("idle CPU: a default-config daemon, 5 services probed");
+const idleHome = join(tmp, "idle-home");
+mkdirSync(idleHome, { recursive: true });
+const idlePort = await freePort();
+writeFileSync(join(idleHome, "config.toml"), `[server]\nport = ${idlePort}\n`);
+const idleDaemon = spawn(PROFILE_DIR ? ["bun", join(root, "src/main.ts"), "serve"] : [binary, "serve"], { ATRAD_HOME: idleHome, ATRAD_CONFIG: undefined, ATRAD_PORT: undefined, ATRAD_HOST: undefined }, root, "idle.log");
+await waitFor(`http://127.0.0.1:${idlePort}/health`);
+await Bun.sleep(2000);
+const idleCpu = { atrad_default_config: await idleCpuShare(idleDaemon.pid, QUICK ? 5000 : 20000), atrad_bench_config: await idleCpuShare(atrad.pid, QUICK ? 2000 : 5000) };
+const idleDefaultRssMb = memory(idleDaemon.pid).rssMb;
+idleDaemon.kill("SIGTERM");
+
 log("start-up: hyperfine");
 const startup = { ...hyperfine("after load"), ...fresh };
 
@@ -334,16 +356,26 @@ for (const kind of KINDS)
       );
     }
 lines.push("");
-lines.push("Streaming throughput, wrk -t2 -c64 (req/s; latency of the whole response p50/p99 ms)");
+lines.push("Streaming throughput, wrk -t2 -c64 (req/s; latency of the whole response p50/p99 ms); bare = pass-through Bun proxy");
 for (const kind of KINDS) {
-  const d = m(`${kind}.wrk.direct.rps`);
-  const a = m(`${kind}.wrk.atrad.rps`);
-  const p = m(`${kind}.wrk.peer.rps`);
+  const rps = (who: Who) => m(`${kind}.wrk.${who}.rps`);
+  const lat = (who: Who) => `(${f(m(`${kind}.wrk.${who}.p50`))}/${f(m(`${kind}.wrk.${who}.p99`))})`;
+  const [d, b, a, p] = [rps("direct"), rps("bare"), rps("atrad"), rps("peer")];
   lines.push(
-    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} (${f(m(`${kind}.wrk.direct.p50`))}/${f(m(`${kind}.wrk.direct.p99`))})  atrad ${f(a, 0).padStart(7)} (${f(m(`${kind}.wrk.atrad.p50`))}/${f(m(`${kind}.wrk.atrad.p99`))})  atrad/direct ${f((a / d) * 100, 1)} %` +
-      (Number.isFinite(p) ? `  peer ${f(p, 0)} (${f(m(`${kind}.wrk.peer.p50`))}/${f(m(`${kind}.wrk.peer.p99`))})  atrad/peer ${f(a / p, 1)}×` : ""),
+    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} ${lat("direct")}  bare ${f(b, 0).padStart(7)} ${lat("bare")}  atrad ${f(a, 0).padStart(7)} ${lat("atrad")}  atrad/bare ${f((a / b) * 100, 1)} %  atrad/direct ${f((a / d) * 100, 1)} %` +
+      (Number.isFinite(p) ? `  peer ${f(p, 0)} ${lat("peer")}  atrad/peer ${f(a / p, 1)}×` : ""),
   );
 }
+// The same ratio per round (both measured back to back), then the median: steadier than a ratio of medians.
+const perRound = (kind: Kind, over: Who) => {
+  const a = samples[`${kind}.wrk.atrad.rps`] ?? [];
+  const o = samples[`${kind}.wrk.${over}.rps`] ?? [];
+  return median(a.map((x, i) => x / (o[i] ?? Number.NaN)));
+};
+lines.push(
+  `per-round medians: ${KINDS.map((k) => `${k} atrad/bare ${f(perRound(k, "bare") * 100, 1)} %`).join(", ")}` +
+    (PEER ? `, openai atrad/peer ${f(perRound("openai", "peer"), 1)}×` : ""),
+);
 lines.push("");
 lines.push("Relay of one 10,000-delta stream (events/s out of each)");
 for (const kind of KINDS)
@@ -359,6 +391,9 @@ if (peer)
   lines.push(
     `             peer  RSS at start ${f(idle.peer_start!, 1)}, idle after warm-up ${f(idle.peer!, 1)}, peak under 256 streams ${f(mem256.peer!.peakMb, 1)} (${mem256.peer!.requests} ok, ${mem256.peer!.errors} errors), VmHWM ${f(hwm.peer!, 1)}`,
   );
+lines.push(
+  `Idle CPU (share of one core): default-config daemon probing 5 services ${f(idleCpu.atrad_default_config * 100, 2)} % (RSS ${f(idleDefaultRssMb, 1)} MB), bench daemon after the run ${f(idleCpu.atrad_bench_config * 100, 2)} %`,
+);
 lines.push("");
 lines.push(`Start-up (hyperfine -N, median ms): ${Object.entries(startup).map(([k, v]) => `${k} ${f(v.median_ms, 1)}`).join(", ")}`);
 if (Object.keys(errorsSeen).length) lines.push(`\nErrors seen: ${JSON.stringify(errorsSeen)}`);
@@ -367,7 +402,7 @@ console.log(lines.join("\n"));
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(
   join(root, "bench/results/latest.json"),
-  JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, samples, idle, mem256, hwm, startup, errors: errorsSeen, report: lines }, null, 1),
+  JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, samples, idle, idleCpu, idleDefaultRssMb, mem256, hwm, startup, errors: errorsSeen, report: lines }, null, 1),
 );
 
 cleanup();
