@@ -60,7 +60,8 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
       daemon.logger.info(`received ${signal}, shutting down`);
       // launchd's ExitTimeOut is 20 s: whatever is still hanging at 15 s is abandoned.
       setTimeout(() => {
-        daemon.logger.warn("shutdown took over 15 s; exiting anyway");
+        daemon.logger.warn("shutdown took over 15 s; killing what is left and exiting");
+        daemon.supervisor?.killAllNow();
         resolve();
       }, 15_000).unref();
       await daemon.stop();

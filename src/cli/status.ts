@@ -98,8 +98,8 @@ export async function offlineStatus(config: Config, url: string): Promise<Status
 async function probeOnce(s: Service): Promise<ServiceStatus> {
   const r = await probeService(s);
   const base = { name: s.name, port: s.port ?? null, owned: !!s.command, pid: null, restarts: 0, since: new Date().toISOString(), ...(s.provider ? { provider: s.provider } : {}), ...(s.health ? { health: s.health } : {}) };
-  if (r.kind === "ok") return { ...base, state: r.degraded ? "degraded" : "up", last_error: r.degraded ?? null };
-  if (r.kind !== "mismatch") return { ...base, state: "down", last_error: r.reason };
+  if (r.outcome === "ok") return { ...base, state: r.degraded ? "degraded" : "up", last_error: r.degraded ?? null };
+  if (r.outcome !== "mismatch") return { ...base, state: "down", last_error: r.reason };
   const holder = s.port ? await portHolder(s.port) : undefined;
   const who = holder ? `pid ${holder.pid} (${holder.command})` : "a process atrad cannot identify";
   return { ...base, state: "conflict", last_error: `port ${s.port} is held by ${who}, which does not answer as ${s.name}: ${r.reason}`, ...(holder ? { holder } : {}) };

@@ -50,6 +50,9 @@ export interface Service {
   provider?: string;
   intervalMs: number;
   timeoutMs: number;
+  /** Unset: the supervisor's default. */
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
 }
 
 export interface Routes {
@@ -178,6 +181,8 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
       provider: s.provider,
       intervalMs: (s.interval_s ?? 5) * 1000,
       timeoutMs: (s.timeout_s ?? 2) * 1000,
+      ...(s.start_timeout_s !== undefined ? { startTimeoutMs: s.start_timeout_s * 1000 } : {}),
+      ...(s.stop_timeout_s !== undefined ? { stopTimeoutMs: s.stop_timeout_s * 1000 } : {}),
     });
   }
 

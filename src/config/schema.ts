@@ -92,6 +92,10 @@ export const ServiceSchema = Type.Object(
     provider: Type.Optional(Type.String()),
     interval_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** How long a (re)started service may take to answer healthy (a big model loads slowly). */
+    start_timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** TERM → KILL grace when stopping an owned service's process tree. */
+    stop_timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     enabled: Type.Optional(Type.Boolean()),
   },
   closed,

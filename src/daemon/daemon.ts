@@ -130,6 +130,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     reload,
     async stop() {
       unwatch();
+      // Children stop in parallel with the drain, not after it: their TERM→KILL grace and the
+      // drain's grace then overlap, and the whole stop fits the service manager's timeout.
+      const children = supervisor?.stop();
       // Drain: stop accepting at once, give in-flight requests the grace to finish, then end
       // the streams still open with an `error` event (never cut mid-frame) and close.
       const drained = gateway.stop(false).catch(() => {});
@@ -140,8 +143,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         shutdown.abort();
         await Promise.race([drained, Bun.sleep(500)]);
       }
-      // Children and sockets go down together; the children's grace bounds the whole stop.
-      await Promise.all([gateway.stop(true), supervisor?.stop()]);
+      await Promise.all([gateway.stop(true), children]);
       await requestLog.flush();
       removeDaemonState(config.home, process.pid);
     },

@@ -6,10 +6,10 @@ const owned: Policy = { ...DEFAULT_POLICY, owned: true, restartCommand: false };
 const watched: Policy = { ...DEFAULT_POLICY, owned: false, restartCommand: false };
 const external: Policy = { ...DEFAULT_POLICY, owned: false, restartCommand: true };
 
-const ok: ProbeOutcome = { kind: "ok" };
-const refused: ProbeOutcome = { kind: "unreachable", reason: "connection refused" };
-const sick: ProbeOutcome = { kind: "unhealthy", reason: 'status is "unhealthy"' };
-const stranger: ProbeOutcome = { kind: "foreign", reason: "port 11435 is held by pid 9 (ollama)" };
+const ok: ProbeOutcome = { outcome: "ok" };
+const refused: ProbeOutcome = { outcome: "unreachable", reason: "connection refused" };
+const sick: ProbeOutcome = { outcome: "unhealthy", reason: 'status is "unhealthy"' };
+const stranger: ProbeOutcome = { outcome: "foreign", reason: "port 11435 is held by pid 9 (ollama)" };
 
 // Events at t = 1000, 2000, … unless a row gives its own time.
 type E = Event extends infer T ? (T extends Event ? Omit<T, "now"> & { now?: number } : never) : never;
@@ -45,7 +45,7 @@ const rows: Row[] = [
   { name: "watched service answering healthy is up", policy: watched, events: [probe(ok)], state: "up", actions: [] },
   { name: "watched service with nothing listening is down at once", policy: watched, events: [probe(refused)], state: "down", reason: /refused/ },
   { name: "200 but unhealthy body is down, not up", policy: watched, events: [probe(sick)], state: "down", reason: /unhealthy/ },
-  { name: "a soft status the service reports is degraded", policy: watched, events: [probe({ kind: "ok", degraded: 'reports status "warning"' })], state: "degraded" },
+  { name: "a soft status the service reports is degraded", policy: watched, events: [probe({ outcome: "ok", degraded: 'reports status "warning"' })], state: "degraded" },
   { name: "one failed probe after up is degraded, not down", policy: watched, events: [probe(ok), probe(refused)], state: "degraded" },
   { name: "failThreshold failed probes after up is down", policy: watched, events: [probe(ok), probe(refused), probe(refused), probe(refused)], state: "down" },
   { name: "a stranger on a watched port is a conflict", policy: watched, events: [probe(stranger)], state: "conflict", reason: /pid 9/ },

@@ -15,13 +15,13 @@ export type ServiceState = "up" | "degraded" | "down" | "starting" | "backoff" |
 /** What one health probe found, already classified by the probe and port lookup. */
 export type ProbeOutcome =
   /** Healthy; `degraded` names a soft warning the service itself reports (MLX "warning"). */
-  | { kind: "ok"; degraded?: string }
+  | { outcome: "ok"; degraded?: string }
   /** It is this service answering, and it says (or shows by 5xx/timeout) that it is not well. */
-  | { kind: "unhealthy"; reason: string }
+  | { outcome: "unhealthy"; reason: string }
   /** Nothing listens on the port. */
-  | { kind: "unreachable"; reason: string }
+  | { outcome: "unreachable"; reason: string }
   /** Something else holds the port (e.g. Ollama's desktop gateway on the MLX port). */
-  | { kind: "foreign"; reason: string };
+  | { outcome: "foreign"; reason: string };
 
 export type Event =
   | { type: "probe"; outcome: ProbeOutcome; now: number }
@@ -81,6 +81,8 @@ export interface Machine {
   attempts: number[];
   /** Delay before the next restart. */
   backoffMs: number;
+  /** Why atrad is stopping its process: kept for the exit that follows, so the cause survives. */
+  killReason: string | null;
 }
 
 export function initial(policy: Policy, now: number): Machine {
@@ -96,6 +98,7 @@ export function initial(policy: Policy, now: number): Machine {
     restarts: 0,
     attempts: [],
     backoffMs: policy.backoffBaseMs,
+    killReason: null,
   };
 }
 
@@ -125,12 +128,14 @@ export function step(m: Machine, ev: Event, p: Policy): Step {
         running: true,
         pid: ev.pid,
         failures: 0,
+        killReason: null,
       });
     case "spawn_failed":
       return recover({ ...m, running: false, pid: null }, p, ev.now, `could not start: ${ev.error}`);
     case "exited": {
       const how = ev.signal ? `killed by ${ev.signal}` : `exited with code ${ev.code}`;
-      return recover({ ...m, running: false, pid: null }, p, ev.now, `pid ${m.pid} ${how}`);
+      const why = m.killReason ? `${m.killReason} (pid ${m.pid} stopped; ${how})` : `pid ${m.pid} ${how}`;
+      return recover({ ...m, running: false, pid: null, killReason: null }, p, ev.now, why);
     }
     case "timer":
       if (m.state !== "backoff") return keep(m); // a stale timer: the service recovered meanwhile
@@ -157,7 +162,7 @@ function afterStop(m: Machine, ev: Event): Step {
 
 function probe(m0: Machine, o: ProbeOutcome, p: Policy, now: number): Step {
   const m = { ...m0, boot: false };
-  if (o.kind === "ok") {
+  if (o.outcome === "ok") {
     // Healthy resets the failure count and the backoff: a later crash starts again at 1 s.
     const next = o.degraded ? to(m, "degraded", o.degraded, now) : to(m, "up", null, now);
     return keep({ ...next, failures: 0, backoffMs: p.backoffBaseMs });
@@ -168,20 +173,20 @@ function probe(m0: Machine, o: ProbeOutcome, p: Policy, now: number): Step {
   if (p.owned && !m.running) {
     // Our process is not running. Only a free port may be filled: never start a duplicate.
     if (m.state === "backoff" || m.state === "failed") return keep({ ...f, reason: m.reason });
-    if (o.kind === "unreachable") {
+    if (o.outcome === "unreachable") {
       return { machine: to(f, "starting", m0.boot ? "starting" : `port free again (${o.reason}); starting`, now), actions: [{ type: "spawn" }] };
     }
-    if (o.kind === "foreign") return keep(to(f, "conflict", o.reason, now));
+    if (o.outcome === "foreign") return keep(to(f, "conflict", o.reason, now));
     return keep(to(f, "down", `port held by a process atrad did not start, which is unhealthy: ${o.reason}`, now));
   }
 
-  if (o.kind === "foreign" && !p.owned) return keep(to(f, "conflict", o.reason, now));
+  if (o.outcome === "foreign" && !p.owned) return keep(to(f, "conflict", o.reason, now));
 
   // A (re)started (or adopted) service gets startTimeoutMs to come up before failures count.
   if (m.state === "starting" && (m.running || (p.restartCommand && !m0.boot))) {
     if (now - m.since < p.startTimeoutMs) return keep({ ...f, reason: `not healthy yet: ${o.reason}` });
     const why = `not healthy ${Math.round(p.startTimeoutMs / 1000)}s after start: ${o.reason}`;
-    return m.running ? { machine: to(f, "down", why, now), actions: [{ type: "kill", reason: why }] } : recover(f, p, now, why);
+    return m.running ? kill(to(f, "down", why, now), why) : recover(f, p, now, why);
   }
   if (m.state === "backoff" || m.state === "failed") return keep({ ...f, reason: m.reason });
 
@@ -189,10 +194,15 @@ function probe(m0: Machine, o: ProbeOutcome, p: Policy, now: number): Step {
   if (wasHealthy && failures < p.failThreshold) return keep(to(f, "degraded", `${failures} failed probe(s): ${o.reason}`, now));
   if (m.running && failures >= p.failThreshold) {
     const why = `${failures} failed probes: ${o.reason}`;
-    return { machine: to(f, "down", why, now), actions: [{ type: "kill", reason: why }] };
+    return kill(to(f, "down", why, now), why);
   }
   if (p.restartCommand && failures >= p.failThreshold) return recover(f, p, now, `${failures} failed probes: ${o.reason}`);
   return keep(to(f, "down", o.reason, now));
+}
+
+/** Stop our process for `why`, remembering the cause for when its exit arrives. */
+function kill(m: Machine, why: string): Step {
+  return { machine: { ...m, killReason: why }, actions: [{ type: "kill", reason: why }] };
 }
 
 /** The service needs a restart: back off, or give up when the budget is spent. */

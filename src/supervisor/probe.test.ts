@@ -9,7 +9,7 @@ import { rotateIfLarge, tailLines } from "./logfile.ts";
 const MLX = { status: ["healthy", "warning", "degraded"] };
 const KOS = { status: ["healthy"] };
 
-const rows: Array<[name: string, status: number, body: string, expect: Record<string, string[]> | undefined, kind: string, reason?: RegExp]> = [
+const rows: Array<[name: string, status: number, body: string, expect: Record<string, string[]> | undefined, outcome: string, reason?: RegExp]> = [
   ["2xx without expect is ok", 200, "whatever", undefined, "ok"],
   ["Ollama /api/version is ok", 200, '{"version":"0.33.0"}', undefined, "ok"],
   ["Knowledge OS healthy is ok", 200, '{"status":"healthy","database":"connected"}', KOS, "ok"],
@@ -23,10 +23,10 @@ const rows: Array<[name: string, status: number, body: string, expect: Record<st
 ];
 
 describe("classifyAnswer", () => {
-  for (const [name, status, body, exp, kind, reason] of rows) {
+  for (const [name, status, body, exp, outcome, reason] of rows) {
     test(name, () => {
       const r = classifyAnswer(status, body, exp);
-      expect(r.kind).toBe(kind as never);
+      expect(r.outcome).toBe(outcome as never);
       if (reason) expect("reason" in r ? r.reason : (r as { degraded?: string }).degraded ?? "").toMatch(reason);
     });
   }
@@ -37,14 +37,14 @@ describe("probeService over sockets", () => {
     const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
     const port = s.port;
     s.stop(true);
-    expect((await probeService({ health: `http://127.0.0.1:${port}/health`, timeoutMs: 1000 })).kind).toBe("unreachable");
+    expect((await probeService({ health: `http://127.0.0.1:${port}/health`, timeoutMs: 1000 })).outcome).toBe("unreachable");
   });
 
   test("a listener that never answers is unhealthy after the timeout", async () => {
     const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
       const r = await probeService({ health: `http://127.0.0.1:${l.port}/health`, timeoutMs: 200 });
-      expect(r).toEqual({ kind: "unhealthy", reason: "no answer within 200 ms" });
+      expect(r).toEqual({ outcome: "unhealthy", reason: "no answer within 200 ms" });
     } finally {
       l.stop(true);
     }
@@ -53,9 +53,9 @@ describe("probeService over sockets", () => {
   test("port-only services are probed by TCP connect", async () => {
     const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = l.port;
-    expect((await probeService({ port, timeoutMs: 1000 })).kind).toBe("ok");
+    expect((await probeService({ port, timeoutMs: 1000 })).outcome).toBe("ok");
     l.stop(true);
-    expect((await probeService({ port, timeoutMs: 1000 })).kind).toBe("unreachable");
+    expect((await probeService({ port, timeoutMs: 1000 })).outcome).toBe("unreachable");
   });
 });
 

@@ -10,17 +10,17 @@
 import type { Service } from "../config/load.ts";
 
 export type ProbeResult =
-  | { kind: "ok"; degraded?: string }
-  | { kind: "unhealthy"; reason: string }
-  | { kind: "unreachable"; reason: string }
+  | { outcome: "ok"; degraded?: string }
+  | { outcome: "unhealthy"; reason: string }
+  | { outcome: "unreachable"; reason: string }
   /** Something answers, but not as this service (404, not JSON, expected fields missing). */
-  | { kind: "mismatch"; reason: string };
+  | { outcome: "mismatch"; reason: string };
 
 /** Body statuses that are healthy enough to serve but worth showing (the MLX server's). */
 const SOFT_STATUSES = new Set(["warning", "degraded"]);
 
 export async function probeService(svc: Pick<Service, "health" | "port" | "expect" | "timeoutMs">, fetchImpl: typeof fetch = fetch): Promise<ProbeResult> {
-  if (!svc.health) return svc.port ? probeTcp(svc.port, svc.timeoutMs) : { kind: "unreachable", reason: "no health URL or port configured" };
+  if (!svc.health) return svc.port ? probeTcp(svc.port, svc.timeoutMs) : { outcome: "unreachable", reason: "no health URL or port configured" };
   let res: Response;
   try {
     res = await fetchImpl(svc.health, { signal: AbortSignal.timeout(svc.timeoutMs), redirect: "manual", headers: { accept: "application/json" } });
@@ -31,7 +31,7 @@ export async function probeService(svc: Pick<Service, "health" | "port" | "expec
   try {
     text = await res.text();
   } catch (err) {
-    return { kind: "unhealthy", reason: `reading the health body failed: ${(err as Error).message}` };
+    return { outcome: "unhealthy", reason: `reading the health body failed: ${(err as Error).message}` };
   }
   return classifyAnswer(res.status, text, svc.expect);
 }
@@ -39,8 +39,8 @@ export async function probeService(svc: Pick<Service, "health" | "port" | "expec
 /** Pure: what an HTTP answer means for a service with these `expect` rules. */
 export function classifyAnswer(status: number, text: string, expect?: Service["expect"]): ProbeResult {
   const snippet = text.replace(/\s+/g, " ").trim().slice(0, 120);
-  if (status >= 500) return { kind: "unhealthy", reason: `HTTP ${status}${snippet ? `: ${snippet}` : ""}` };
-  if (status < 200 || status >= 300) return { kind: "mismatch", reason: `HTTP ${status} from the health URL${snippet ? `: ${snippet}` : ""}` };
+  if (status >= 500) return { outcome: "unhealthy", reason: `HTTP ${status}${snippet ? `: ${snippet}` : ""}` };
+  if (status < 200 || status >= 300) return { outcome: "mismatch", reason: `HTTP ${status} from the health URL${snippet ? `: ${snippet}` : ""}` };
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
@@ -48,17 +48,17 @@ export function classifyAnswer(status: number, text: string, expect?: Service["e
     body = undefined;
   }
   const softStatus = isRecord(body) && typeof body.status === "string" && SOFT_STATUSES.has(body.status) ? `reports status "${body.status}"` : undefined;
-  if (!expect || !Object.keys(expect).length) return softStatus ? { kind: "ok", degraded: softStatus } : { kind: "ok" };
-  if (!isRecord(body)) return { kind: "mismatch", reason: `health answer is not a JSON object${snippet ? `: ${snippet}` : ""}` };
+  if (!expect || !Object.keys(expect).length) return softStatus ? { outcome: "ok", degraded: softStatus } : { outcome: "ok" };
+  if (!isRecord(body)) return { outcome: "mismatch", reason: `health answer is not a JSON object${snippet ? `: ${snippet}` : ""}` };
   for (const [field, allowed] of Object.entries(expect)) {
-    if (!(field in body)) return { kind: "mismatch", reason: `health answer has no "${field}" field: ${snippet}` };
+    if (!(field in body)) return { outcome: "mismatch", reason: `health answer has no "${field}" field: ${snippet}` };
     const value = body[field];
     if (!allowed.some((a) => a === value)) {
       const extra = typeof body.error === "string" ? ` (${body.error.slice(0, 200)})` : "";
-      return { kind: "unhealthy", reason: `${field} is ${JSON.stringify(value)}, expected ${allowed.map((a) => JSON.stringify(a)).join(" | ")}${extra}` };
+      return { outcome: "unhealthy", reason: `${field} is ${JSON.stringify(value)}, expected ${allowed.map((a) => JSON.stringify(a)).join(" | ")}${extra}` };
     }
   }
-  return softStatus ? { kind: "ok", degraded: softStatus } : { kind: "ok" };
+  return softStatus ? { outcome: "ok", degraded: softStatus } : { outcome: "ok" };
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -67,18 +67,18 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 function classifyFetchError(err: unknown, timeoutMs: number): ProbeResult {
   const e = err as { name?: string; code?: string; message?: string };
-  if (e.name === "TimeoutError" || e.name === "AbortError") return { kind: "unhealthy", reason: `no answer within ${timeoutMs} ms` };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return { outcome: "unhealthy", reason: `no answer within ${timeoutMs} ms` };
   const msg = `${e.code ?? ""} ${e.message ?? ""}`;
   if (/ECONNREFUSED|ConnectionRefused|Unable to connect|ENOENT|EHOSTUNREACH|ENETUNREACH/i.test(msg))
-    return { kind: "unreachable", reason: "connection refused" };
+    return { outcome: "unreachable", reason: "connection refused" };
   // A reset or garbage reply means something listens but doesn't speak HTTP as expected.
-  if (/ECONNRESET|ConnectionClosed|socket|parse|HTTP/i.test(msg)) return { kind: "mismatch", reason: `not an HTTP health answer (${msg.trim()})` };
-  return { kind: "unreachable", reason: msg.trim() || "fetch failed" };
+  if (/ECONNRESET|ConnectionClosed|socket|parse|HTTP/i.test(msg)) return { outcome: "mismatch", reason: `not an HTTP health answer (${msg.trim()})` };
+  return { outcome: "unreachable", reason: msg.trim() || "fetch failed" };
 }
 
 function probeTcp(port: number, timeoutMs: number, hostname = "127.0.0.1"): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ kind: "unhealthy", reason: `TCP connect to :${port} timed out` }), timeoutMs);
+    const timer = setTimeout(() => resolve({ outcome: "unhealthy", reason: `TCP connect to :${port} timed out` }), timeoutMs);
     Bun.connect({
       hostname,
       port,
@@ -86,17 +86,17 @@ function probeTcp(port: number, timeoutMs: number, hostname = "127.0.0.1"): Prom
         open(s) {
           clearTimeout(timer);
           s.end();
-          resolve({ kind: "ok" });
+          resolve({ outcome: "ok" });
         },
         data() {},
         connectError(_s, err) {
           clearTimeout(timer);
-          resolve({ kind: "unreachable", reason: err.message || "connection refused" });
+          resolve({ outcome: "unreachable", reason: err.message || "connection refused" });
         },
       },
     }).catch((err: Error) => {
       clearTimeout(timer);
-      resolve({ kind: "unreachable", reason: err.message || "connection refused" });
+      resolve({ outcome: "unreachable", reason: err.message || "connection refused" });
     });
   });
 }

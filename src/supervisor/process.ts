@@ -1,14 +1,17 @@
 /**
- * Owned child processes: spawn each in its own session/process group (so TERM reaches the
- * whole tree a start script creates, and launchd killing atrad's group doesn't take them),
- * stop them TERM → grace → KILL, and remember them in a pidfile so an atrad restarted after a
- * `kill -9` finds and adopts them instead of starting duplicates.
+ * Owned child processes: spawn each in its own session/process group, stop its whole tree
+ * (TERM → grace → KILL), and remember it in a pidfile so an atrad restarted after a `kill -9`
+ * finds and adopts it instead of starting a duplicate.
+ *
+ * The tree is the unit, not the leader: a start script whose server runs in a forked child, or
+ * a grandchild that `setsid`s away, must not outlive the service. Every child carries an
+ * environment marker its descendants inherit, so they are found even after reparenting.
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { commandOf } from "./ports.ts";
 import { openAppend } from "./logfile.ts";
+import { procOf, sameProcess, treeMembers, type Proc } from "./proctable.ts";
 
 export interface ChildSpec {
   name: string;
@@ -18,20 +21,31 @@ export interface ChildSpec {
   logPath: string;
 }
 
+/** The environment variable that marks every process of an owned service's tree. */
+export const MARKER_VAR = "ATRAD_SERVICE_ID";
+
 export interface Child {
   pid: number;
-  /** Resolves when the process is gone. Adopted children are polled (they are not ours to wait on). */
+  pgid: number;
+  /** Start time of the leader (see proctable.ts): with the pid, its identity. */
+  start: string;
+  /** `ATRAD_SERVICE_ID=…` as it appears in the tree's environments. */
+  marker: string;
+  /** Descendants seen so far (for platforms where the marker can't be read). */
+  known: Map<number, Proc>;
+  /** Resolves when the leader is gone. Adopted children are polled (they are not ours to wait on). */
   exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
 export function spawnChild(spec: ChildSpec): Child {
   const fd = openAppend(spec.logPath);
+  const id = `${spec.name}.${crypto.randomUUID()}`;
   try {
     const stamp = `--- ${new Date().toISOString()} atrad starting ${spec.command.join(" ")}\n`;
     writeFileSync(fd, stamp);
     const child = spawn(spec.command[0]!, spec.command.slice(1), {
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
+      env: { ...process.env, ...spec.env, [MARKER_VAR]: id },
       stdio: ["ignore", fd, fd],
       detached: true, // setsid: the child leads its own process group
     });
@@ -42,26 +56,23 @@ export function spawnChild(spec: ChildSpec): Child {
     // A missing or non-executable program fails here without a pid; 'error' says why, later.
     if (!child.pid) throw new Error(`cannot run ${spec.command[0]}: not found or not executable`);
     child.unref();
-    return { pid: child.pid, exited };
+    const p = procOf(child.pid);
+    return { pid: child.pid, pgid: child.pid, start: p?.start ?? "", marker: `${MARKER_VAR}=${id}`, known: new Map(), exited };
   } finally {
     closeSync(fd);
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** A child of an earlier atrad, recognised from its pidfile entry. */
+export function adoptedChild(e: PidEntry): Child {
+  return { pid: e.pid, pgid: e.pgid, start: e.start, marker: e.marker, known: new Map(), exited: watchPid(e.pid, e.start) };
 }
 
 /** Follow a process we did not spawn (adopted) until it disappears. */
-export function watchPid(pid: number, everyMs = 250): Child["exited"] {
+export function watchPid(pid: number, start: string, everyMs = 250): Child["exited"] {
   return new Promise((resolve) => {
     const t = setInterval(() => {
-      if (!isAlive(pid) || isZombie(pid)) {
+      if (!sameProcess(pid, start)) {
         clearInterval(t);
         resolve({ code: null, signal: null });
       }
@@ -69,40 +80,69 @@ export function watchPid(pid: number, everyMs = 250): Child["exited"] {
   });
 }
 
-function isZombie(pid: number): boolean {
-  if (process.platform !== "linux") return false;
-  try {
-    return / Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\)/, ""));
-  } catch {
-    return false;
-  }
+/** Remember the tree's current members: on macOS that is how a `setsid` escapee stays known. */
+export function noteDescendants(child: Child) {
+  for (const p of treeMembers(child, child.marker, child.known.values())) child.known.set(p.pid, p);
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals) {
-  try {
-    process.kill(-pid, signal); // the group the child leads
-  } catch {
+function members(child: Child): Proc[] {
+  const own = procOf(process.pid)?.pgid;
+  // A group that is atrad's own (never for a child we spawned detached) must not be signalled.
+  const leader = { pid: child.pid, pgid: child.pgid === own ? -1 : child.pgid };
+  return treeMembers(leader, child.marker, child.known.values());
+}
+
+function signalAll(child: Child, procs: Proc[], signal: NodeJS.Signals) {
+  const own = procOf(process.pid)?.pgid;
+  const groups = new Set([child.pgid, ...procs.map((p) => p.pgid)].filter((g) => g > 1 && g !== own));
+  for (const g of groups) {
     try {
-      process.kill(pid, signal);
+      process.kill(-g, signal);
+    } catch {
+      // group already empty
+    }
+  }
+  for (const p of procs) {
+    try {
+      process.kill(p.pid, signal);
     } catch {
       // already gone
     }
   }
 }
 
-/** TERM the child's process group, KILL it after `graceMs`; resolves once the leader is gone. */
-export async function stopChild(child: Child, graceMs: number): Promise<void> {
-  signalGroup(child.pid, "SIGTERM");
-  const done = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
-  // KILL the group even when the leader left politely: a grandchild may still hold the port.
-  signalGroup(child.pid, "SIGKILL");
-  if (!done) await Promise.race([child.exited, Bun.sleep(1000)]);
+/**
+ * Stop the whole tree: TERM every member (its groups and each process), KILL whatever is left
+ * after `graceMs`. Resolves once no member is left (or, at worst, a second after the KILL).
+ */
+export async function stopTree(child: Child, graceMs: number): Promise<void> {
+  const first = members(child);
+  if (!first.length) return;
+  signalAll(child, first, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  let left = first;
+  while (left.length && Date.now() < deadline) {
+    await Bun.sleep(Math.min(100, Math.max(10, deadline - Date.now())));
+    left = members(child);
+  }
+  if (!left.length) return;
+  signalAll(child, left, "SIGKILL");
+  const end = Date.now() + 1000;
+  while (members(child).length && Date.now() < end) await Bun.sleep(25);
+}
+
+/** Last resort at a forced exit: KILL every member now, without waiting. */
+export function killTreeNow(child: Child) {
+  signalAll(child, members(child), "SIGKILL");
 }
 
 // ---- pidfile ------------------------------------------------------------------------------
 
 export interface PidEntry {
   pid: number;
+  pgid: number;
+  start: string;
+  marker: string;
   command: string[];
   started_at: string;
 }
@@ -111,7 +151,7 @@ export function pidfilePath(home: string) {
   return join(home, "run", "children.json");
 }
 
-export function readPidfile(path: string): Record<string, PidEntry> {
+export function readPidfile(path: string): Record<string, Partial<PidEntry>> {
   try {
     const data = JSON.parse(readFileSync(path, "utf8"));
     return typeof data === "object" && data ? data : {};
@@ -127,12 +167,14 @@ export function writePidfile(path: string, entries: Record<string, PidEntry>) {
   renameSync(tmp, path); // atomic: a crash never leaves half a pidfile
 }
 
-/**
- * Is the pidfile's entry still our child? The pid must be alive and its command line must hold
- * the configured command — pids are reused, and atrad must never kill a stranger.
- */
-export async function stillOurs(entry: PidEntry): Promise<boolean> {
-  if (!isAlive(entry.pid) || isZombie(entry.pid)) return false;
-  const line = await commandOf(entry.pid);
-  return !!line && line.includes(entry.command.join(" "));
+/** What became of a pidfile entry: still the same process, gone, or a reused pid (a stranger). */
+export type Recognition = { verdict: "ours"; entry: PidEntry } | { verdict: "gone" } | { verdict: "unconfirmed"; why: string };
+
+export function recognise(e: Partial<PidEntry>): Recognition {
+  if (typeof e.pid !== "number" || typeof e.start !== "string" || typeof e.pgid !== "number" || typeof e.marker !== "string" || !Array.isArray(e.command))
+    return { verdict: "unconfirmed", why: "the entry lacks pid, start time or group (written by an older atrad)" };
+  const p = procOf(e.pid);
+  if (!p || p.zombie) return { verdict: "gone" };
+  if (p.start !== e.start) return { verdict: "unconfirmed", why: `pid ${e.pid} now belongs to another process (different start time)` };
+  return { verdict: "ours", entry: e as PidEntry };
 }

@@ -9,8 +9,9 @@ import type { Logger } from "../log.ts";
 import type { HealthView } from "../router/router.ts";
 import { DEFAULT_POLICY, initial, isDown, step, type Event, type Machine, type Policy, type ProbeOutcome } from "./machine.ts";
 import { probeService, type ProbeResult } from "./probe.ts";
-import { pgidOf, portHolder, type PortHolder } from "./ports.ts";
-import { pidfilePath, readPidfile, spawnChild, stillOurs, stopChild, watchPid, writePidfile, type Child, type PidEntry } from "./process.ts";
+import { portHolder, type PortHolder } from "./ports.ts";
+import { adoptedChild, killTreeNow, noteDescendants, pidfilePath, readPidfile, recognise, spawnChild, stopTree, writePidfile, type Child, type PidEntry } from "./process.ts";
+import { hasEnvMarker, procOf } from "./proctable.ts";
 import { DEFAULT_MAX_BYTES, openAppend, rotateIfLarge, serviceLogPath, tailLines } from "./logfile.ts";
 
 /** Timing and policy knobs. Production uses the defaults; tests shrink them. */
@@ -113,18 +114,32 @@ export class Supervisor implements HealthView {
     return this.opts.now?.() ?? Date.now();
   }
 
-  /** Adopt (or stop) children a previous atrad left behind, then begin probing. */
+  /**
+   * Adopt (or stop) children a previous atrad left behind, then begin probing. A child is
+   * recognised by pid + start time, so a wrapper that `exec`ed into its server is still ours;
+   * an entry that cannot be confirmed is logged, never silently dropped.
+   */
   async start(): Promise<void> {
     const previous = readPidfile(this.pidfile);
     for (const [name, entry] of Object.entries(previous)) {
-      if (!(await stillOurs(entry))) continue;
       const r = this.runners.find((x) => x.svc.name === name);
-      if (r && r.svc.command && r.svc.command.join(" ") === entry.command.join(" ")) {
-        r.adopt(entry.pid);
-      } else {
+      const seen = recognise(entry);
+      if (seen.verdict === "unconfirmed") {
+        this.opts.logger.warn(`service ${name}: not adopting pid ${entry.pid ?? "?"} left by a previous atrad: ${seen.why}`);
+        r?.note(`pid ${entry.pid ?? "?"} left by a previous atrad was not adopted: ${seen.why}`);
+        continue;
+      }
+      if (seen.verdict === "gone") {
+        // The leader died while no atrad watched; what it forked may still hold the port.
+        if (typeof entry.marker === "string") await stopTree({ pid: -1, pgid: -1, start: "", marker: entry.marker, known: new Map(), exited: Promise.resolve({ code: null, signal: null }) }, this.graceMs);
+        continue;
+      }
+      const child = adoptedChild(seen.entry);
+      if (r?.svc.command && r.svc.command.join("\0") === seen.entry.command.join("\0")) r.adopt(child, seen.entry.started_at);
+      else {
         // Ours, but no longer configured this way: stop it rather than leave an orphan.
-        this.opts.logger.warn(`stopping pid ${entry.pid} (${name}) left by a previous atrad: no longer configured`);
-        await stopChild({ pid: entry.pid, exited: watchPid(entry.pid) }, this.graceMs);
+        this.opts.logger.warn(`stopping pid ${child.pid} (${name}) left by a previous atrad: no longer configured`);
+        await stopTree(child, r?.graceMs ?? this.graceMs);
       }
     }
     this.savePidfile();
@@ -136,6 +151,11 @@ export class Supervisor implements HealthView {
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.shutdown()));
     this.savePidfile();
+  }
+
+  /** A forced exit is coming: KILL every owned tree now rather than leave it holding ports. */
+  killAllNow() {
+    for (const r of this.runners) if (r.child) killTreeNow(r.child);
   }
 
   get graceMs() {
@@ -154,7 +174,10 @@ export class Supervisor implements HealthView {
 
   savePidfile() {
     const entries: Record<string, PidEntry> = {};
-    for (const r of this.runners) if (r.child && r.svc.command) entries[r.svc.name] = { pid: r.child.pid, command: r.svc.command, started_at: r.childSince };
+    for (const r of this.runners) {
+      const c = r.child;
+      if (c && r.svc.command) entries[r.svc.name] = { pid: c.pid, pgid: c.pgid, start: c.start, marker: c.marker, command: r.svc.command, started_at: r.childSince };
+    }
     try {
       writePidfile(this.pidfile, entries);
     } catch (err) {
@@ -169,6 +192,8 @@ class Runner {
   childSince = "";
   private readonly policy: Policy;
   private killing: Promise<void> | undefined;
+  /** The tree of a leader that exited is being stopped; no new spawn until it is gone. */
+  private reaping: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -181,7 +206,8 @@ class Runner {
   ) {
     const t = sup.opts.timing ?? {};
     const knobs = Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
-    this.policy = { ...DEFAULT_POLICY, ...knobs, owned: !!svc.command, restartCommand: !svc.command && !!svc.restart } as Policy;
+    const own = svc.startTimeoutMs !== undefined ? { startTimeoutMs: svc.startTimeoutMs } : {};
+    this.policy = { ...DEFAULT_POLICY, ...knobs, ...own, owned: !!svc.command, restartCommand: !svc.command && !!svc.restart } as Policy;
     this.m = initial(this.policy, sup.now());
     this.logPath = serviceLogPath(sup.opts.home, svc.name);
   }
@@ -190,15 +216,25 @@ class Runner {
     return this.sup.opts.logger;
   }
 
+  /** TERM → KILL grace for this service's tree. */
+  get graceMs() {
+    return this.svc.stopTimeoutMs ?? this.sup.graceMs;
+  }
+
   private get intervalMs() {
     return this.sup.opts.timing?.intervalMs ?? this.svc.intervalMs;
   }
 
-  adopt(pid: number) {
-    this.child = { pid, exited: watchPid(pid) };
-    this.childSince = new Date().toISOString();
-    this.watchExit(this.child);
-    this.dispatch({ type: "adopted", pid, now: this.sup.now() });
+  adopt(child: Child, since: string) {
+    this.child = child;
+    this.childSince = since;
+    this.watchExit(child);
+    this.dispatch({ type: "adopted", pid: child.pid, now: this.sup.now() });
+  }
+
+  /** Something about this service worth showing although no state changed. */
+  note(text: string) {
+    this.m = { ...this.m, reason: text };
   }
 
   begin() {
@@ -229,6 +265,8 @@ class Runner {
     if (this.stopped) return;
     try {
       rotateIfLarge(this.logPath, this.sup.opts.timing?.logMaxBytes ?? DEFAULT_MAX_BYTES);
+      // Without /proc environments, escapees are known only from having been seen earlier.
+      if (this.child && process.platform !== "linux") noteDescendants(this.child);
       const outcome = await this.classify(await probeService(this.svc, this.sup.opts.fetch));
       if (this.stopped) return;
       this.dispatch({ type: "probe", outcome, now: this.sup.now() });
@@ -241,22 +279,34 @@ class Runner {
 
   /** A mismatching answer is ours-but-sick or a stranger on the port: the port table decides. */
   private async classify(r: ProbeResult): Promise<ProbeOutcome> {
-    if (r.kind !== "mismatch") {
-      if (r.kind === "ok" || r.kind === "unreachable") this.holder = undefined;
+    if (r.outcome !== "mismatch") {
+      if (r.outcome === "ok" || r.outcome === "unreachable") this.holder = undefined;
       return r;
     }
     const port = this.svc.port;
     const holder = port ? await portHolder(port) : undefined;
-    if (this.child && holder && (holder.pid === this.child.pid || (await pgidOf(holder.pid)) === this.child.pid)) {
+    if (this.child && holder && this.inTree(holder.pid)) {
       this.holder = undefined;
-      return { kind: "unhealthy", reason: r.reason };
+      return { outcome: "unhealthy", reason: r.reason };
     }
     this.holder = holder;
     const who = holder ? `pid ${holder.pid} (${holder.command})` : "a process atrad cannot identify";
-    return { kind: "foreign", reason: `port ${port ?? "?"} is held by ${who}, which does not answer as ${this.svc.name}: ${r.reason}` };
+    return { outcome: "foreign", reason: `port ${port ?? "?"} is held by ${who}, which does not answer as ${this.svc.name}: ${r.reason}` };
+  }
+
+  /** Is this pid part of our child's tree (its group, or carrying its marker)? */
+  private inTree(pid: number): boolean {
+    const c = this.child;
+    if (!c) return false;
+    return pid === c.pid || procOf(pid)?.pgid === c.pgid || hasEnvMarker(pid, c.marker) || c.known.has(pid);
   }
 
   private spawn() {
+    void this.reaping.then(() => this.spawnNow());
+  }
+
+  private spawnNow() {
+    if (this.stopped) return;
     const cmd = this.svc.command!;
     try {
       const child = spawnChild({ name: this.svc.name, command: cmd, cwd: this.svc.cwd, env: this.svc.env, logPath: this.logPath });
@@ -274,6 +324,9 @@ class Runner {
     void child.exited.then(({ code, signal }) => {
       if (this.child !== child) return;
       this.child = undefined;
+      // The leader is gone; its group and escaped descendants go with it.
+      const killing = this.killing;
+      this.reaping = Promise.all([killing, stopTree(child, this.graceMs)]).then(() => {});
       this.killing = undefined;
       this.sup.savePidfile();
       this.dispatch({ type: "exited", code, signal, now: this.sup.now() });
@@ -284,7 +337,7 @@ class Runner {
     const child = this.child;
     if (!child || this.killing) return;
     this.log.info(`service ${this.svc.name}: stopping pid ${child.pid}`, { reason });
-    this.killing = stopChild(child, this.sup.graceMs);
+    this.killing = stopTree(child, this.graceMs);
   }
 
   private runRestartCommand() {
@@ -313,6 +366,7 @@ class Runner {
     this.dispatch({ type: "stop", now: this.sup.now() });
     if (this.killing) await this.killing;
     if (this.child) await Promise.race([this.child.exited, Bun.sleep(1000)]);
+    await this.reaping;
   }
 
   status(): ServiceStatus {

@@ -3,13 +3,15 @@
  * the OS process table) and exit well inside launchd's 20 s; after `kill -9` the next atrad
  * adopts the orphans through the pidfile instead of starting duplicates.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { StatusDocument } from "../../src/daemon/status.ts";
-import { freePort, groupMembers, processesMatching, waitFor } from "../support/procs.ts";
-import { noDefaultServices, ownedServiceToml } from "../support/services.ts";
+import { parseSse } from "../../src/anthropic/sse.ts";
+import { startFaulty, type Faulty } from "../standins/faulty.ts";
+import { freePort, groupMembers, processesMatching, taggedProcesses, waitFor } from "../support/procs.ts";
+import { FIXTURE, noDefaultServices, ownedServiceToml } from "../support/services.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 const started: Array<ReturnType<typeof Bun.spawn>> = [];
@@ -37,15 +39,18 @@ function serve(home: string) {
   return p;
 }
 
+let faulty: Faulty | undefined;
+afterAll(() => faulty?.stop());
+
 /** Status of the daemon with this pid, once its services are all up. */
-async function allUp(home: string, pid: number): Promise<StatusDocument> {
+async function allUp(home: string, pid: number, count = 2): Promise<StatusDocument> {
   return waitFor("daemon with all services up", async () => {
     const stateFile = join(home, "run", "atrad.json");
     if (!existsSync(stateFile)) return false;
     const state = JSON.parse(readFileSync(stateFile, "utf8"));
     if (state.pid !== pid) return false;
     const doc = (await (await fetch(`${state.url}/atrad/status`)).json()) as StatusDocument;
-    return doc.services.length === 2 && doc.services.every((s) => s.state === "up") && doc.services.every((s) => s.pid) && doc;
+    return doc.services.length === count && doc.services.every((s) => s.state === "up") && doc.services.every((s) => s.pid) && doc;
   }, 20_000, 100);
 }
 
@@ -91,4 +96,79 @@ describe("atrad serve and its children", () => {
     expect(await second.exited).toBe(0);
     expect(processesMatching(tag)).toEqual([]);
   });
+});
+
+/** A service whose tree is as hard to stop as it gets: TERM ignored, forked server, setsid escapee. */
+function stubbornToml(name: string, port: number, tag: string, command?: string[]) {
+  const cmd = command ?? [process.execPath, FIXTURE, `--tag=${tag}`];
+  return `[services.${name}]
+health = "http://127.0.0.1:${port}/health"
+expect = { status = ["healthy"] }
+command = ${JSON.stringify(cmd)}
+env = { PORT = "${port}", FIXTURE_TAG = "${tag}", SERVE_IN_CHILD = "1", SETSID_GRANDCHILD = "1", IGNORE_TERM = "1" }
+interval_s = 0.1
+timeout_s = 1
+stop_timeout_s = 1
+`;
+}
+
+describe("atrad serve leaves no process behind", () => {
+  test("SIGTERM with a stream in flight and a child ignoring TERM: nothing survives, exit under 20 s", async () => {
+    faulty ??= startFaulty();
+    faulty.slowDelayMs = 500; // 40 chunks: far longer than the drain grace
+    const home = mkdtempSync(join(tmpdir(), "atrad-serve-"));
+    const tag = crypto.randomUUID();
+    writeFileSync(
+      join(home, "config.toml"),
+      `[server]\nshutdown_grace_s = 2\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n` +
+        noDefaultServices() +
+        stubbornToml("stubborn", freePort(), tag),
+    );
+    const atrad = serve(home);
+    const doc = await allUp(home, atrad.pid, 1);
+    await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
+    const res = await fetch(`${doc.daemon.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "f/slow", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const events: string[] = [];
+    const reading = (async () => {
+      for await (const m of parseSse(res.body!)) events.push(m.event ?? "");
+    })().catch(() => {});
+    await waitFor("stream under way", () => events.includes("content_block_delta"));
+    const t0 = performance.now();
+    atrad.kill("SIGTERM");
+    expect(await atrad.exited).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    await reading;
+    expect(taggedProcesses(tag)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(home, "run", "children.json"), "utf8"))).toEqual({});
+  }, 30_000);
+
+  test("kill -9 atrad, start it again: an exec-wrapped child is adopted by pid + start time, then stopped with its tree", async () => {
+    const home = mkdtempSync(join(tmpdir(), "atrad-serve-"));
+    const tag = crypto.randomUUID();
+    // The wrapper becomes the server under the same pid: its command line no longer matches.
+    const wrapped = ["bash", "-c", `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)} --tag=${tag}`];
+    writeFileSync(join(home, "config.toml"), noDefaultServices() + stubbornToml("wrapped", freePort(), tag, wrapped));
+    const first = serve(home);
+    const pid = (await allUp(home, first.pid, 1)).services[0]!.pid!;
+    await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
+    first.kill("SIGKILL");
+    await first.exited;
+    const orphans = taggedProcesses(tag);
+    expect(orphans).toContain(pid);
+
+    const second = serve(home);
+    const doc = await allUp(home, second.pid, 1);
+    expect(doc.services[0]!.pid).toBe(pid);
+    expect(doc.services[0]!.restarts).toBe(0);
+    expect(doc.services[0]!.last_error).toBeNull();
+    expect(taggedProcesses(tag)).toEqual(orphans);
+
+    second.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+    expect(taggedProcesses(tag)).toEqual([]);
+  }, 30_000);
 });

@@ -57,3 +57,23 @@ export function groupMembers(pgid: number): number[] {
     .filter((c) => Number(c[1]) === pgid && !c[2]?.startsWith("Z"))
     .map((c) => Number(c[0]));
 }
+
+/**
+ * Live processes of a test's service tree: command line containing `tag`, or (Linux) the
+ * environment variable FIXTURE_TAG=`tag`, which every descendant inherits — also one that
+ * left the process group with `setsid` and was reparented to init.
+ */
+export function taggedProcesses(tag: string): number[] {
+  const pids = new Set(processesMatching(tag).map((p) => p.pid));
+  if (process.platform === "linux")
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+      try {
+        const state = readFileSync(`/proc/${d}/stat`, "utf8").replace(/^.*\)\s*/, "")[0];
+        if (state !== "Z" && readFileSync(`/proc/${d}/environ`, "utf8").split("\0").includes(`FIXTURE_TAG=${tag}`)) pids.add(Number(d));
+      } catch {
+        // exited while we looked, or not ours to read
+      }
+    }
+  return [...pids].sort((a, b) => a - b);
+}

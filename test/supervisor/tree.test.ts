@@ -1,0 +1,87 @@
+/**
+ * A service's process tree is owned as a whole: a forking leader (its server in a child of the
+ * same group), a grandchild that `setsid`s out of the group, a child that ignores SIGTERM.
+ * After each scenario the OS process table (/proc, ps) must hold none of the old tree.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Service } from "../../src/config/load.ts";
+import { silentLogger } from "../../src/log.ts";
+import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
+import { FIXTURE } from "../support/services.ts";
+import { procOf } from "../../src/supervisor/proctable.ts";
+
+const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 500, failThreshold: 2 };
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+function service(name: string, port: number, tag: string, env: Record<string, string>, extra: Partial<Service> = {}): Service {
+  return {
+    name,
+    port,
+    health: `http://127.0.0.1:${port}/health`,
+    expect: { status: ["healthy"] },
+    command: [process.execPath, FIXTURE, `--tag=${tag}`],
+    env: { PORT: String(port), FIXTURE_TAG: tag, ...env },
+    intervalMs: 100,
+    timeoutMs: 1000,
+    ...extra,
+  };
+}
+
+function start(services: Service[], timing: SupervisorTiming = FAST) {
+  const home = mkdtempSync(join(tmpdir(), "atrad-tree-"));
+  const sup = new Supervisor(services, [], { home, logger: silentLogger, timing });
+  cleanup.push(() => sup.stop());
+  return { sup, home, ready: sup.start() };
+}
+
+const svc = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
+/** Which of these pids are still live processes (zombies awaiting a reaper hold nothing). */
+const alive = (pids: number[]) => pids.filter((p) => procOf(p) && !procOf(p)!.zombie);
+
+describe("a service's process tree", () => {
+  test("the leader of a forking service crashes: its server child and setsid grandchild go with it", async () => {
+    const tag = crypto.randomUUID();
+    const { sup, ready } = start([service("fork", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1" })]);
+    await ready;
+    const leader = await waitFor("up", () => svc(sup, "fork").state === "up" && svc(sup, "fork").pid);
+    // leader + server child + setsid'd sh + its sleep
+    const tree = await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4 && taggedProcesses(tag));
+    process.kill(leader, "SIGKILL");
+    await waitFor("restarted up", () => svc(sup, "fork").state === "up" && svc(sup, "fork").pid !== leader);
+    await waitFor("old tree gone", () => alive(tree).length === 0, 5000);
+    expect(alive(tree)).toEqual([]);
+    expect(svc(sup, "fork").restarts).toBe(1);
+    await sup.stop();
+    expect(taggedProcesses(tag)).toEqual([]);
+  });
+
+  test("stop(): a TERM-ignoring forking leader, its child and a setsid grandchild are all gone", async () => {
+    const tag = crypto.randomUUID();
+    const { sup, ready } = start([service("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
+    await ready;
+    await waitFor("up", () => svc(sup, "stubborn").state === "up");
+    await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
+    await sup.stop();
+    expect(taggedProcesses(tag)).toEqual([]);
+    expect(svc(sup, "stubborn").state).toBe("stopped");
+  });
+
+  test("a health kill takes the whole tree, and the restart is a fresh one", async () => {
+    const tag = crypto.randomUUID();
+    const port = freePort();
+    // Healthy until it isn't: the fixture's child serves /health as 503 after a while.
+    const { sup, ready } = start([service("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { startTimeoutMs: 300 })], { ...FAST, startTimeoutMs: 300, budget: 1 });
+    await ready;
+    await waitFor("tree running", () => taggedProcesses(tag).length >= 3);
+    const first = taggedProcesses(tag);
+    await waitFor("killed for not coming up", () => alive(first).length === 0, 8000);
+    expect(svc(sup, "sick").last_error).toMatch(/not healthy/);
+  });
+});
