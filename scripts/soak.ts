@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseSse } from "../src/anthropic/sse.ts";
+import { parseSse } from "../src/wire/sse.ts";
 import { startFaulty, type Faulty } from "../test/standins/faulty.ts";
 import { startVictoriaStandIn, type VictoriaStandIn } from "../test/standins/victoria.ts";
 import { freePort, waitForHealth } from "../test/support/binary.ts";

@@ -1,8 +1,7 @@
 /**
  * Anthropic SSE framing: `event: <type>\ndata: <json>\n\n` (DESIGN §4.1). Encoding is ours and
- * lives only here; parsing upstream SSE is eventsource-parser's job (see parseSse).
+ * lives only here; parsing SSE is src/wire/sse.ts's job.
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { StreamEvent } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -19,25 +18,16 @@ export function withRawJson<T extends object>(event: T, json: string): T {
   return event;
 }
 
+/** A line break in either field would end the frame early and let the rest read as new frames. */
+const BREAK = /[\r\n]/;
+
 export function formatEvent(event: StreamEvent): string {
   const raw = (event as { [RAW]?: string })[RAW];
-  return `event: ${event.type}\ndata: ${raw ?? JSON.stringify(event)}\n\n`;
+  const data = raw !== undefined && !BREAK.test(raw) ? raw : JSON.stringify(event);
+  const type = BREAK.test(event.type) ? JSON.stringify(event.type).slice(1, -1) : event.type;
+  return `event: ${type}\ndata: ${data}\n\n`;
 }
 
 export function encodeEvent(event: StreamEvent): Uint8Array {
   return encoder.encode(formatEvent(event));
-}
-
-/** Read an SSE byte stream and yield each message (event name + raw data). */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage> {
-  const queue: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (m) => queue.push(m) });
-  const decoder = new TextDecoder();
-  for await (const chunk of body) {
-    parser.feed(decoder.decode(chunk, { stream: true }));
-    while (queue.length) yield queue.shift()!;
-  }
-  parser.feed(decoder.decode());
-  parser.reset({ consume: true });
-  while (queue.length) yield queue.shift()!;
 }

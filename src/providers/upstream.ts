@@ -4,6 +4,10 @@
  */
 import { errorTypeForStatus } from "../anthropic/errors.ts";
 import type { Provider } from "../config/load.ts";
+import { plainCause } from "../wire/cause.ts";
+
+/** What kind of failure a status-0 UpstreamError was, for callers that retry on one kind. */
+export type NetworkFailure = "refused" | "timeout" | "network";
 
 /**
  * An upstream failure before any byte reached the client. `status` 0 means no HTTP answer
@@ -16,6 +20,7 @@ export class UpstreamError extends Error {
     message: string,
     readonly body?: { text: string; contentType: string; anthropic: boolean },
     readonly retryAfter?: string,
+    readonly network?: NetworkFailure,
   ) {
     super(message);
     this.name = "UpstreamError";
@@ -36,6 +41,8 @@ export interface UpstreamInit {
   headers?: Record<string, string>;
   /** Always a string: some servers (mlx_lm.server) answer 411 to a chunked body. */
   body?: string;
+  /** What failures name: `provider/model` for a generation, the provider for a model list. */
+  target?: string;
 }
 
 /**
@@ -43,8 +50,12 @@ export interface UpstreamInit {
  * timeout until the response headers arrive. Bun's own `timeout` fetch option did not fire in
  * our tests (Bun 1.4.5), so the first-byte deadline is a timer of ours that is cleared once
  * the upstream has answered; a stream that then takes an hour is fine.
+ *
+ * Redirects are never followed: following one would send the provider's credentials and the
+ * prompt to wherever `Location` points. A 3xx is a 502 naming the provider.
  */
 export async function fetchUpstream(provider: Provider, url: string, init: UpstreamInit, signal: AbortSignal): Promise<Response> {
+  const target = init.target ?? provider.name;
   const ac = new AbortController();
   const forward = () => ac.abort(signal.reason);
   if (signal.aborted) forward();
@@ -54,33 +65,51 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
     timedOut = true;
     ac.abort(new DOMException("first-byte timeout", "TimeoutError"));
   }, provider.timeoutMs);
+  let res: Response;
   try {
-    const res = await fetch(url, {
+    res = await fetch(url, {
       method: init.method ?? "POST",
       headers: init.headers,
       body: init.body,
       signal: ac.signal,
+      redirect: "manual",
       // Disable Bun's 300 s socket idle timer: a non-streaming generation is silent until done.
       timeout: false,
       decompress: true,
     } as RequestInit);
-    return watchSilence(res, provider.timeoutMs, ac, new URL(url).host);
   } catch (err) {
+    signal.removeEventListener("abort", forward);
     if (signal.aborted) throw err;
-    const why = timedOut ? `no response within ${provider.timeoutMs / 1000}s (timeout_s)` : describeNetworkError(err);
-    throw new UpstreamError(0, `${why} (${new URL(url).host})`);
+    const at = new URL(url).host;
+    if (timedOut) throw new UpstreamError(0, `${target} sent no answer within ${provider.timeoutMs / 1000}s (${at}); raise providers.${provider.name}.timeout_s to wait longer`, undefined, undefined, "timeout");
+    const cause = plainCause(err);
+    const refused = cause === "connection refused";
+    const hint = refused ? ": is the server running?" : "";
+    throw new UpstreamError(0, `${target} is unreachable: ${cause} at ${at}${hint}`, undefined, undefined, refused ? "refused" : "network");
   } finally {
     clearTimeout(timer);
   }
+  if (res.status >= 300 && res.status < 400) {
+    signal.removeEventListener("abort", forward);
+    ac.abort(new DOMException("redirect not followed", "AbortError"));
+    await res.body?.cancel().catch(() => {});
+    const location = (res.headers.get("location") ?? "").replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+    throw new UpstreamError(
+      502,
+      `${target} answered ${res.status}, a redirect${location ? ` to ${location}` : ""}; atrad does not follow upstream redirects (they would resend the credentials and the prompt) — set providers.${provider.name}.url to the final address`,
+    );
+  }
+  return watchSilence(res, provider.timeoutMs, ac);
 }
 
 /**
  * The same limit between body bytes: an upstream that answered and then went silent for
  * `timeout_s` (a wedged server, a half-open socket) ends the exchange with a TimeoutError
  * instead of holding the client's stream open on pings forever. Cancelling the body (the
- * client left) aborts the upstream request.
+ * client left) aborts the upstream request. The error's message reads after the target's
+ * name ("<target> sent nothing …"): whoever reads the body names the target.
  */
-function watchSilence(res: Response, ms: number, ac: AbortController, host: string): Response {
+function watchSilence(res: Response, ms: number, ac: AbortController): Response {
   if (!res.body) return res;
   const reader = res.body.getReader();
   // One timer per response, re-armed per chunk (refresh is cheap; a promise and a timer per
@@ -89,7 +118,7 @@ function watchSilence(res: Response, ms: number, ac: AbortController, host: stri
   let waiting = false;
   const timer = setTimeout(function fire() {
     if (!waiting) return void timer.refresh();
-    ac.abort(new DOMException(`${host} sent nothing for ${ms / 1000}s mid-response (timeout_s)`, "TimeoutError"));
+    ac.abort(new DOMException(`sent nothing for ${ms / 1000}s mid-response (timeout_s)`, "TimeoutError"));
   }, ms);
   const body = new ReadableStream<Uint8Array>(
     {
@@ -120,13 +149,6 @@ function watchSilence(res: Response, ms: number, ac: AbortController, host: stri
     { highWaterMark: 0 },
   );
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-}
-
-function describeNetworkError(err: unknown): string {
-  const e = err as { code?: string; message?: string; name?: string };
-  if (e?.code === "ConnectionRefused" || /ECONNREFUSED|Unable to connect/i.test(e?.message ?? "")) return "connection refused";
-  if (e?.name === "TimeoutError" || /timed? ?out/i.test(e?.message ?? "")) return "timed out";
-  return e?.message || String(err);
 }
 
 /** Turn a non-2xx upstream response into an UpstreamError, keeping its body. */

@@ -5,7 +5,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { parseSse } from "../../src/anthropic/sse.ts";
+import { parseSse } from "../../src/wire/sse.ts";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { streamProblems } from "../golden/openai/check.ts";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";

@@ -14,7 +14,7 @@ import { checkBlocks } from "../../src/anthropic/blocks.ts";
 import { AtradError } from "../../src/anthropic/errors.ts";
 import { countRequestTokens } from "../../src/tokens/count.ts";
 import { MessagesRequestSchema, type MessagesRequest } from "../../src/anthropic/schema.ts";
-import { parseSse } from "../../src/anthropic/sse.ts";
+import { parseSse } from "../../src/wire/sse.ts";
 import { aggregateStream, guardStream, messageToEvents } from "../../src/anthropic/stream.ts";
 import type { Message, StreamEvent } from "../../src/anthropic/types.ts";
 import { fromUpstreamEvent, toUpstreamRequest } from "../../src/providers/anthropic/translate.ts";

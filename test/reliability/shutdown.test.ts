@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseSse } from "../../src/anthropic/sse.ts";
+import { parseSse } from "../../src/wire/sse.ts";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { startFaulty, type Faulty } from "../standins/faulty.ts";
 import { freePort, ROOT, waitForHealth } from "../support/binary.ts";

@@ -1,5 +1,5 @@
 /** Read a raw SSE response into events (test-side), keeping the wire order. */
-import { parseSse } from "../../src/anthropic/sse.ts";
+import { parseSse } from "../../src/wire/sse.ts";
 
 export async function readEvents(res: Response): Promise<Array<{ event: string; data: any }>> {
   const out: Array<{ event: string; data: any }> = [];

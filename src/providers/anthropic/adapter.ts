@@ -1,9 +1,12 @@
 /** The `anthropic` kind's I/O: POST {url}/v1/messages, relay SSE events as they arrive. */
-import { parseSse } from "../../anthropic/sse.ts";
 import { messageToEvents } from "../../anthropic/stream.ts";
+import { AtradError } from "../../anthropic/errors.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
+import { brokenUpstream } from "../../wire/limits.ts";
+import { sseEvents } from "../../wire/sse.ts";
 import { forwardedHeaders, fromUpstreamEvent, toUpstreamRequest } from "./translate.ts";
 
 export const anthropicAdapter: Adapter = {
@@ -22,6 +25,7 @@ export const anthropicAdapter: Adapter = {
           ...authHeaders(provider),
         },
         body,
+        target: label,
       },
       signal,
     );
@@ -29,11 +33,8 @@ export const anthropicAdapter: Adapter = {
 
     const contentType = res.headers.get("content-type") ?? "";
     if (!ctx.request.stream) {
-      const text = await res.text().catch((err: Error) => {
-        // Cut or stalled after the headers: the upstream's failure, not atrad's (a 502/504, not a 500).
-        if (signal.aborted) throw err;
-        throw new UpstreamError(err?.name === "TimeoutError" ? 504 : 502, `${label} broke off its answer: ${err?.message ?? err}`);
-      });
+      // Cut or stalled after the headers: the upstream's failure, not atrad's (a 502/504, not a 500).
+      const text = res.body ? await readText(res.body, { target: label }).catch(asUpstreamError) : "";
       // A 200 that is not a Message (an error envelope, an empty or cut body) is a failure:
       // relayed as a 200 the client would take it for an answer.
       if (!isMessage(text)) {
@@ -44,11 +45,11 @@ export const anthropicAdapter: Adapter = {
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     if (!contentType.includes("text/event-stream")) {
       // Some compatible servers ignore `stream: true` and answer one JSON Message.
-      const message = (await res.json().catch(() => null)) as Message | null;
+      const message = tryJson(await readText(res.body, { target: label }).catch(asUpstreamError)) as Message | undefined;
       if (message?.type !== "message") throw new UpstreamError(502, `${label} answered ${contentType || "no content type"} to a streaming request`);
       return { type: "events", events: messageToEvents(message) };
     }
-    return { type: "events", events: relay(res.body) };
+    return { type: "events", events: relay(res.body, { target: label, idleMs: provider.timeoutMs, idleKey: `providers.${provider.name}.timeout_s` }) };
   },
 
   async listModels(provider, url, signal) {
@@ -65,17 +66,29 @@ export const anthropicAdapter: Adapter = {
   },
 };
 
-function isMessage(text: string): boolean {
-  try {
-    return (JSON.parse(text) as { type?: unknown } | null)?.type === "message";
-  } catch {
-    return false;
-  }
+/** Nothing has reached the client yet: a broken body is still a failure the router may fall back from. */
+function asUpstreamError(err: unknown): never {
+  if (err instanceof AtradError) throw new UpstreamError(err.status, err.message);
+  throw err;
 }
 
-async function* relay(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
-  for await (const msg of parseSse(body)) {
-    const event = fromUpstreamEvent(msg.event, msg.data);
-    if (event) yield event;
+function isMessage(text: string): boolean {
+  return (tryJson(text) as { type?: unknown } | null | undefined)?.type === "message";
+}
+
+/** An event type is a name; anything else (a line break above all) is not relayed. */
+const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+async function* relay(body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<StreamEvent> {
+  for await (const msg of sseEvents(body, opts)) {
+    let event: StreamEvent | undefined;
+    try {
+      event = fromUpstreamEvent(msg.event, msg.data);
+    } catch {
+      throw brokenUpstream(opts.target, `sent an event whose data is not JSON: ${msg.data.slice(0, 200)}`);
+    }
+    if (!event) continue;
+    if (!EVENT_TYPE.test(event.type)) throw brokenUpstream(opts.target, `sent an event whose type is not a name: ${JSON.stringify(event.type).slice(0, 80)}`);
+    yield event;
   }
 }

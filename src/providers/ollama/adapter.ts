@@ -7,6 +7,8 @@ import type { StreamEvent } from "../../anthropic/types.ts";
 import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { ndjsonLines } from "../../wire/ndjson.ts";
+import type { BodyOptions } from "../../wire/body.ts";
 import { toOllamaChat } from "./request.ts";
 import { OllamaStreamConverter } from "./stream.ts";
 
@@ -18,7 +20,7 @@ export const ollamaAdapter: Adapter = {
     const res = await fetchUpstream(
       provider,
       `${url}/api/chat`,
-      { headers: { "content-type": "application/json", accept: "application/x-ndjson", ...authHeaders(provider) }, body: JSON.stringify(body) },
+      { headers: { "content-type": "application/json", accept: "application/x-ndjson", ...authHeaders(provider) }, body: JSON.stringify(body), target: label },
       signal,
     );
     // 404 unknown model, 400 bad request, ATRA MLX's 429 rate limit and 503 no free slot all
@@ -26,7 +28,7 @@ export const ollamaAdapter: Adapter = {
     if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: countRequestTokens(ctx.request as never) });
-    return { type: "events", events: ndjsonEvents(res.body, converter) };
+    return { type: "events", events: ndjsonEvents(res.body, converter, { target: label, idleMs: provider.timeoutMs, idleKey: `providers.${provider.name}.timeout_s` }) };
   },
 
   async listModels(provider, url, signal) {
@@ -38,13 +40,11 @@ export const ollamaAdapter: Adapter = {
 };
 
 /** An NDJSON body through the converter (exported for the property tests). */
-export async function* ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter): AsyncGenerator<StreamEvent> {
+export async function* ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter, opts: BodyOptions = { target: "ollama" }): AsyncGenerator<StreamEvent> {
   yield* converter.start();
-  const decoder = new TextDecoder();
-  for await (const bytes of body) {
-    yield* converter.process(decoder.decode(bytes, { stream: true }));
+  for await (const line of ndjsonLines(body, opts)) {
+    yield* converter.push(line);
     if (converter.done) return;
   }
-  yield* converter.process(decoder.decode());
   yield* converter.end();
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { StreamEvent } from "../../anthropic/types.ts";
+import { NdjsonSplitter } from "../../wire/ndjson.ts";
 import { OllamaStreamConverter } from "./stream.ts";
 
 const line = (o: object) => JSON.stringify(o) + "\n";
@@ -10,8 +11,12 @@ function convert(ndjson: string, chunkSize = 0): StreamEvent[] {
   let n = 0;
   const c = new OllamaStreamConverter({ model: "m", inputTokens: 99, messageId: "msg_test", newToolId: () => `toolu_${++n}` });
   const out = [...c.start()];
-  if (!chunkSize) out.push(...c.process(ndjson));
-  else for (let i = 0; i < ndjson.length; i += chunkSize) out.push(...c.process(ndjson.slice(i, i + chunkSize)));
+  // Framed as the adapter frames it: bytes split anywhere, complete lines to the converter.
+  const lines = new NdjsonSplitter("m");
+  const bytes = new TextEncoder().encode(ndjson);
+  const step = chunkSize || bytes.length;
+  for (let i = 0; i < bytes.length; i += step) for (const l of lines.push(bytes.subarray(i, i + step))) out.push(...c.push(l));
+  for (const l of lines.end()) out.push(...c.push(l));
   out.push(...c.end());
   return out;
 }

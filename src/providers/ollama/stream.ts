@@ -1,6 +1,6 @@
 /**
  * Ollama `/api/chat` NDJSON → Anthropic events (pure, stateful, no I/O). Feed raw text as it
- * arrives with `process`; lines may be split anywhere. Facts it relies on (Ollama api.md and
+ * arrives, one NDJSON line per `push`. Facts it relies on (Ollama api.md and
  * the ATRA MLX server, DESIGN §4.4): each line is one ChatResponse; `message.thinking` and
  * `message.content` carry deltas; `tool_calls` arrive whole with `arguments` as an object;
  * `done_reason` is `stop` even when tools were called; the last line (`done: true`) carries
@@ -32,7 +32,6 @@ export interface ConverterOptions {
 }
 
 export class OllamaStreamConverter {
-  private buffer = "";
   private readonly blocks = new ContentBlocks();
   private sawToolCall = false;
   private finished = false;
@@ -48,24 +47,14 @@ export class OllamaStreamConverter {
     return [{ type: "message_start", message: emptyMessage(this.opts.model, this.opts.messageId, this.opts.inputTokens) }];
   }
 
-  /** Raw NDJSON text in; events for every complete line out. */
-  process(chunk: string): StreamEvent[] {
-    this.buffer += chunk;
-    const out: StreamEvent[] = [];
-    let nl: number;
-    while ((nl = this.buffer.indexOf("\n")) >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      out.push(...this.line(line));
-    }
-    return out;
+  /** One NDJSON line in (framing is src/wire/ndjson.ts's job), its events out. */
+  push(line: string): StreamEvent[] {
+    return this.line(line);
   }
 
-  /** The upstream closed: a last line without a newline still counts. */
+  /** The upstream closed. */
   end(): StreamEvent[] {
-    const rest = this.buffer;
-    this.buffer = "";
-    return rest.trim() ? this.line(rest) : [];
+    return [];
   }
 
   get done(): boolean {

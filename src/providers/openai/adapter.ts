@@ -2,12 +2,14 @@
  * The `openai` kind's I/O: POST {url}/v1/chat/completions, always streamed, read as SSE and
  * fed through the pure StreamConverter. GET {url}/v1/models lists models.
  */
-import { parseSse } from "../../anthropic/sse.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
 import type { Provider } from "../../config/load.ts";
 import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { authHeaders, fetchUpstream, UpstreamError } from "../upstream.ts";
+import type { BodyOptions } from "../../wire/body.ts";
+import { readText, tryJson } from "../../wire/body.ts";
+import { sseEvents } from "../../wire/sse.ts";
 import { chatFailure } from "./errors.ts";
 import { hasImages, toChatRequest } from "./request.ts";
 import { StreamConverter } from "./stream.ts";
@@ -31,6 +33,7 @@ export const openaiAdapter: Adapter = {
         headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders(provider) },
         // A string body: Bun sends Content-Length; mlx_lm.server answers 411 to chunked bodies.
         body: JSON.stringify(chat),
+        target: label,
       },
       signal,
     );
@@ -46,11 +49,11 @@ export const openaiAdapter: Adapter = {
     const contentType = res.headers.get("content-type") ?? "";
     if (contentType.includes("application/json")) {
       // A server that ignores `stream: true` answers one chat.completion: same converter.
-      const whole = (await res.json().catch(() => null)) as ChatChunk | null;
+      const whole = tryJson(await readText(res.body, { target: label })) as ChatChunk | null;
       if (!whole || typeof whole !== "object") throw new UpstreamError(502, `${label} answered 200 with a body that is not JSON`);
       return { type: "events", events: fromCompletion(converter, whole) };
     }
-    return { type: "events", events: convert(converter, res.body) };
+    return { type: "events", events: convert(converter, res.body, { target: label, idleMs: provider.timeoutMs, idleKey: `providers.${provider.name}.timeout_s` }) };
   },
 
   async listModels(provider: Provider, url: string, signal: AbortSignal): Promise<string[]> {
@@ -61,9 +64,9 @@ export const openaiAdapter: Adapter = {
   },
 };
 
-async function* convert(converter: StreamConverter, body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+async function* convert(converter: StreamConverter, body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<StreamEvent> {
   yield* converter.start();
-  for await (const msg of parseSse(body)) {
+  for await (const msg of sseEvents(body, opts)) {
     yield* converter.processData(msg.data);
   }
   yield* converter.finish();

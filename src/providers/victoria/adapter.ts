@@ -9,6 +9,7 @@ import { sessionIdOf } from "../../anthropic/session.ts";
 import { countText } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
+import { tryJson } from "../../wire/body.ts";
 import { advance, startPolling, type PollInput } from "./poller.ts";
 import { checkToolChoice, sentText, toRunBody, type RunBody } from "./request.ts";
 import { AnswerEvents, answerOf, describeRun, type Ids, type RunResult } from "./response.ts";
@@ -35,7 +36,7 @@ export const victoriaAdapter: Adapter = {
     const res = await submit(ctx, body);
     const text = await res.text().catch(() => "");
     if (res.status === 202) {
-      const taskId = (parseJson(text) as { task_id?: unknown } | undefined)?.task_id;
+      const taskId = (tryJson(text) as { task_id?: unknown } | undefined)?.task_id;
       if (typeof taskId !== "string" || !taskId) {
         throw new AtradError("api_error", `${provider.name} accepted the goal but sent no task_id (${describeRun(ids)}): ${text.slice(0, 200)}`, { headers });
       }
@@ -44,13 +45,15 @@ export const victoriaAdapter: Adapter = {
     }
     if (!res.ok) {
       const detail = errorMessageOf(text) || text.slice(0, 300) || res.statusText || "no body";
-      throw new UpstreamError(res.status, `${provider.name} answered ${res.status} (${describeRun(ids)}): ${detail}`, {
-        text,
-        contentType: res.headers.get("content-type") ?? "application/json",
-        anthropic: false,
-      });
+      throw new UpstreamError(
+        res.status,
+        `${provider.name} answered ${res.status} (${describeRun(ids)}): ${detail}`,
+        { text, contentType: res.headers.get("content-type") ?? "application/json", anthropic: false },
+        // Victoria's 429 says when to come back; the client's SDK waits that long.
+        res.headers.get("retry-after") ?? undefined,
+      );
     }
-    const result = parseJson(text) as RunResult | undefined;
+    const result = tryJson(text) as RunResult | undefined;
     if (!result || typeof result !== "object") {
       throw new UpstreamError(502, `${provider.name} answered 200 with a body that is not a /run result (${describeRun(ids)}): ${text.slice(0, 200)}`);
     }
@@ -92,7 +95,7 @@ async function submit(ctx: CallContext, body: RunBody): Promise<Response> {
 }
 
 function isRefused(err: UpstreamError): boolean {
-  return err.status === 0 && err.message.startsWith("connection refused");
+  return err.network === "refused";
 }
 
 async function* pollTask(ctx: CallContext, taskId: string, deadline: number, answer: AnswerEvents, ids: Ids): AsyncGenerator<StreamEvent> {
@@ -135,7 +138,7 @@ async function pollOnce(ctx: CallContext, taskId: string, deadline: number): Pro
     );
     const text = await res.text();
     if (!res.ok) return { type: "http", status: res.status, detail: errorMessageOf(text) || text.slice(0, 200) };
-    const body = parseJson(text);
+    const body = tryJson(text);
     if (!body || typeof body !== "object") return { type: "http", status: 502, detail: `status is not JSON: ${text.slice(0, 200)}` };
     return { type: "status", body: body as RunResult };
   } catch (err) {
@@ -148,13 +151,6 @@ async function* replay(events: StreamEvent[]): AsyncGenerator<StreamEvent> {
   yield* events;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -58,7 +58,7 @@ function replay(ndjson: string, promptTools?: string[]): StreamEvent[] {
   let p = 0;
   const conv = new OllamaStreamConverter({ model: "qwen2.5-coder:7b", inputTokens: 500, messageId: "msg_golden", newToolId: () => `toolu_native_${++n}` });
   const events = [...conv.start()];
-  for (const line of ndjson.split(/(?<=\n)/)) events.push(...conv.process(line));
+  for (const line of ndjson.split(/(?<=\n)/)) events.push(...conv.push(line));
   events.push(...conv.end());
   if (!promptTools) return events;
   const stream = new PromptToolsStream(promptTools, () => `toolu_prompt_${++p}`);

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSse } from "../../../src/anthropic/sse.ts";
+import { parseSse } from "../../../src/wire/sse.ts";
 import { guardStream } from "../../../src/anthropic/stream.ts";
 import type { StreamEvent } from "../../../src/anthropic/types.ts";
 import { toChatRequest } from "../../../src/providers/openai/request.ts";

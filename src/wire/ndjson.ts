@@ -1,0 +1,75 @@
+/**
+ * NDJSON framing (Ollama's `/api/chat`): bytes in, complete lines out. Splitting is linear —
+ * each byte is looked at once, and the pieces of a line are joined only when its newline
+ * arrives — and a line may not grow past the frame cap, so neither a huge line nor endless
+ * bytes without a newline can stall the event loop or grow memory without bound.
+ */
+import { UpstreamBody, type BodyOptions } from "./body.ts";
+import { frameTooLarge, MAX_FRAME_BYTES, type FrameLimits } from "./limits.ts";
+
+const LF = 10;
+
+export class NdjsonSplitter {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+  private readonly decoder = new TextDecoder();
+  private readonly max: number;
+
+  constructor(
+    private readonly target: string,
+    limits: FrameLimits = {},
+  ) {
+    this.max = limits.maxFrameBytes ?? MAX_FRAME_BYTES;
+  }
+
+  /** Bytes in (split anywhere); every line completed by them out, without its newline. */
+  push(bytes: Uint8Array): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = bytes.indexOf(LF); nl >= 0; nl = bytes.indexOf(LF, start)) {
+      this.take(bytes.subarray(start, nl));
+      const line = this.flush();
+      if (line) lines.push(line);
+      start = nl + 1;
+    }
+    if (start < bytes.length) this.take(bytes.subarray(start));
+    return lines;
+  }
+
+  /** The body ended: a last line without a newline still counts. */
+  end(): string[] {
+    const line = this.flush();
+    return line ? [line] : [];
+  }
+
+  private take(piece: Uint8Array) {
+    this.size += piece.length;
+    if (this.size > this.max) {
+      this.parts = [];
+      throw frameTooLarge(this.target, "line", this.max);
+    }
+    if (piece.length) this.parts.push(piece);
+  }
+
+  private flush(): string {
+    const parts = this.parts;
+    this.parts = [];
+    this.size = 0;
+    if (!parts.length) return "";
+    // A newline never splits a UTF-8 sequence, so each line decodes on its own.
+    const line = this.decoder.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    return line.trim() ? line : "";
+  }
+}
+
+/** An NDJSON body as lines; every non-blank line counts as progress. */
+export async function* ndjsonLines(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<string> {
+  const upstream = new UpstreamBody(body, opts);
+  const splitter = new NdjsonSplitter(opts.target, opts);
+  for await (const bytes of upstream.chunks()) {
+    const lines = splitter.push(bytes);
+    if (lines.length) upstream.progress();
+    yield* lines;
+  }
+  yield* splitter.end();
+}

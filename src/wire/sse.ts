@@ -1,0 +1,86 @@
+/**
+ * SSE framing for every upstream that streams `text/event-stream` (OpenAI chat completions,
+ * Anthropic messages): bytes in, parsed events out. Parsing is eventsource-parser's — spec
+ * line endings, multi-line `data:` joined with "\n", comments skipped — given a buffer cap so
+ * one event cannot grow without bound. A run of bytes with no line ending at all (which the
+ * parser may discard unbuffered, forever) is capped here too. Comments and `ping` events are
+ * not progress: an upstream sending only those is ended by the idle deadline.
+ */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { UpstreamBody, type BodyOptions } from "./body.ts";
+import { frameTooLarge, MAX_FRAME_BYTES, type FrameLimits } from "./limits.ts";
+
+export type SseMessage = EventSourceMessage;
+
+export class SseSplitter {
+  private readonly queue: SseMessage[] = [];
+  private readonly parser;
+  private readonly decoder = new TextDecoder();
+  private readonly max: number;
+  private overflow = false;
+  /** Characters since the last line ending. */
+  private run = 0;
+
+  constructor(
+    private readonly target: string,
+    limits: FrameLimits = {},
+  ) {
+    this.max = limits.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.parser = createParser({
+      onEvent: (m) => this.queue.push(m),
+      // Counted in characters, a bound within a factor of the bytes it names.
+      maxBufferSize: this.max,
+      onError: (e) => {
+        if ((e as { type?: string }).type === "max-buffer-size-exceeded") this.overflow = true;
+      },
+    });
+  }
+
+  /** Bytes in (split anywhere); every event completed by them out. */
+  push(bytes: Uint8Array): SseMessage[] {
+    const text = this.decoder.decode(bytes, { stream: true });
+    this.checkRun(text);
+    try {
+      this.parser.feed(text);
+    } catch {
+      this.overflow = true;
+    }
+    if (this.overflow) throw frameTooLarge(this.target, "event", this.max);
+    return this.queue.splice(0);
+  }
+
+  /** The body ended: an event cut off before its blank line is still dispatched. */
+  end(): SseMessage[] {
+    this.parser.feed(this.decoder.decode());
+    this.parser.reset({ consume: true });
+    return this.queue.splice(0);
+  }
+
+  private checkRun(text: string) {
+    const end = Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r"));
+    this.run = end < 0 ? this.run + text.length : text.length - end - 1;
+    if (this.run > this.max) throw frameTooLarge(this.target, "line", this.max);
+  }
+}
+
+/** A `ping`, by event name or by its data's `type` (Anthropic sends both). */
+export function isPing(m: SseMessage): boolean {
+  return m.event === "ping" || /^\s*\{\s*"type"\s*:\s*"ping"\s*[,}]/.test(m.data);
+}
+
+/** An SSE body from an upstream as events; every event but a ping counts as progress. */
+export async function* sseEvents(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<SseMessage> {
+  const upstream = new UpstreamBody(body, opts);
+  const splitter = new SseSplitter(opts.target, opts);
+  for await (const bytes of upstream.chunks()) {
+    const events = splitter.push(bytes);
+    for (const m of events) if (!isPing(m)) upstream.progress();
+    yield* events;
+  }
+  yield* splitter.end();
+}
+
+/** Read any SSE body with the default caps and no deadlines (clients, tests, scripts). */
+export function parseSse(body: ReadableStream<Uint8Array>, target = "the server"): AsyncGenerator<SseMessage> {
+  return sseEvents(body, { target });
+}
