@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { StatusDocument } from "../../src/daemon/status.ts";
-import { parseSse } from "../../src/anthropic/sse.ts";
+import { parseSse } from "../../src/wire/sse.ts";
 import { startFaulty, type Faulty } from "../standins/faulty.ts";
 import { freePort, groupMembers, processesMatching, taggedProcesses, waitFor } from "../support/procs.ts";
 import { FIXTURE, noDefaultServices, ownedServiceToml } from "../support/services.ts";
