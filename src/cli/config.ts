@@ -1,20 +1,16 @@
-/** `atrad config path | print | check | init [--force]`. */
+/** `atrad config path | print | check | init [--force]` (options in commands.ts). */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { configPath, ConfigError, loadConfig } from "../config/load.ts";
 import { renderEffectiveConfig, renderInitialConfig } from "../config/render.ts";
 import { ModelCatalog } from "../router/catalog.ts";
 import { autoTargets, formatTarget } from "../router/resolve.ts";
+import type { Input } from "./command.ts";
+import type { configOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
-export async function configCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: "string" }, force: { type: "boolean", default: false } },
-    allowPositionals: true,
-  });
-  const sub = positionals[0] ?? "path";
+export async function configCommand({ values, args }: Input<typeof configOptions>, io: CliIO): Promise<number> {
+  const sub = (args[0] ?? "path") as "path" | "print" | "check" | "init";
   const file = configPath(io.env, values.config);
   switch (sub) {
     case "path":
@@ -52,7 +48,6 @@ export async function configCommand(argv: string[], io: CliIO): Promise<number> 
       return 0;
     }
     default:
-      io.err(`atrad config: unknown subcommand "${sub}" (path | print | check | init)\n`);
-      return 2;
+      return sub satisfies never;
   }
 }

@@ -9,6 +9,7 @@ import { probeHealth } from "../platform/health.ts";
 import { LABEL, UNIT, type Layout } from "../platform/layout.ts";
 import { readPid, isAlive, runCommand } from "../platform/runner.ts";
 import { parseTarget } from "../router/resolve.ts";
+import type { Input } from "./command.ts";
 import type { CliIO } from "./io.ts";
 import { serviceContext } from "./service.ts";
 
@@ -218,7 +219,7 @@ export async function runDoctor(io: CliIO): Promise<Check[]> {
   return checks;
 }
 
-export async function doctorCommand(_argv: string[], io: CliIO): Promise<number> {
+export async function doctorCommand(_input: Input<{}>, io: CliIO): Promise<number> {
   const checks = await runDoctor(io);
   const mark = { ok: "ok  ", warn: "warn", fail: "FAIL" } as const;
   for (const c of checks) io.out(`${mark[c.level]}  ${c.name}: ${c.detail}\n${c.fix ? `      fix: ${c.fix}\n` : ""}`);

@@ -1,49 +1,42 @@
 /**
- * `atrad <command>`: dispatch to one file per command. Each command's module is imported only
- * when it runs: loading Elysia for `--version` or `status` cost ~100 ms per invocation.
+ * `atrad <command>`: look the command up in the table (commands.ts) and run it through the one
+ * contract of command.ts — `--help` on every command, usage errors exit 2 with the usage.
  */
 import { versionLine } from "../version.ts";
-import type { CliIO, Command } from "./io.ts";
+import { EXIT_USAGE, helpText, runCommand } from "./command.ts";
+import { commands } from "./commands.ts";
+import type { CliIO } from "./io.ts";
 
-export const commands: Record<string, { run: Command; summary: string }> = {
-  serve: { run: async (a, io) => (await import("./serve.ts")).serveCommand(a, io), summary: "run the daemon in the foreground (what launchd/systemd run)" },
-  status: { run: async (a, io) => (await import("./status.ts")).statusCommand(a, io), summary: "daemon, providers and services [--json] [--url URL]; exit 3 when the daemon is down" },
-  logs: { run: async (a, io) => (await import("./logs.ts")).logsCommand(a, io), summary: "[-f] [-n N] [NAME]: the daemon's log, or a supervised service's" },
-  install: { run: async (a, io) => (await import("./service.ts")).installCommand(a, io), summary: "install + start the login service [--dry-run] [--platform darwin|linux] [--prefix DIR] [--with-ollama]" },
-  uninstall: { run: async (a, io) => (await import("./service.ts")).uninstallCommand(a, io), summary: "stop and remove the login service and binary [--purge: also config and logs] [--dry-run]" },
-  start: { run: async (a, io) => (await import("./service.ts")).startCommand(a, io), summary: "start the daemon (login service, or a background process where there is none)" },
-  stop: { run: async (a, io) => (await import("./service.ts")).stopCommand(a, io), summary: "stop the daemon" },
-  restart: { run: async (a, io) => (await import("./service.ts")).restartCommand(a, io), summary: "restart the daemon" },
-  reload: { run: async (a, io) => (await import("./reload.ts")).reloadCommand(a, io), summary: "re-read the config in the running daemon (also: SIGHUP, or just edit the file)" },
-  launch: { run: async (a, io) => (await import("./launch.ts")).launchCommand(a, io), summary: "launch claude [-- ARGS]: ensure the daemon is up, then run Claude Code against it" },
-  statusline: { run: async (a, io) => (await import("./statusline.ts")).statuslineCommand(a, io), summary: "one line for Claude Code's statusLine: who served this session" },
-  doctor: { run: async (a, io) => (await import("./doctor.ts")).doctorCommand(a, io), summary: "check the service, port, Ollama, routes' models, MLX port, Claude Code, logs" },
-  config: { run: async (a, io) => (await import("./config.ts")).configCommand(a, io), summary: "config path | print | check | init [--force]" },
-};
+export { commands };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `atrad — Anthropic Messages API for local models, and a supervisor for the local AI stack\n\nUsage: atrad <command> [options]\n\n${lines.join("\n")}\n\n  --version  print atrad's and Bun's versions\n`;
+  return (
+    `atrad — Anthropic Messages API for local models, and a supervisor for the local AI stack\n\n` +
+    `Usage: atrad <command> [options]\n\n${lines.join("\n")}\n\n` +
+    `  -V, --version  print atrad's and Bun's versions\n  -h, --help     this list; atrad <command> --help for one command\n`
+  );
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === "--version" || name === "-v" || name === "version") {
+  if (name === "--version" || name === "-V" || name === "-v" || name === "version") {
     io.out(versionLine() + "\n");
     return 0;
   }
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    io.out(usage());
+    const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined;
+    io.out(topic ? helpText(rest[0]!, topic) : usage());
     return 0;
   }
   const command = commands[name];
   if (!command) {
     io.err(`atrad: unknown command "${name}"\n\n${usage()}`);
-    return 2;
+    return EXIT_USAGE;
   }
   try {
-    return await command.run(rest, io);
+    return await runCommand(name, command, rest, io);
   } catch (err) {
     io.err(`atrad ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

@@ -7,6 +7,8 @@ export interface CliIO {
   isTTY: boolean;
   /** All of standard input (only commands that read it call this). */
   stdin?: () => Promise<string>;
+  /** Whether stdin is a terminal: nobody is going to pipe anything in. */
+  stdinIsTTY?: boolean;
 }
 
 export const processIO = (): CliIO => ({
@@ -15,6 +17,6 @@ export const processIO = (): CliIO => ({
   env: process.env,
   isTTY: Boolean(process.stdout.isTTY),
   stdin: () => Bun.stdin.text(),
+  stdinIsTTY: Boolean(process.stdin.isTTY),
 });
 
-export type Command = (argv: string[], io: CliIO) => Promise<number>;

@@ -13,6 +13,8 @@ import { layoutFor } from "../platform/layout.ts";
 import { runPlan } from "../platform/runner.ts";
 import { planFor } from "../platform/service.ts";
 import { tierOf, type Tier } from "../router/resolve.ts";
+import { connectUrl } from "./client.ts";
+import type { Input } from "./command.ts";
 import type { CliIO } from "./io.ts";
 import { serviceContext } from "./service.ts";
 
@@ -51,20 +53,8 @@ export function claudeEnv(config: Config, baseUrl: string): Record<string, strin
   };
 }
 
-/** Where a client on this machine reaches the daemon (a wildcard bind is reached on loopback). */
-export function connectUrl(config: Config): string {
-  const h = config.server.host;
-  const host = h === "0.0.0.0" || h === "::" || h === "[::]" ? "127.0.0.1" : h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
-  return `http://${host}:${config.server.port}`;
-}
-
-export async function launchCommand(argv: string[], io: CliIO): Promise<number> {
-  const [tool, ...rest] = argv;
-  if (tool !== "claude") {
-    io.err(`atrad launch: only "claude" can be launched (usage: atrad launch claude [-- ARGS])\n`);
-    return 2;
-  }
-  const userArgs = rest[0] === "--" ? rest.slice(1) : rest;
+/** `atrad launch claude [-- ARGS]` (the TOOL argument is checked against its choices). */
+export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): Promise<number> {
   const config = loadConfig({ env: io.env });
   // atrad's own settings file, layered by Claude Code over the user's (never edited): the
   // status line shows which local model served the session.

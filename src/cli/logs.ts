@@ -1,36 +1,80 @@
 /**
  * `atrad logs [-f] [-n N] [NAME]`: the daemon's log (`$ATRAD_HOME/logs/atrad.log`, which
- * `atrad serve` writes besides stderr), or a supervised service's `<NAME>.log`. `-f` follows
- * across rotation: a file that shrank was truncated, so reading restarts at its beginning.
+ * `atrad serve` writes), the request log (`requests.jsonl`), or a supervised service's
+ * `<NAME>.log`; `--list` says which there are. `-f` follows across rotation: a file that shrank
+ * was truncated, so reading restarts at its beginning.
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { atradHome } from "../config/load.ts";
-import { daemonLogPath, logsDir, serviceLogPath, tailLines } from "../supervisor/logfile.ts";
+import { atradHome, loadConfig } from "../config/load.ts";
+import { daemonLogPath, logsDir, requestLogPath, serviceLogPath, tailLines } from "../supervisor/logfile.ts";
+import { UsageError, type Input } from "./command.ts";
+import type { logsOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
-export async function logsCommand(argv: string[], io: CliIO, opts: { signal?: AbortSignal; pollMs?: number } = {}): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { follow: { type: "boolean", short: "f", default: false }, lines: { type: "string", short: "n", default: "100" } },
-    allowPositionals: true,
-    strict: true,
-  });
+export interface LogEntry {
+  name: string;
+  path: string;
+  what: string;
+}
+
+/** Every log `atrad logs NAME` can show: the daemon's, the requests, each service atrad starts. */
+export function knownLogs(home: string, env: Record<string, string | undefined>): LogEntry[] {
+  const out: LogEntry[] = [
+    { name: "atrad", path: daemonLogPath(home), what: "the daemon's log" },
+    { name: "requests", path: requestLogPath(home), what: "one JSON line per request (no prompt text)" },
+  ];
+  const seen = new Set(out.map((l) => l.name));
+  let services: Array<{ name: string; command?: unknown }> = [];
+  try {
+    services = loadConfig({ env }).services;
+  } catch {
+    // A broken config still leaves the files on disk to list.
+  }
+  for (const s of services)
+    if (s.command && !seen.has(s.name)) {
+      seen.add(s.name);
+      out.push({ name: s.name, path: serviceLogPath(home, s.name), what: `output of service ${s.name}, which atrad starts` });
+    }
+  let files: string[] = [];
+  try {
+    files = readdirSync(logsDir(home));
+  } catch {}
+  for (const f of files)
+    if (f.endsWith(".log") && !seen.has(f.slice(0, -4))) {
+      seen.add(f.slice(0, -4));
+      out.push({ name: f.slice(0, -4), path: serviceLogPath(home, f.slice(0, -4)), what: "a service's log (no longer in the config)" });
+    }
+  return out;
+}
+
+function listing(logs: LogEntry[]): string {
+  const size = (p: string) => {
+    const s = statSync(p, { throwIfNoEntry: false });
+    return s ? `${(s.size / 1024).toFixed(0)} KB` : "nothing written yet";
+  };
+  const w = Math.max(...logs.map((l) => l.name.length));
+  return logs.map((l) => `  ${l.name.padEnd(w)}  ${l.path}  (${size(l.path)}): ${l.what}\n`).join("");
+}
+
+export async function logsCommand({ values, args }: Input<typeof logsOptions>, io: CliIO, opts: { signal?: AbortSignal; pollMs?: number } = {}): Promise<number> {
   const home = atradHome(io.env);
-  const name = positionals[0];
-  if (name && !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    io.err(`atrad logs: "${name}" is not a service name\n`);
-    return 2;
-  }
-  const path = name && name !== "atrad" ? serviceLogPath(home, name) : daemonLogPath(home);
   const n = Number(values.lines);
-  if (!Number.isInteger(n) || n < 0) {
-    io.err(`atrad logs: -n "${values.lines}" is not a line count\n`);
-    return 2;
+  if (!/^\d+$/.test(values.lines) || !Number.isInteger(n)) throw new UsageError(`-n "${values.lines}" is not a line count`);
+  const name = args[0] ?? "atrad";
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`"${name}" is not a log name (atrad logs --list shows them)`);
+  const logs = knownLogs(home, io.env);
+  if (values.list) {
+    io.out(listing(logs));
+    return 0;
   }
+  const entry = logs.find((l) => l.name === name);
+  if (!entry) {
+    io.err(`atrad logs: there is no log named "${name}". These are:\n${listing(logs)}`);
+    return 1;
+  }
+  const path = entry.path;
   if (!existsSync(path) && !values.follow) {
-    const have = available(home);
-    io.err(`atrad logs: no log at ${path}${have.length ? ` (logs: ${have.join(", ")})` : ""}\n`);
+    io.err(`atrad logs: ${name} has not logged yet; its log (${entry.what}) will be ${path}\n  (atrad logs -f ${name} waits for it)\n`);
     return 1;
   }
   const lines = tailLines(path, n);
@@ -67,15 +111,5 @@ function readRange(path: string, from: number, to: number): string {
     return buf.toString("utf8");
   } finally {
     closeSync(fd);
-  }
-}
-
-function available(home: string): string[] {
-  try {
-    return readdirSync(logsDir(home))
-      .filter((f) => f.endsWith(".log"))
-      .map((f) => f.slice(0, -4));
-  } catch {
-    return [];
   }
 }

@@ -1,10 +1,10 @@
-/** `atrad reload [--url URL]`: re-read the config in the running daemon (same as SIGHUP). */
-import { parseArgs } from "node:util";
+/** `atrad reload`: re-read the config in the running daemon (same as SIGHUP). */
 import { daemonClient } from "./client.ts";
+import type { Input } from "./command.ts";
+import type { reloadOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
-export async function reloadCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { url: { type: "string" } } });
+export async function reloadCommand({ values }: Input<typeof reloadOptions>, io: CliIO): Promise<number> {
   const { url, headers } = daemonClient(io.env, values.url);
   let res: Response;
   try {

@@ -1,18 +1,16 @@
-/** `atrad serve [--config FILE] [--host H] [--port N]`: the foreground daemon. */
-import { parseArgs } from "node:util";
+/** `atrad serve`: the foreground daemon (options in commands.ts). */
 import { ConfigError, isLoopback, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
 import { batchedWriter, createLogger } from "../log.ts";
 import { daemonLogPath, rotatingWriter } from "../supervisor/logfile.ts";
+import { UsageError, type Input } from "./command.ts";
+import type { serveOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
-export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: "string" }, host: { type: "string" }, port: { type: "string" } },
-    strict: true,
-  });
+export async function serveCommand({ values }: Input<typeof serveOptions>, io: CliIO): Promise<number> {
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(/^\d+$/.test(values.port!) && port <= 65535)) throw new UsageError(`--port "${values.port}" is not a port number (0–65535)`);
   let config;
   try {
     config = loadConfig({ env: io.env, file: values.config });
@@ -24,11 +22,6 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
     throw err;
   }
   const host = values.host ?? config.server.host;
-  const port = values.port !== undefined ? Number(values.port) : config.server.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    io.err(`atrad serve: --port "${values.port}" is not a port number\n`);
-    return 2;
-  }
   if (!isLoopback(host) && config.server.authTokens.length === 0) {
     io.err(
       `atrad serve: refusing to listen on ${host} without auth: anyone who can reach it could use your models.\n` +
@@ -47,7 +40,7 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   const logger = createLogger(config.logLevel, sink.write);
   let daemon;
   try {
-    daemon = await startDaemon({ config, host, port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
+    daemon = await startDaemon({ config, host, port: port ?? config.server.port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
   } catch (err) {
     if (err instanceof PortInUseError) {
       io.err(`atrad serve: ${err.message}\n`);

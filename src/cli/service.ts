@@ -1,10 +1,10 @@
 /**
  * `atrad install | uninstall | start | stop | restart`: plan (pure, src/platform) then run.
- * `--dry-run` prints the rendered plist/unit and every step and runs nothing.
+ * `--dry-run` prints the rendered plist/unit and every step and runs nothing. Each command's
+ * options are declared in commands.ts.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.ts";
 import { VERSION } from "../version.ts";
 import { brewHasOllama, brewPrefix, detectManager, isCompiled, parsePlatform, selfCommand } from "../platform/detect.ts";
@@ -13,16 +13,12 @@ import { LABEL, UNIT, layoutFor, type Layout } from "../platform/layout.ts";
 import { describeStep, type Plan } from "../platform/plan.ts";
 import { runCommand, runPlan, readPid, PlanError } from "../platform/runner.ts";
 import { planFor, type Operation } from "../platform/service.ts";
-import type { CliIO, Command } from "./io.ts";
+import type { Values } from "./command.ts";
+import type { serviceOptions } from "./commands.ts";
+import type { CliIO } from "./io.ts";
 
-const OPTIONS = {
-  "dry-run": { type: "boolean", default: false },
-  platform: { type: "string" },
-  prefix: { type: "string" },
-  binary: { type: "string" },
-  "with-ollama": { type: "boolean", default: false },
-  purge: { type: "boolean", default: false },
-} as const;
+/** Each service command takes a subset of these (commands.ts); absent ones are off. */
+type ServiceValues = Partial<Values<typeof serviceOptions>>;
 
 /** Where install recorded what it did, so uninstall/start find the same binary later. */
 const recordPath = (l: Layout) => join(l.atradHome, "install.json");
@@ -73,22 +69,7 @@ function managerName(l: Layout): string {
   return "background process";
 }
 
-const HELP = `Usage: atrad install | uninstall | start | stop | restart [options]
-  --dry-run                print the plist/unit and every step; run nothing
-  --platform darwin|linux  render for that OS (launchd or systemd --user)
-  --prefix DIR             install the binary as DIR/bin/atrad (default: Homebrew's prefix, else ~/.local)
-  --binary PATH            the executable to install (default: this atrad)
-  --with-ollama            install: also start brew's Ollama (brew services start ollama)
-  --purge                  uninstall: also remove config, state and logs
-  ATRAD_SERVICE_MANAGER=launchd|systemd|none overrides detection (none: background process + pidfile)
-`;
-
-async function execute(op: Operation, argv: string[], io: CliIO): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.out(HELP);
-    return 0;
-  }
-  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
+export async function serviceCommand(op: Operation, { values }: { values: ServiceValues }, io: CliIO): Promise<number> {
   const ctx = await serviceContext(io, values);
   const l = ctx.layout;
   const log = (line: string) => io.out(`  ${line}\n`);
@@ -109,7 +90,7 @@ async function execute(op: Operation, argv: string[], io: CliIO): Promise<number
       }
       binary = "<this atrad executable>";
     }
-    plan.push(...(await ollamaSteps(ctx, values["with-ollama"], io)));
+    plan.push(...(await ollamaSteps(ctx, values["with-ollama"] ?? false, io)));
   }
   plan.push(...planFor(op, l, { binary, purge: values.purge, self: existsSync(l.bin) ? undefined : selfCommand() }));
   if (op === "install")
@@ -164,9 +145,3 @@ async function report(op: Operation, l: Layout, io: CliIO, purged: boolean) {
   }
   if (!(io.env.PATH ?? "").split(":").includes(l.binDir)) io.out(`note: add ${l.binDir} to your PATH to run atrad\n`);
 }
-
-export const installCommand: Command = (argv, io) => execute("install", argv, io);
-export const uninstallCommand: Command = (argv, io) => execute("uninstall", argv, io);
-export const startCommand: Command = (argv, io) => execute("start", argv, io);
-export const stopCommand: Command = (argv, io) => execute("stop", argv, io);
-export const restartCommand: Command = (argv, io) => execute("restart", argv, io);

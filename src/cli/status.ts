@@ -1,41 +1,45 @@
 /**
- * `atrad status [--json] [--url URL] [--config FILE]`: what the daemon knows, as a table or as
- * DESIGN §6's JSON. Exit 0 when the daemon answers, 3 when it doesn't — then the services are
- * still probed directly, so the user learns what is down even with atrad itself stopped.
+ * `atrad status`: what the daemon knows, as a table or as the status document's JSON
+ * (observe/status-document.ts). Exit 0 when the daemon answers, 3 when it doesn't — then the
+ * services are still probed directly, so the user learns what is down even with atrad stopped.
  *
  * Finding the daemon: --url, else `$ATRAD_HOME/run/atrad.json` (written by the daemon, so
  * `serve --port 0` is found too), else the configured host:port.
  */
-import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, resolveConfig, type Config, type Service } from "../config/load.ts";
 import { readDaemonState } from "../daemon/state.ts";
-import type { StatusDocument } from "../daemon/status.ts";
+import { statusDocumentError, type ServiceEntry, type StatusDocument } from "../observe/status-document.ts";
 import { probeService } from "../supervisor/probe.ts";
 import { portHolder } from "../supervisor/ports.ts";
-import type { ServiceStatus } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
+import { checkUrl, connectUrl } from "./client.ts";
+import type { Input } from "./command.ts";
+import type { statusOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
 export const EXIT_DAEMON_DOWN = 3;
 
-export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { json: { type: "boolean", default: false }, url: { type: "string" }, config: { type: "string" } },
-    strict: true,
-  });
+export async function statusCommand({ values }: Input<typeof statusOptions>, io: CliIO): Promise<number> {
+  const given = checkUrl(values.url);
   const config = loadForStatus(io, values.config);
-  const url = (values.url ?? readDaemonState(config.home)?.url ?? configuredUrl(config)).replace(/\/+$/, "");
+  const url = given ?? (readDaemonState(config.home)?.url ?? connectUrl(config)).replace(/\/+$/, "");
+  const print = (doc: StatusDocument) => io.out(values.json ? JSON.stringify(doc, null, 2) + "\n" : renderStatus(doc, useColour(io)));
 
   const fetched = await fetchStatus(url, config);
-  if (fetched.kind === "refused" || fetched.kind === "error") {
-    if (fetched.kind === "error") io.err(`atrad status: ${fetched.message}\n`);
-    const doc = await offlineStatus(config, url);
-    io.out(values.json ? JSON.stringify(doc, null, 2) + "\n" : renderStatus(doc, useColour(io)));
-    return fetched.kind === "refused" ? EXIT_DAEMON_DOWN : 1;
+  switch (fetched.answer) {
+    case "status":
+      print(fetched.doc);
+      return 0;
+    case "nothing":
+      print(await offlineStatus(config, url));
+      return EXIT_DAEMON_DOWN;
+    case "other":
+      io.err(`atrad status: ${fetched.message}\n`);
+      print(await offlineStatus(config, url));
+      return 1;
+    default:
+      return fetched satisfies never;
   }
-  io.out(values.json ? JSON.stringify(fetched.doc, null, 2) + "\n" : renderStatus(fetched.doc, useColour(io)));
-  return 0;
 }
 
 function loadForStatus(io: CliIO, file?: string): Config {
@@ -49,12 +53,8 @@ function loadForStatus(io: CliIO, file?: string): Config {
   }
 }
 
-function configuredUrl(config: Config): string {
-  const h = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
-  return `http://${h.includes(":") ? `[${h}]` : h}:${config.server.port}`;
-}
-
-type Fetched = { kind: "ok"; doc: StatusDocument } | { kind: "refused" } | { kind: "error"; message: string };
+/** What answered at the URL: atrad's status, nothing at all, or something else. */
+type Fetched = { answer: "status"; doc: StatusDocument } | { answer: "nothing" } | { answer: "other"; message: string };
 
 async function fetchStatus(url: string, config: Config): Promise<Fetched> {
   const headers: Record<string, string> = { accept: "application/json" };
@@ -64,7 +64,7 @@ async function fetchStatus(url: string, config: Config): Promise<Fetched> {
     res = await fetch(`${url}/atrad/status`, { headers, signal: AbortSignal.timeout(3000) });
   } catch (err) {
     const e = err as Error;
-    return e.name === "TimeoutError" ? { kind: "error", message: `${url} did not answer within 3 s` } : { kind: "refused" };
+    return e.name === "TimeoutError" ? { answer: "other", message: `${url} did not answer within 3 s` } : { answer: "nothing" };
   }
   const text = await res.text();
   let doc: unknown;
@@ -73,13 +73,12 @@ async function fetchStatus(url: string, config: Config): Promise<Fetched> {
   } catch {
     doc = undefined;
   }
-  if (res.ok && isStatus(doc)) return { kind: "ok", doc };
+  const mismatch = res.ok ? statusDocumentError(doc) : undefined;
+  if (res.ok && !mismatch) return { answer: "status", doc: doc as StatusDocument };
+  if (res.ok && doc !== undefined)
+    return { answer: "other", message: `${url} answered JSON that is not atrad's status document (${mismatch}); is it an atrad of another version, or not atrad at all?` };
   const detail = (doc as { error?: { message?: string } } | undefined)?.error?.message ?? text.slice(0, 200);
-  return { kind: "error", message: `${url} answered HTTP ${res.status}, not atrad's status${detail ? `: ${detail}` : ""}` };
-}
-
-function isStatus(x: unknown): x is StatusDocument {
-  return typeof x === "object" && x !== null && "daemon" in x && "services" in x;
+  return { answer: "other", message: `${url} answered HTTP ${res.status}, not atrad's status${detail ? `: ${detail}` : ""}` };
 }
 
 /** The document with the daemon down: services probed here and now, providers unknown. */
@@ -95,7 +94,7 @@ export async function offlineStatus(config: Config, url: string): Promise<Status
   };
 }
 
-async function probeOnce(s: Service): Promise<ServiceStatus> {
+async function probeOnce(s: Service): Promise<ServiceEntry> {
   const r = await probeService(s);
   const base = { name: s.name, port: s.port ?? null, owned: !!s.command, pid: null, restarts: 0, since: new Date().toISOString(), ...(s.provider ? { provider: s.provider } : {}), ...(s.health ? { health: s.health } : {}) };
   if (r.outcome === "ok") return { ...base, state: r.degraded ? "degraded" : "up", last_error: r.degraded ?? null };

@@ -4,9 +4,10 @@
  * that session's last request, its health, and its time to first token. It must never fail
  * loudly — a broken status line is worse than a quiet one.
  */
-import { parseArgs } from "node:util";
-import { daemonClient } from "./client.ts";
 import type { RequestRecord } from "../gateway/record.ts";
+import { daemonClient } from "./client.ts";
+import type { Input } from "./command.ts";
+import type { statuslineOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
 export interface SessionInfo {
@@ -31,9 +32,15 @@ export function formatStatusline(info: SessionInfo | undefined, daemonUp: boolea
   return parts.join(" · ");
 }
 
-export async function statuslineCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { url: { type: "string" }, plain: { type: "boolean", default: false } } });
-  const input = (await io.stdin?.().catch(() => "")) ?? "";
+export const TTY_HINT =
+  "atrad statusline: the command for Claude Code's statusLine setting. Claude Code runs it with the\n" +
+  "session as JSON on stdin (`atrad launch claude` sets that up); typed here, there is no session,\n" +
+  `so this is the daemon's line:  (try: echo '{"session_id":"…"}' | atrad statusline)\n`;
+
+export async function statuslineCommand({ values }: Input<typeof statuslineOptions>, io: CliIO): Promise<number> {
+  // Typed in a terminal, nothing will ever arrive on stdin: say what this is instead of waiting.
+  if (io.stdinIsTTY) io.err(TTY_HINT);
+  const input = io.stdinIsTTY ? "" : ((await io.stdin?.().catch(() => "")) ?? "");
   let sessionId: string | undefined;
   try {
     sessionId = (JSON.parse(input) as { session_id?: string }).session_id;

@@ -19,13 +19,18 @@ port = 8040
 # kind = "openai"
 # url = "http://127.0.0.1:1234"
 
-[routes]
-${stringify(table)}
-
+${Object.keys(table).length ? `[routes]\n${stringify(table)}\n` : NO_ROUTES}
 [routes.aliases]
 # fast = ["mlx/qwen2.5-3b"]
 `;
 }
+
+/** With no model found there is nothing to write down: an empty [routes] would only mislead. */
+const NO_ROUTES = `# [routes]: none yet — no running provider had a model. Until you add some, atrad picks
+# an installed model itself; \`atrad config init --force\` writes its choice down later, e.g.:
+# [routes]
+# default = ["ollama/qwen3-coder"]
+`;
 
 /** The effective config as TOML (for `atrad config print`), secrets masked. */
 export function renderEffectiveConfig(config: Config): string {

@@ -2,7 +2,6 @@
  * The running daemon: config + router + gateway (+ supervisor), and its lifecycle.
  * `atrad serve` calls startDaemon; tests call it too, on port 0.
  */
-import { join } from "node:path";
 import { loadConfig, type Config } from "../config/load.ts";
 import { startGateway, type RunningGateway } from "../gateway/server.ts";
 import type { Observer } from "../gateway/record.ts";
@@ -14,6 +13,7 @@ import { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
 import { tryLoad, watchConfig, type ConfigState, type ReloadResult } from "./reload.ts";
 import { buildStatus } from "./status.ts";
+import { requestLogPath } from "../supervisor/logfile.ts";
 import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
 import { removeDaemonState, writeDaemonState } from "./state.ts";
 
@@ -79,7 +79,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   const unwatch = opts.watch ? watchConfig(config.file, () => void reload()) : () => {};
   const recent = new RecentRequests();
-  const requestLog = new RequestLog(join(config.home, "logs", "requests.jsonl"));
+  const requestLog = new RequestLog(requestLogPath(config.home));
   const metrics = createMetrics({
     providers: () => config.providers.map((p) => ({ name: p.name, inFlight: router.limiter(p.name)?.inFlight ?? 0, queued: router.limiter(p.name)?.queued ?? 0 })),
     services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),

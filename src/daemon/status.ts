@@ -1,31 +1,11 @@
-/** The status document of DESIGN §6, built from what the daemon already knows. */
+/** The status document (schema: observe/status-document.ts), built from what the daemon already knows. */
 import type { Config } from "../config/load.ts";
-import type { ProviderStats, RecentRequests } from "../observe/stats.ts";
+import type { ProviderEntry, StatusDocument } from "../observe/status-document.ts";
+import type { RecentRequests } from "../observe/stats.ts";
 import type { HealthView, Router } from "../router/router.ts";
 import type { ServiceStatus } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
 import type { ConfigState } from "./reload.ts";
-
-export interface StatusDocument {
-  daemon: { running: boolean; pid: number | null; version: string; url: string; uptime_s: number | null };
-  providers: Array<{
-    name: string;
-    kind: string;
-    url: string;
-    state: string;
-    models: string[];
-    error?: string;
-    /** Known only while the daemon runs (absent from `atrad status` with the daemon down). */
-    hosts?: Array<{ url: string; state: string; in_flight: number }>;
-    in_flight?: number;
-    queued?: number;
-    stats?: ProviderStats;
-  }>;
-  services: ServiceStatus[];
-  /** The routing table as configured: route or alias name → ordered targets. */
-  routes?: Record<string, string[]>;
-  config?: ConfigState;
-}
 
 export async function buildStatus(ctx: {
   config: Config;
@@ -37,7 +17,7 @@ export async function buildStatus(ctx: {
   services?: ServiceStatus[];
   health?: HealthView;
 }): Promise<StatusDocument> {
-  const providers = ctx.config.providers.map((p) => {
+  const providers = ctx.config.providers.map((p): ProviderEntry => {
     const known = ctx.router.catalog.known(p.name);
     const pool = ctx.router.pool(p.name);
     const limiter = ctx.router.limiter(p.name);

@@ -24,6 +24,11 @@ export function daemonLogPath(home: string) {
   return join(logsDir(home), "atrad.log");
 }
 
+/** One JSON line per request (`atrad logs requests`), written by the daemon's request log. */
+export function requestLogPath(home: string) {
+  return join(logsDir(home), "requests.jsonl");
+}
+
 /** If `path` is over `maxBytes`, shift path.1 → path.2 …, copy path → path.1 and empty path. */
 export function rotateIfLarge(path: string, maxBytes = DEFAULT_MAX_BYTES, keep = DEFAULT_KEEP): boolean {
   let size: number;

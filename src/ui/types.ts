@@ -1,21 +1,12 @@
 /** What `GET /atrad/ui/state` returns: one poll carries everything the page draws. */
-import type { StatusDocument } from "../daemon/status.ts";
 import type { RequestRecord } from "../gateway/record.ts";
+import type { ServiceEntry, StatusDocument } from "../observe/status-document.ts";
 
-/** A supervised port as the supervisor reports it (DESIGN §6); every field but name/state may be absent. */
-export interface ServiceView {
-  name: string;
-  state: string;
-  port?: number | null;
-  owned?: boolean;
-  pid?: number | null;
-  restarts?: number;
-  since?: string | null;
-  last_error?: string | null;
-}
+/** A supervised port as the status document carries it. */
+export type ServiceView = ServiceEntry;
 
 export interface UiState {
-  status: (Omit<StatusDocument, "services"> & { services: ServiceView[] }) | null;
+  status: StatusDocument | null;
   requests: RequestRecord[];
   /** Per provider, the latency (ms) of its last requests, oldest first. */
   series: Record<string, number[]>;

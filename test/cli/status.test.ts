@@ -97,18 +97,23 @@ describe("atrad logs", () => {
     expect(svc.stdout).toBe("mlx line\n");
     const missing = captureIO({ ATRAD_HOME: home });
     expect(await runCli(["logs", "nope"], missing)).toBe(1);
-    expect(missing.stderr).toContain("logs: atrad, mlx");
+    expect(missing.stderr).toContain('there is no log named "nope"');
+    expect(missing.stderr).toMatch(/^  mlx +\S+mlx\.log /m);
   });
 
   test("-f follows appends and starts over after rotation", async () => {
     const { logsCommand } = await import("../../src/cli/logs.ts");
+    const { parseInput } = await import("../../src/cli/command.ts");
+    const { commands } = await import("../../src/cli/commands.ts");
+    const parsed = parseInput(commands.logs!, ["-f", "svc"]);
+    if (parsed.help) throw new Error("parsed as --help");
     const home = mkdtempSync(join(tmpdir(), "atrad-logs-"));
     const file = join(home, "logs", "svc.log");
     mkdirSync(join(home, "logs"));
     writeFileSync(file, "old\n");
     const io = captureIO({ ATRAD_HOME: home });
     const ac = new AbortController();
-    const done = logsCommand(["-f", "svc"], io, { signal: ac.signal, pollMs: 20 });
+    const done = logsCommand(parsed.input, io, { signal: ac.signal, pollMs: 20 });
     appendFileSync(file, "new 1\n");
     await waitFor("append", () => io.stdout.includes("new 1"));
     truncateSync(file, 0);

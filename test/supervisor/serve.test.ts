@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { StatusDocument } from "../../src/daemon/status.ts";
+import type { StatusDocument } from "../../src/observe/status-document.ts";
 import { parseSse } from "../../src/wire/sse.ts";
 import { startFaulty, type Faulty } from "../standins/faulty.ts";
 import { freePort, groupMembers, processesMatching, taggedProcesses, waitFor } from "../support/procs.ts";
