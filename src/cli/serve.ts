@@ -2,6 +2,8 @@
 import { ConfigError, isLoopback, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
+import { HomeLockedError } from "../daemon/lock.ts";
+import { EXIT_CONFIG, EXIT_IN_USE } from "../platform/exit-codes.ts";
 import { batchedWriter, createLogger } from "../log.ts";
 import { daemonLogPath, rotatingWriter } from "../supervisor/logfile.ts";
 import { UsageError, type Input } from "./command.ts";
@@ -17,7 +19,7 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`atrad serve: ${err.message}\n`);
-      return 78; // EX_CONFIG: launchd/systemd show it, and KeepAlive won't hot-loop on a typo forever
+      return EXIT_CONFIG; // the service definitions do not relaunch on it: a restart can't fix a typo
     }
     throw err;
   }
@@ -28,7 +30,7 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
         `  Fix: add tokens to ${config.file}:  [server] auth_tokens = ["<a long random string>"]\n` +
         `  or listen on loopback only: --host 127.0.0.1\n`,
     );
-    return 78;
+    return EXIT_CONFIG;
   }
   // stderr for launchd/systemd, and a rotated file for `atrad logs`.
   const toFile = rotatingWriter(daemonLogPath(config.home));
@@ -42,9 +44,9 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
   try {
     daemon = await startDaemon({ config, host, port: port ?? config.server.port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
   } catch (err) {
-    if (err instanceof PortInUseError) {
+    if (err instanceof PortInUseError || err instanceof HomeLockedError) {
       io.err(`atrad serve: ${err.message}\n`);
-      return 98; // EADDRINUSE
+      return EXIT_IN_USE;
     }
     throw err;
   }

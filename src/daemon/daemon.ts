@@ -16,6 +16,7 @@ import { buildStatus } from "./status.ts";
 import { requestLogPath } from "../supervisor/logfile.ts";
 import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
 import { removeDaemonState, writeDaemonState } from "./state.ts";
+import { lockHome } from "./lock.ts";
 
 export interface Daemon {
   config: Config;
@@ -51,6 +52,9 @@ export interface DaemonOptions {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger(opts.config.logLevel);
   let config = opts.config;
+  // One daemon per home, before anything adopts children or takes the port: a second one
+  // throws HomeLockedError naming the running daemon (pid, port).
+  const lock = lockHome(config.home);
   const supervisor =
     opts.supervisor === false ? undefined : new Supervisor(config.services, config.providers, { home: config.home, logger, timing: opts.supervisor });
   const router = new Router(config, supervisor);
@@ -85,7 +89,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),
   });
   const shutdown = new AbortController();
-  const gateway = startGateway(
+  const gateway = lock.during(() => startGateway(
     {
       shutdown: shutdown.signal,
       config: () => config,
@@ -115,7 +119,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     host,
     port,
-  );
+  ));
+  lock.setUrl(gateway.url);
   Object.defineProperty(daemon, "config", { get: () => config, enumerable: true });
   Object.assign(daemon, {
     router,
@@ -146,6 +151,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await Promise.all([gateway.stop(true), children]);
       await requestLog.flush();
       removeDaemonState(config.home, process.pid);
+      lock.release();
     },
   });
   // Found by `atrad status` / `atrad logs` without --url, whatever port we got.

@@ -172,3 +172,29 @@ describe("atrad serve leaves no process behind", () => {
     expect(taggedProcesses(tag)).toEqual([]);
   }, 30_000);
 });
+
+describe("one daemon per ATRAD_HOME", () => {
+  test("a second serve on the same home is refused naming the running one (pid, port), and touches no child", async () => {
+    const { home, tag } = setup();
+    const first = serve(home);
+    const doc = await allUp(home, first.pid);
+    const children = processesMatching(tag).map((p) => p.pid).sort();
+    const second = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0"], {
+      env: { ...process.env, ATRAD_HOME: home, ATRAD_CONFIG: "" },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    started.push(second);
+    expect(await second.exited).toBe(98);
+    const err = await new Response(second.stderr).text();
+    expect(err).toContain(`pid ${first.pid}`);
+    expect(err).toContain(`port ${new URL(doc.daemon.url).port}`);
+    expect(err).toContain("another atrad is already running");
+    expect(processesMatching(tag).map((p) => p.pid).sort()).toEqual(children);
+    // The first daemon still owns its children and its pidfile.
+    const pidfile = JSON.parse(readFileSync(join(home, "run", "children.json"), "utf8"));
+    expect(Object.values(pidfile).map((e) => (e as { pid: number }).pid).sort()).toEqual(doc.services.map((s) => s.pid).sort());
+    first.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+  }, 30_000);
+});
