@@ -23,7 +23,7 @@ export class HomeLockedError extends Error {
   ) {
     const who = holder ? `pid ${holder.pid}${holder.url ? ` at ${holder.url} (port ${new URL(holder.url).port})` : ""}` : "another process";
     super(
-      `another atrad is already running for ATRAD_HOME=${home}: ${who}. ` +
+      `another atrad is already running for ATRAD_HOME=${home} (the home is in use): ${who}. ` +
         `One daemon per home: stop it first (atrad stop, or kill ${holder?.pid ?? "it"}), or give this one its own ATRAD_HOME.`,
     );
   }

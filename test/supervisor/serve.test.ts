@@ -193,7 +193,7 @@ describe("one daemon per ATRAD_HOME", () => {
     expect(processesMatching(tag).map((p) => p.pid).sort()).toEqual(children);
     // The first daemon still owns its children and its pidfile.
     const pidfile = JSON.parse(readFileSync(join(home, "run", "children.json"), "utf8"));
-    expect(Object.values(pidfile).map((e) => (e as { pid: number }).pid).sort()).toEqual(doc.services.map((s) => s.pid).sort());
+    expect(Object.values(pidfile).map((e) => (e as { pid: number }).pid).sort()).toEqual(doc.services.map((s) => s.pid!).sort());
     first.kill("SIGTERM");
     expect(await first.exited).toBe(0);
   }, 30_000);
