@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config, type Provider } from "../config/l
 import { probeHealth } from "../platform/health.ts";
 import { LABEL, UNIT, type Layout } from "../platform/layout.ts";
 import { readPid, isAlive, runCommand } from "../platform/runner.ts";
+import { specOf } from "../providers/index.ts";
 import { parseTarget } from "../router/resolve.ts";
 import type { Input } from "./command.ts";
 import type { CliIO } from "./io.ts";
@@ -93,23 +94,29 @@ async function checkOllama(config: Config): Promise<Check> {
   return ok("ollama", `Ollama ${version} at ${url}`);
 }
 
-/** Every model the provider's hosts list, from Ollama's /api/tags and OpenAI-style /v1/models. */
-async function upstreamModels(p: Provider): Promise<{ models: Set<string>; reached: boolean; ollama: boolean }> {
+/**
+ * Every model the provider's hosts list, asked the way its kind asks (the router's catalog
+ * does the same), and whether a host is Ollama (then `ollama pull` is the fix for a missing model).
+ */
+async function upstreamModels(p: Provider): Promise<{ models: Set<string>; reached: boolean; ollama: boolean; error?: string }> {
   const models = new Set<string>();
   let reached = false;
   let ollama = false;
+  let error: string | undefined;
   for (const url of p.urls) {
-    const [tags, v1] = await Promise.all([getJson(`${url}/api/tags`), getJson(`${url}/v1/models`)]);
-    if (!("error" in tags) && tags.status === 200 && Array.isArray(tags.body?.models)) {
-      reached = ollama = true;
-      for (const m of tags.body.models) for (const n of [m?.name, m?.model]) if (typeof n === "string") models.add(n);
-    }
-    if (!("error" in v1) && v1.status === 200 && Array.isArray(v1.body?.data)) {
+    const [listed, version] = await Promise.all([
+      specOf(p)
+        .listModels(p, url, AbortSignal.timeout(5000))
+        .catch((err: Error) => ((error = err.message), undefined)),
+      getJson(`${url}/api/version`),
+    ]);
+    if (listed) {
       reached = true;
-      for (const m of v1.body.data) if (typeof m?.id === "string") models.add(m.id);
+      for (const m of listed) models.add(m);
     }
+    if (!("error" in version) && typeof version.body?.version === "string") ollama = true;
   }
-  return { models, reached, ollama };
+  return { models, reached, ollama, error };
 }
 
 async function checkRoutes(config: Config): Promise<Check[]> {
@@ -132,13 +139,13 @@ async function checkRoutes(config: Config): Promise<Check[]> {
         out.push(fail(name, `no provider named ${t.provider}`, `edit [routes] in ${config.file}`));
         continue;
       }
-      if (!t.model || p.kind === "victoria") {
+      if (!t.model || !specOf(p).capabilities.listsModels) {
         out.push(ok(name, `${p.kind} provider, no model to check`));
         continue;
       }
       if (!cache.has(p.name)) cache.set(p.name, upstreamModels(p));
       const up = await cache.get(p.name)!;
-      if (!up.reached) out.push(fail(name, `${p.name} is not reachable at ${p.urls.join(", ")}`, `start ${p.name}, or edit [providers.${p.name}] in ${config.file}`));
+      if (!up.reached) out.push(fail(name, `${p.name} is not reachable at ${p.urls.join(", ")}${up.error ? ` (${up.error})` : ""}`, `start ${p.name}, or edit [providers.${p.name}] in ${config.file}`));
       else if (up.models.has(t.model) || up.models.has(`${t.model}:latest`)) out.push(ok(name, `installed on ${p.name}`));
       else
         out.push(

@@ -35,7 +35,7 @@ export function modelForTier(tier: Tier, config: Config): string {
 
 export function claudeEnv(config: Config, baseUrl: string): Record<string, string> {
   // Claude Code must not give up before atrad's own upstream timeout does.
-  const timeoutMs = Math.max(600_000, ...config.providers.map((p) => p.timeoutMs)) + 60_000;
+  const timeoutMs = Math.max(600_000, ...config.providers.map((p) => p.timeout_s * 1000)) + 60_000;
   return {
     ANTHROPIC_BASE_URL: baseUrl,
     ANTHROPIC_AUTH_TOKEN: config.server.authTokens[0] ?? PLACEHOLDER_TOKEN,

@@ -3,7 +3,10 @@
  * over these by name, so `[providers.ollama] url = …` changes one field and keeps the rest;
  * `enabled = false` removes a default.
  */
-import type { ConfigFile } from "./schema.ts";
+import type { ConfigFile, ProviderConfig } from "./schema.ts";
+
+/** Defaults are written like a user's file: only the keys that differ from the schema's defaults. */
+type Defaults = Omit<ConfigFile, "providers"> & { providers: Record<string, Partial<ProviderConfig>> };
 
 export const DEFAULT_PORT = 8040;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -29,4 +32,4 @@ export const DEFAULTS = {
     veronica: { health: "http://127.0.0.1:8011/health", provider: "veronica" },
     knowledge_os: { health: "http://127.0.0.1:8002/health", expect: { status: ["healthy"] } },
   },
-} satisfies ConfigFile;
+} satisfies Defaults;

@@ -35,7 +35,7 @@ describe("config", () => {
 
   test("Merge_UserFieldOverDefault keeps the rest of the default provider (kind need not be repeated)", () => {
     const c = load(`[providers.mlx]\nurl = "http://10.0.0.5:11435/"\nnum_ctx = 32768\n`);
-    expect(c.providers.find((p) => p.name === "mlx")).toMatchObject({ kind: "ollama", tools: "prompt", urls: ["http://10.0.0.5:11435"], numCtx: 32768 });
+    expect(c.providers.find((p) => p.name === "mlx")).toMatchObject({ kind: "ollama", tools: "prompt", urls: ["http://10.0.0.5:11435"], num_ctx: 32768 });
   });
 
   test("Merge_KindChangeStartsFresh (no prompt tools inherited by an openai mlx)", () => {
@@ -47,6 +47,21 @@ describe("config", () => {
     const c = load(`[providers.veronica]\nkind = "victoria"\nenabled = false\n[services.veronica]\nenabled = false\n`);
     expect(c.providers.some((p) => p.name === "veronica")).toBe(false);
     expect(c.services.some((s) => s.name === "veronica")).toBe(false);
+  });
+
+  test("Merge_DisabledDefaultProviderTakesItsDefaultServiceAlong", () => {
+    const c = load(`[providers.ollama]\nenabled = false\n`);
+    expect(c.providers.some((p) => p.name === "ollama")).toBe(false);
+    expect(c.services.some((s) => s.name === "ollama")).toBe(false);
+    // A service the user configured stays, only without the link to the disabled provider.
+    const kept = load(`[providers.mlx]\nenabled = false\n[services.mlx]\ncommand = ["mlx-server"]\n`);
+    expect(kept.services.find((s) => s.name === "mlx")).toMatchObject({ command: ["mlx-server"], provider: undefined });
+  });
+
+  test("Defaults_FromTheSchema: keys a table leaves out take the kind's defaults", () => {
+    const c = load(`[providers.x]\nkind = "openai"\nurl = "http://a:1"\n`);
+    expect(c.providers.find((p) => p.name === "x")).toMatchObject({ tools: "native", max_concurrency: 0, max_fails: 3, cooldown_s: 30, queue_timeout_s: 300, timeout_s: 600 });
+    expect(c.providers.find((p) => p.name === "victoria")).toMatchObject({ tools: "none", project_context: "keep", show_progress: true, max_concurrency: 2 });
   });
 
   test("Env_OverridesPortAndHost", () => {
@@ -70,6 +85,14 @@ describe("config", () => {
     ["new provider without kind", `[providers.x]\nurl = "http://a:1"`, "providers.x.kind: required"],
     ["service pointing at unknown provider", `[services.s]\nport = 1\nprovider = "ghost"`, "services.s.provider"],
     ["TOML syntax", `[server\nport = 1`, "TOML syntax"],
+    ["key of another kind", `[providers.x]\nkind = "openai"\nurl = "http://a:1"\nmax_steps = 5`, 'providers.x.max_steps: unknown key for kind = "openai"; only kind = "victoria" takes it'],
+    ["misspelled key", `[server]\nprot = 80`, "server.prot: unknown key; did you mean `port`?"],
+    ["misspelled provider key", `[providers.ollama]\nmax_concurency = 2`, "providers.ollama.max_concurency: unknown key; did you mean `max_concurrency`?"],
+    ["bad kind lists the kinds", `[providers.x]\nkind = "grpc"\nurl = "http://a:1"`, 'providers.x.kind: "grpc" is not allowed; use "anthropic" | "openai" | "ollama" | "victoria"'],
+    ["bad enum lists the values", `[providers.x]\nkind = "openai"\nurl = "http://a:1"\ntools = "magic"`, 'providers.x.tools: "magic" is not allowed; use "native" | "prompt" | "none"'],
+    ["tool mode the kind lacks", `[providers.victoria]\ntools = "native"`, 'providers.victoria.tools: "native" is not allowed; use "none"'],
+    ["mixed enum", `[providers.victoria]\nproject_context = "nope"`, 'providers.victoria.project_context: "nope" is not allowed; use "keep" | "drop" | an integer ≥ 0'],
+    ["bad provider name", `[providers."a b"]\nkind = "openai"\nurl = "http://a:1"`, 'providers."a b": "a b" is not a valid name'],
   ])("Invalid_%s names the key path", (_name, toml, expected) => {
     const msg = problems(toml);
     expect(msg).toContain("/x/config.toml");

@@ -7,8 +7,12 @@ import { join, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { Value } from "@sinclair/typebox/value";
-import { ConfigSchema, type ConfigFile, type Kind, type ProviderConfig, type ServiceConfig } from "./schema.ts";
+import type { Provider } from "../providers/index.ts";
+import { ConfigSchema, type ConfigFile, type ServiceConfig } from "./schema.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { explain } from "./explain.ts";
+
+export type { Provider } from "../providers/index.ts";
 
 export class ConfigError extends Error {
   constructor(
@@ -18,24 +22,6 @@ export class ConfigError extends Error {
     super(`invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";
   }
-}
-
-export interface Provider {
-  name: string;
-  kind: Kind;
-  urls: string[];
-  apiKey?: string;
-  models?: string[];
-  tools: "native" | "prompt" | "none";
-  maxConcurrency: number;
-  maxFails: number;
-  cooldownMs: number;
-  queueTimeoutMs: number;
-  timeoutMs: number;
-  numCtx?: number;
-  projectContext: "keep" | "drop" | number;
-  showProgress: boolean;
-  maxSteps?: number;
 }
 
 export interface Service {
@@ -104,68 +90,66 @@ export function loadConfig(opts: { env?: Env; file?: string } = {}): Config {
   return resolveConfig(parseConfigText(text, file), { env, file, fileExists: exists });
 }
 
-export function parseConfigText(text: string, file = "config.toml"): ConfigFile {
+/** The file's text as a config document: TOML, then the schema (a ConfigError names what broke). */
+export function parseConfigText(text: string, file = "config.toml"): ConfigInput {
   let raw: unknown;
   try {
     raw = parseToml(text);
   } catch (err) {
     throw new ConfigError(file, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
   }
-  const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => `${keyPath(e.path)}: ${e.message}`);
-  if (problems.length) throw new ConfigError(file, dedupe(problems));
-  return raw as ConfigFile;
+  checkDocument(raw as ConfigInput, file);
+  return raw as ConfigInput;
 }
 
-function keyPath(pointer: string): string {
-  const parts = pointer.split("/").slice(1).map((p) => p.replaceAll("~1", "/").replaceAll("~0", "~"));
-  return parts.length ? parts.map((p) => (/^[A-Za-z0-9_-]+$/.test(p) ? p : JSON.stringify(p))).join(".") : "(top level)";
+/** A config document as written: any key may be missing (defaults fill it). */
+export type ConfigInput = Record<string, unknown>;
+
+/**
+ * The user's document merged over the defaults, checked, with the schema's defaults filled in.
+ * Merging comes first because a table overriding a default provider need not repeat its kind.
+ */
+function checkDocument(raw: ConfigInput, file: string): ConfigFile {
+  const doc: ConfigInput = structuredClone(raw);
+  doc.providers = mergeByName(DEFAULTS.providers, raw.providers);
+  doc.services = mergeByName(DEFAULTS.services, raw.services);
+  const filled = Value.Default(ConfigSchema, doc);
+  const problems = explain(ConfigSchema, filled);
+  if (problems.length) throw new ConfigError(file, problems.slice(0, 20));
+  return filled as ConfigFile;
 }
 
-function dedupe(xs: string[]) {
-  return [...new Set(xs)].slice(0, 20);
-}
-
-export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string; fileExists?: boolean } = {}): Config {
+export function resolveConfig(input: ConfigInput, ctx: { env?: Env; file?: string; fileExists?: boolean } = {}): Config {
   const env = ctx.env ?? process.env;
   const path = ctx.file ?? configPath(env);
+  const file = checkDocument(input, path);
   const server = { ...DEFAULTS.server, ...file.server };
   const problems: string[] = [];
 
   const providers: Provider[] = [];
-  const providerTables = mergeByName<ProviderConfig>(DEFAULTS.providers as Record<string, ProviderConfig>, file.providers);
-  for (const [name, p] of Object.entries(providerTables)) {
-    if (p.enabled === false) continue;
-    if (!p.kind) {
-      problems.push(`providers.${name}.kind: required for a provider atrad has no default for (anthropic | openai | ollama | victoria)`);
+  const disabled = new Set<string>();
+  for (const [name, p] of Object.entries(file.providers ?? {})) {
+    if (!p.enabled) {
+      disabled.add(name);
       continue;
     }
-    const urls = (p.urls ?? (p.url ? [p.url] : [])).map((u) => u.replace(/\/+$/, ""));
+    const { url, urls: list, api_key, api_key_env, enabled: _, ...options } = p;
+    const urls = (list ?? (url ? [url] : [])).map((u) => u.replace(/\/+$/, ""));
     if (!urls.length) problems.push(`providers.${name}: needs url or urls`);
     for (const u of urls) if (!/^https?:\/\//.test(u)) problems.push(`providers.${name}.url: "${u}" must start with http:// or https://`);
-    const apiKey = p.api_key ?? (p.api_key_env ? env[p.api_key_env] : undefined);
-    providers.push({
-      name,
-      kind: p.kind,
-      urls,
-      apiKey,
-      models: p.models,
-      tools: p.tools ?? (p.kind === "victoria" ? "none" : "native"),
-      maxConcurrency: p.max_concurrency ?? 0,
-      maxFails: p.max_fails ?? 3,
-      cooldownMs: (p.cooldown_s ?? 30) * 1000,
-      queueTimeoutMs: (p.queue_timeout_s ?? 300) * 1000,
-      timeoutMs: (p.timeout_s ?? 600) * 1000,
-      numCtx: p.num_ctx,
-      projectContext: p.project_context ?? "keep",
-      showProgress: p.show_progress ?? true,
-      maxSteps: p.max_steps,
-    });
+    const apiKey = api_key ?? (api_key_env ? env[api_key_env] : undefined);
+    providers.push({ name, ...options, urls, apiKey } as Provider);
   }
 
   const services: Service[] = [];
-  const serviceTables = mergeByName<ServiceConfig>(DEFAULTS.services as Record<string, ServiceConfig>, file.services);
-  for (const [name, s] of Object.entries(serviceTables)) {
+  const userServices = isTable(input.services) ? input.services : {};
+  for (const [name, s] of Object.entries(file.services ?? {})) {
     if (s.enabled === false) continue;
+    // A default service watching a provider the user disabled goes with it.
+    if (s.provider && disabled.has(s.provider)) {
+      if (!isTable(userServices[name])) continue;
+      if (!(userServices[name] as ServiceConfig).provider) s.provider = undefined;
+    }
     if (!s.health && !s.port) problems.push(`services.${name}: needs health or port`);
     if (s.provider && !providers.some((p) => p.name === s.provider))
       problems.push(`services.${name}.provider: no provider named "${s.provider}"`);
@@ -235,15 +219,20 @@ export function resolveConfig(file: ConfigFile, ctx: { env?: Env; file?: string;
  * kind, in which case the default's kind-specific settings (say, mlx's prompt tools) would
  * be wrong and the user's table stands alone.
  */
-function mergeByName<T extends object>(defaults: Record<string, T>, user: Record<string, T> | undefined): Record<string, T> {
-  const out: Record<string, T> = { ...defaults };
-  for (const [name, value] of Object.entries(user ?? {})) {
-    const base = defaults[name];
-    const kind = (t: T | undefined) => (t as { kind?: string } | undefined)?.kind;
-    const sameKind = base && (!kind(value) || kind(value) === kind(base));
-    out[name] = { ...(sameKind ? base : {}), ...value } as T;
+function mergeByName(defaults: Record<string, object>, user: unknown): unknown {
+  // Not a table of tables: leave it for the schema to name.
+  if (user !== undefined && (!isTable(user) || !Object.values(user).every(isTable))) return user;
+  const out: Record<string, object> = structuredClone(defaults);
+  for (const [name, value] of Object.entries((user ?? {}) as Record<string, Record<string, unknown>>)) {
+    const base = defaults[name] as Record<string, unknown> | undefined;
+    const sameKind = base && (value.kind === undefined || value.kind === base.kind);
+    out[name] = { ...(sameKind ? structuredClone(base) : {}), ...value };
   }
   return out;
+}
+
+function isTable(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
 function portOf(url: string | undefined): number | undefined {

@@ -35,19 +35,7 @@ const NO_ROUTES = `# [routes]: none yet — no running provider had a model. Unt
 /** The effective config as TOML (for `atrad config print`), secrets masked. */
 export function renderEffectiveConfig(config: Config): string {
   const providers = Object.fromEntries(
-    config.providers.map((p) => [
-      p.name,
-      clean({
-        kind: p.kind,
-        urls: p.urls,
-        api_key: p.apiKey ? "***" : undefined,
-        models: p.models,
-        tools: p.tools,
-        max_concurrency: p.maxConcurrency,
-        timeout_s: p.timeoutMs / 1000,
-        num_ctx: p.numCtx,
-      }),
-    ]),
+    config.providers.map(({ name, apiKey, ...table }) => [name, clean({ ...table, api_key: apiKey ? "***" : undefined })]),
   );
   const services = Object.fromEntries(
     config.services.map((s) => [s.name, clean({ health: s.health, port: s.port, expect: s.expect, command: s.command, restart: s.restart, provider: s.provider })]),

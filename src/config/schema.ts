@@ -1,19 +1,18 @@
 /**
- * The config file's schema (DESIGN §6). It is the single source of truth for the Config type;
- * unknown keys are rejected so a typo is reported with its key path instead of being ignored.
+ * The config file's schema: the single source of truth for the Config type. Unknown keys are
+ * rejected so a typo is reported with its key path instead of being ignored. Each provider
+ * table is its kind's own schema (from the provider registry), told apart by `kind`.
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { ProviderTable } from "../providers/index.ts";
+
+export type { Kind } from "../providers/index.ts";
 
 const closed = { additionalProperties: false } as const;
 const Seconds = Type.Number({ minimum: 0 });
 const Targets = Type.Array(Type.String({ minLength: 1 }));
-
-export const ProviderKind = Type.Union([
-  Type.Literal("anthropic"),
-  Type.Literal("openai"),
-  Type.Literal("ollama"),
-  Type.Literal("victoria"),
-]);
+/** Names of providers and services: they appear in targets ("name/model") and key paths. */
+const Name = Type.String({ pattern: "^[A-Za-z0-9_.-]+$" });
 
 export const ServerSchema = Type.Object(
   {
@@ -33,37 +32,6 @@ export const ServerSchema = Type.Object(
     shutdown_grace_s: Type.Optional(Type.Number({ minimum: 0, maximum: 14 })),
     /** Requests in progress at once, beyond which new ones get 529 at once (not a queue). */
     max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
-  },
-  closed,
-);
-
-export const ProviderSchema = Type.Object(
-  {
-    /** Optional only when overriding a default provider (ollama, mlx, victoria, veronica). */
-    kind: Type.Optional(ProviderKind),
-    url: Type.Optional(Type.String({ minLength: 1 })),
-    urls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-    api_key: Type.Optional(Type.String()),
-    api_key_env: Type.Optional(Type.String()),
-    models: Type.Optional(Type.Array(Type.String())),
-    tools: Type.Optional(Type.Union([Type.Literal("native"), Type.Literal("prompt"), Type.Literal("none")])),
-    max_concurrency: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** With several urls: failures in a row before a host cools down, and for how long. */
-    max_fails: Type.Optional(Type.Integer({ minimum: 1 })),
-    cooldown_s: Type.Optional(Seconds),
-    queue_timeout_s: Type.Optional(Seconds),
-    timeout_s: Type.Optional(Seconds),
-    /** `ollama` kind: context window sent as options.num_ctx (lifts Ollama's silent truncation). */
-    num_ctx: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** `victoria` kind: what happens to the system prompt — keep, drop, or keep the first N chars. */
-    project_context: Type.Optional(
-      Type.Union([Type.Literal("keep"), Type.Literal("drop"), Type.Integer({ minimum: 0 })]),
-    ),
-    /** `victoria` kind: show orchestration stages as a thinking block. */
-    show_progress: Type.Optional(Type.Boolean()),
-    /** `victoria` kind: the smaller Veronica-style `/run` body. */
-    max_steps: Type.Optional(Type.Integer({ minimum: 1 })),
-    enabled: Type.Optional(Type.Boolean()),
   },
   closed,
 );
@@ -104,16 +72,15 @@ export const ServiceSchema = Type.Object(
 export const ConfigSchema = Type.Object(
   {
     server: Type.Optional(ServerSchema),
-    providers: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), ProviderSchema)),
+    providers: Type.Optional(Type.Record(Name, ProviderTable, closed)),
     routes: Type.Optional(RoutesSchema),
-    services: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), ServiceSchema)),
+    services: Type.Optional(Type.Record(Name, ServiceSchema, closed)),
     log: Type.Optional(Type.Object({ level: Type.Optional(Type.String()) }, closed)),
   },
   closed,
 );
 
 export type ConfigFile = Static<typeof ConfigSchema>;
-export type ProviderConfig = Static<typeof ProviderSchema>;
+export type ProviderConfig = Static<typeof ProviderTable>;
 export type ServiceConfig = Static<typeof ServiceSchema>;
 export type RoutesConfig = Static<typeof RoutesSchema>;
-export type Kind = Static<typeof ProviderKind>;

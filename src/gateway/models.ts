@@ -4,6 +4,7 @@
  */
 import { Elysia } from "elysia";
 import { notFound } from "../anthropic/errors.ts";
+import { specOf } from "../providers/index.ts";
 import type { GatewayDeps } from "./deps.ts";
 
 export interface ModelInfo {
@@ -34,7 +35,7 @@ export async function listModels(deps: GatewayDeps): Promise<ModelInfo[]> {
   for (const { provider, models } of await deps.router.catalog.all()) {
     for (const m of models) add(`${provider}/${m}`, `${m} · ${provider}`);
   }
-  for (const p of config.providers) if (p.kind === "victoria") add(p.name, `${p.name} · ${p.kind}`);
+  for (const p of config.providers) if (!specOf(p).capabilities.listsModels) add(p.name, `${p.name} · ${p.kind}`);
   // The same again under ids Claude Code's /model picker keeps (they must start with "claude").
   for (const p of await deps.router.published()) add(p.id, p.display_name);
   return out;

@@ -1,18 +1,4 @@
-/** Protocol kind → adapter. Providers are config; this table is the only code that picks. */
-import type { Kind } from "../config/schema.ts";
-import { anthropicAdapter } from "./anthropic/adapter.ts";
-import { ollamaAdapter } from "./ollama/adapter.ts";
-import { openaiAdapter } from "./openai/adapter.ts";
-import type { Adapter } from "./types.ts";
-import { victoriaAdapter } from "./victoria/adapter.ts";
-
-export const adapters: Record<Kind, Adapter> = {
-  anthropic: anthropicAdapter,
-  openai: openaiAdapter,
-  ollama: ollamaAdapter,
-  victoria: victoriaAdapter,
-};
-
-export function adapterFor(kind: Kind): Adapter | undefined {
-  return adapters[kind];
-}
+/** What code outside src/providers/ uses of the provider kinds. */
+export { adapterOf, isKind, KINDS, registry, specOf, type Kind, type Provider } from "./registry.ts";
+export { ProviderTable } from "./registry.ts";
+export type { ContextWindow, ProviderSpec } from "./types.ts";

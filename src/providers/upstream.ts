@@ -3,7 +3,7 @@
  * client's abort signal, and the error type that tells the router whether to fall back.
  */
 import { errorTypeForStatus } from "../anthropic/errors.ts";
-import type { Provider } from "../config/load.ts";
+import type { ProviderBase as Provider } from "./schema.ts";
 import { plainCause } from "../wire/cause.ts";
 
 /** What kind of failure a status-0 UpstreamError was, for callers that retry on one kind. */
@@ -64,7 +64,7 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
   const timer = setTimeout(() => {
     timedOut = true;
     ac.abort(new DOMException("first-byte timeout", "TimeoutError"));
-  }, provider.timeoutMs);
+  }, provider.timeout_s * 1000);
   let res: Response;
   try {
     res = await fetch(url, {
@@ -81,7 +81,7 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
     signal.removeEventListener("abort", forward);
     if (signal.aborted) throw err;
     const at = new URL(url).host;
-    if (timedOut) throw new UpstreamError(0, `${target} sent no answer within ${provider.timeoutMs / 1000}s (${at}); raise providers.${provider.name}.timeout_s to wait longer`, undefined, undefined, "timeout");
+    if (timedOut) throw new UpstreamError(0, `${target} sent no answer within ${provider.timeout_s}s (${at}); raise providers.${provider.name}.timeout_s to wait longer`, undefined, undefined, "timeout");
     const cause = plainCause(err);
     const refused = cause === "connection refused";
     const hint = refused ? ": is the server running?" : "";
@@ -99,7 +99,7 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
       `${target} answered ${res.status}, a redirect${location ? ` to ${location}` : ""}; atrad does not follow upstream redirects (they would resend the credentials and the prompt) — set providers.${provider.name}.url to the final address`,
     );
   }
-  return watchSilence(res, provider.timeoutMs, ac);
+  return watchSilence(res, provider.timeout_s * 1000, ac);
 }
 
 /**

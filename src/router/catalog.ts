@@ -3,7 +3,7 @@
  * cached briefly so `/v1/models` and zero-config routing don't query upstreams per request.
  */
 import type { Provider } from "../config/load.ts";
-import { adapterFor } from "../providers/index.ts";
+import { specOf } from "../providers/index.ts";
 
 interface Entry {
   at: number;
@@ -33,7 +33,7 @@ export class ModelCatalog {
    */
   async models(provider: Provider): Promise<string[]> {
     if (provider.models) return provider.models;
-    if (provider.kind === "victoria") return [];
+    if (!specOf(provider).capabilities.listsModels) return [];
     const hit = this.cache.get(provider.name);
     if (hit && hit.at > 0) {
       if (Date.now() - hit.at >= this.ttlMs && !hit.pending) void this.refresh(provider, hit);
@@ -44,9 +44,7 @@ export class ModelCatalog {
   }
 
   private refresh(provider: Provider, hit: Entry | undefined): Promise<string[]> {
-    const adapter = adapterFor(provider.kind);
-    if (!adapter) return Promise.resolve([]);
-    const pending = adapter
+    const pending = specOf(provider)
       .listModels(provider, provider.urls[0]!, AbortSignal.timeout(this.timeoutMs))
       .then((models) => {
         this.cache.set(provider.name, { at: Date.now(), models });

@@ -7,7 +7,7 @@
 import { AtradError } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/schema.ts";
 import type { Config, Provider } from "../config/load.ts";
-import { adapterFor } from "../providers/index.ts";
+import { adapterOf, specOf } from "../providers/index.ts";
 import { withPromptTools } from "../providers/prompt-tools/wrap.ts";
 import type { Outcome } from "../providers/types.ts";
 import { UpstreamError } from "../providers/upstream.ts";
@@ -81,10 +81,10 @@ export class Router {
     const pools = new Map<string, HostPool>();
     for (const p of config.providers) {
       const old = this.limiters.get(p.name);
-      limiters.set(p.name, old && old.max === p.maxConcurrency ? old : new Limiter(p.name, p.maxConcurrency, p.queueTimeoutMs));
+      limiters.set(p.name, old && old.max === p.max_concurrency ? old : new Limiter(p.name, p.max_concurrency, p.queue_timeout_s * 1000));
       const pool = this.pools.get(p.name);
       const same = pool && pool.hosts.map((h) => h.url).join() === p.urls.join();
-      pools.set(p.name, same ? pool : new HostPool(p.urls, p.maxFails, p.cooldownMs));
+      pools.set(p.name, same ? pool : new HostPool(p.urls, p.max_fails, p.cooldown_s * 1000));
     }
     this.limiters = limiters;
     this.pools = pools;
@@ -105,7 +105,7 @@ export class Router {
 
   /** The `claude-…` ids published for Claude Code's model picker (see discoverable.ts). */
   async published(): Promise<Published[]> {
-    const modelless = this.config.providers.filter((p) => p.kind === "victoria").map((p) => p.name);
+    const modelless = this.config.providers.filter((p) => !specOf(p).capabilities.listsModels).map((p) => p.name);
     return publishIds(this.config.routes, await this.catalog.all(), modelless);
   }
 
@@ -157,12 +157,11 @@ export class Router {
   }
 
   private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string; url: string; release: () => void }> {
-    const native = adapterFor(provider.kind);
-    if (!native) throw new AtradError("api_error", `provider "${provider.name}": kind "${provider.kind}" is not supported by this build`);
+    const native = adapterOf(provider);
     // Servers without tool support (the ATRA MLX server) get tools through the prompt.
     const adapter = provider.tools === "prompt" && input.request.tools?.length ? withPromptTools(native) : native;
     let model = t.model;
-    if (!model && provider.kind !== "victoria") {
+    if (!model && specOf(provider).capabilities.listsModels) {
       model = (await this.catalog.models(provider))[0] ?? "";
       if (!model) throw new UpstreamError(404, `${provider.name} reports no models; name one as ${provider.name}/<model>`);
     }

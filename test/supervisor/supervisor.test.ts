@@ -141,7 +141,7 @@ describe("supervisor with real children", () => {
     const watched: Service = { name: "victoria", port, health: `http://127.0.0.1:${port}/health`, provider: "victoria", intervalMs: 100, timeoutMs: 500 };
     const other: Service = { ...watched, name: "ollama", provider: "ollama" };
     const provider = (name: string, url: string): Provider =>
-      ({ name, kind: "victoria", urls: [url], tools: "none", maxConcurrency: 0, queueTimeoutMs: 0, timeoutMs: 0, projectContext: "keep", showProgress: false }) as Provider;
+      ({ name, kind: "victoria", urls: [url], tools: "none", max_concurrency: 0, max_fails: 3, cooldown_s: 0, queue_timeout_s: 0, timeout_s: 0, project_context: "keep", show_progress: false }) as Provider;
     const { sup, ready } = start([watched, other], FAST, [provider("victoria", `http://localhost:${port}`), provider("ollama", "http://10.0.0.9:11434")]);
     await ready;
     await waitFor("down", () => svc(sup, "victoria").state === "down");

@@ -49,7 +49,7 @@ export const anthropicAdapter: Adapter = {
       if (message?.type !== "message") throw new UpstreamError(502, `${label} answered ${contentType || "no content type"} to a streaming request`);
       return { type: "events", events: messageToEvents(message) };
     }
-    return { type: "events", events: relay(res.body, { target: label, idleMs: provider.timeoutMs, idleKey: `providers.${provider.name}.timeout_s` }) };
+    return { type: "events", events: relay(res.body, { target: label, idleMs: provider.timeout_s * 1000, idleKey: `providers.${provider.name}.timeout_s` }) };
   },
 
   async listModels(provider, url, signal) {

@@ -6,17 +6,18 @@
 import type { StreamEvent } from "../../anthropic/types.ts";
 import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
+import type { OllamaProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { toOllamaChat } from "./request.ts";
 import { OllamaStreamConverter } from "./stream.ts";
 
-export const ollamaAdapter: Adapter = {
-  async call(ctx: CallContext): Promise<Outcome> {
+export const ollamaAdapter: Adapter<OllamaProvider> = {
+  async call(ctx: CallContext<OllamaProvider>): Promise<Outcome> {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const body = toOllamaChat(ctx.request, ctx.model, { numCtx: provider.numCtx, nativeTools: provider.tools === "native" });
+    const body = toOllamaChat(ctx.request, ctx.model, { numCtx: provider.num_ctx, nativeTools: provider.tools === "native" });
     const res = await fetchUpstream(
       provider,
       `${url}/api/chat`,
@@ -28,7 +29,7 @@ export const ollamaAdapter: Adapter = {
     if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: countRequestTokens(ctx.request as never) });
-    return { type: "events", events: ndjsonEvents(res.body, converter, { target: label, idleMs: provider.timeoutMs, idleKey: `providers.${provider.name}.timeout_s` }) };
+    return { type: "events", events: ndjsonEvents(res.body, converter, { target: label, idleMs: provider.timeout_s * 1000, idleKey: `providers.${provider.name}.timeout_s` }) };
   },
 
   async listModels(provider, url, signal) {

@@ -3,7 +3,7 @@
  * fed through the pure StreamConverter. GET {url}/v1/models lists models.
  */
 import type { StreamEvent } from "../../anthropic/types.ts";
-import type { Provider } from "../../config/load.ts";
+import type { ProviderBase as Provider } from "../schema.ts";
 import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { authHeaders, fetchUpstream, UpstreamError } from "../upstream.ts";
@@ -53,7 +53,7 @@ export const openaiAdapter: Adapter = {
       if (!whole || typeof whole !== "object") throw new UpstreamError(502, `${label} answered 200 with a body that is not JSON`);
       return { type: "events", events: fromCompletion(converter, whole) };
     }
-    return { type: "events", events: convert(converter, res.body, { target: label, idleMs: provider.timeoutMs, idleKey: `providers.${provider.name}.timeout_s` }) };
+    return { type: "events", events: convert(converter, res.body, { target: label, idleMs: provider.timeout_s * 1000, idleKey: `providers.${provider.name}.timeout_s` }) };
   },
 
   async listModels(provider: Provider, url: string, signal: AbortSignal): Promise<string[]> {

@@ -8,6 +8,7 @@ import type { StreamEvent } from "../../anthropic/types.ts";
 import { sessionIdOf } from "../../anthropic/session.ts";
 import { countText } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
+import type { VictoriaProvider } from "./spec.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
 import { tryJson } from "../../wire/body.ts";
 import { advance, startPolling, type PollInput } from "./poller.ts";
@@ -19,16 +20,16 @@ export const SUBMIT_RETRY_MS = [500, 1000, 2000];
 /** One status request may hang at most this long; the task's own deadline still applies. */
 const POLL_REQUEST_TIMEOUT_MS = 30_000;
 
-export const victoriaAdapter: Adapter = {
-  async call(ctx: CallContext): Promise<Outcome> {
+export const victoriaAdapter: Adapter<VictoriaProvider> = {
+  async call(ctx: CallContext<VictoriaProvider>): Promise<Outcome> {
     checkToolChoice(ctx.request);
     const { provider, requestId } = ctx;
     const body = toRunBody(ctx.request, {
-      projectContext: provider.projectContext,
+      projectContext: provider.project_context,
       sessionId: sessionIdOf(ctx.headers, ctx.request.metadata),
-      maxSteps: provider.maxSteps,
+      maxSteps: provider.max_steps,
     });
-    const deadline = Date.now() + provider.timeoutMs;
+    const deadline = Date.now() + provider.timeout_s * 1000;
     const headers = { "x-correlation-id": requestId };
     const ids: Ids = { provider: provider.name, correlationId: requestId };
     const answer = new AnswerEvents(ctx.request.model, countText(sentText(body)));
@@ -74,7 +75,7 @@ export const victoriaAdapter: Adapter = {
  * goal. A reset or timeout after sending may mean she did, so those are not retried —
  * submitting a goal twice would run the orchestration twice.
  */
-async function submit(ctx: CallContext, body: RunBody): Promise<Response> {
+async function submit(ctx: CallContext<VictoriaProvider>, body: RunBody): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fetchUpstream(
@@ -98,13 +99,13 @@ function isRefused(err: UpstreamError): boolean {
   return err.network === "refused";
 }
 
-async function* pollTask(ctx: CallContext, taskId: string, deadline: number, answer: AnswerEvents, ids: Ids): AsyncGenerator<StreamEvent> {
+async function* pollTask(ctx: CallContext<VictoriaProvider>, taskId: string, deadline: number, answer: AnswerEvents, ids: Ids): AsyncGenerator<StreamEvent> {
   yield answer.start();
   let { state, step } = startPolling(taskId, deadline, Date.now());
   for (;;) {
     switch (step.type) {
       case "wait":
-        if (ctx.provider.showProgress) for (const note of step.notes) yield* answer.progress(`${note}\n`);
+        if (ctx.provider.show_progress) for (const note of step.notes) yield* answer.progress(`${note}\n`);
         // The client's abort rejects the sleep (and an in-flight poll): polling stops at once.
         await sleep(step.delayMs, ctx.signal);
         ({ state, step } = advance(state, await pollOnce(ctx, taskId, deadline), Date.now()));
@@ -116,7 +117,7 @@ async function* pollTask(ctx: CallContext, taskId: string, deadline: number, ans
         yield* answer.fail("api_error", `${step.message} (${describeRun(ids)})`);
         return;
       case "timeout": {
-        const s = Math.round(ctx.provider.timeoutMs / 1000);
+        const s = Math.round(ctx.provider.timeout_s);
         yield* answer.fail(
           "timeout_error",
           `${ctx.provider.name} did not finish within ${s}s (${describeRun(ids)}); raise providers.${ctx.provider.name}.timeout_s to wait longer`,
@@ -127,11 +128,11 @@ async function* pollTask(ctx: CallContext, taskId: string, deadline: number, ans
   }
 }
 
-async function pollOnce(ctx: CallContext, taskId: string, deadline: number): Promise<PollInput> {
+async function pollOnce(ctx: CallContext<VictoriaProvider>, taskId: string, deadline: number): Promise<PollInput> {
   const timeoutMs = Math.max(1000, Math.min(POLL_REQUEST_TIMEOUT_MS, deadline - Date.now()));
   try {
     const res = await fetchUpstream(
-      { ...ctx.provider, timeoutMs },
+      { ...ctx.provider, timeout_s: timeoutMs / 1000 },
       `${ctx.url}/run/status/${encodeURIComponent(taskId)}`,
       { method: "GET", headers: { accept: "application/json", "x-correlation-id": ctx.requestId } },
       ctx.signal,
