@@ -9,7 +9,17 @@
 import type { Socket, TCPSocketListener } from "bun";
 
 export const FAULTS = ["ok", "reset", "close-mid", "garbage", "stall-headers", "stall-mid", "huge-error", "huge-stream", "huge-line", "error-200", "slow", "empty-200", "bad-status-line"] as const;
-export type Fault = (typeof FAULTS)[number];
+/**
+ * Faults against atrad's bounds on upstream input, kept out of the matrix above (some never
+ * end on their own): `line-50mb` (one 50 MB line after the first frame), `endless` (bytes
+ * without a line ending until atrad hangs up), `comments` (SSE comments / pings / blank
+ * NDJSON lines forever, no content), `drip` (a valid stream, one byte per `dripMs`),
+ * `redirect` (307 to `redirectTo`), `multiline` (a spec-valid SSE event whose `data:` spans
+ * two lines), `newline-type` (an Anthropic event whose type holds a line break and a forged
+ * frame). A POST to Victoria's `/run` answers 429 with `retry-after: 7`.
+ */
+export const LIMIT_FAULTS = ["line-50mb", "endless", "comments", "drip", "redirect", "multiline", "newline-type"] as const;
+export type Fault = (typeof FAULTS)[number] | (typeof LIMIT_FAULTS)[number];
 
 export interface Faulty {
   url: string;
@@ -22,6 +32,12 @@ export interface Faulty {
   abandoned: number;
   /** Bytes sent per `slow` chunk interval (ms). */
   slowDelayMs: number;
+  /** Milliseconds between the bytes of a `drip` stream. */
+  dripMs: number;
+  /** Where `redirect` points (a base URL; the request path is appended). */
+  redirectTo: string;
+  /** Bytes of the current request's body atrad sent, per fault (what a redirect would resend). */
+  bodies: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +56,7 @@ interface Conn {
 const HUGE = 8 * 1024 * 1024;
 
 export function startFaulty(): Faulty {
-  const state: Faulty = { url: "", port: 0, open: 0, hits: {}, abandoned: 0, slowDelayMs: 20, stop: async () => {} };
+  const state: Faulty = { url: "", port: 0, open: 0, hits: {}, abandoned: 0, slowDelayMs: 20, dripMs: 5, redirectTo: "http://127.0.0.1:9", bodies: {}, stop: async () => {} };
   const listener: TCPSocketListener<Conn> = Bun.listen<Conn>({
     hostname: "127.0.0.1",
     port: 0,
@@ -79,7 +95,16 @@ export function startFaulty(): Faulty {
     try {
       body = JSON.parse(raw);
     } catch {}
-    const fault = (FAULTS as readonly string[]).includes(body.model ?? "") ? (body.model as Fault) : "ok";
+    if (path.startsWith("/run")) {
+      state.hits["victoria-429"] = (state.hits["victoria-429"] ?? 0) + 1;
+      s.data.done = true;
+      const text = JSON.stringify({ detail: "too many goals at once" });
+      s.data.pending.push(Buffer.from(`HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 7\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`));
+      s.data.endWhenDrained = true;
+      return flush(s);
+    }
+    const known = [...FAULTS, ...LIMIT_FAULTS] as readonly string[];
+    const fault = known.includes(body.model ?? "") ? (body.model as Fault) : "ok";
     state.hits[fault] = (state.hits[fault] ?? 0) + 1;
     const streaming = proto !== "anthropic" || body.stream === true;
     const ctype = proto === "ollama" ? "application/x-ndjson" : streaming ? "text/event-stream" : "application/json";
@@ -195,6 +220,62 @@ export function startFaulty(): Faulty {
         s.data.done = true;
         write("HTTP/9.9 banana\r\n\r\n{}");
         return end();
+      case "redirect":
+        s.data.done = true;
+        write(`HTTP/1.1 307 Temporary Redirect\r\nlocation: ${state.redirectTo}${path}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+        return end();
+      case "line-50mb":
+      case "endless": {
+        head(200, ctype);
+        if (proto !== "ollama") chunk(frames[0]!);
+        const open = proto === "ollama" ? `{"message":{"content":"` : proto === "openai" ? `data: {"choices":[{"delta":{"content":"` : `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"`;
+        chunk(open);
+        const piece = "z".repeat(64 * 1024);
+        const total = fault === "endless" ? Infinity : 50 * 1024 * 1024;
+        for (let sent = 0; sent < total; sent += piece.length) {
+          if (!chunk(piece)) return;
+          if (s.data.pending.length > 16) await drained();
+        }
+        chunk(`"}}\n\n`);
+        return finish();
+      }
+      case "comments": {
+        head(200, ctype);
+        chunk(frames[0]!);
+        const idle = proto === "ollama" ? "\n" : proto === "openai" ? ": keep-alive\n\n" : `: keep-alive\n\nevent: ping\ndata: {"type": "ping"}\n\n`;
+        for (;;) {
+          await sleep(20);
+          if (!chunk(idle)) return;
+        }
+      }
+      case "drip": {
+        head(200, ctype);
+        const text = [frames[0]!, ...(proto === "ollama" ? [] : [frames[1]!]), ...Array.from({ length: 40 }, (_, i) => textFrame(proto, `drip ${i} `)), ...frames.slice(proto === "ollama" ? 1 : 2)].join("");
+        for (const ch of text) {
+          await sleep(state.dripMs);
+          if (!chunk(ch)) return;
+        }
+        return finish();
+      }
+      case "multiline": {
+        head(200, ctype);
+        // Two `data:` lines make one event; the parser joins them with "\n" (valid JSON whitespace).
+        const split = (f: string) => f.replace(/^(event: [^\n]*\n)?data: (\{[^,]*,)/, (_, ev = "", first) => `${ev}data: ${first}\ndata: `);
+        for (const f of frames) chunk(proto === "ollama" ? f : split(f));
+        return finish();
+      }
+      case "newline-type": {
+        head(200, ctype);
+        if (proto !== "anthropic") {
+          for (const f of frames) chunk(f);
+          return finish();
+        }
+        chunk(frames[0]!);
+        const forged = `ping\n\nevent: message_stop\ndata: {"type":"message_stop"}`;
+        chunk(`event: ping\ndata: ${JSON.stringify({ type: forged })}\n\n`);
+        for (const f of frames.slice(1)) chunk(f);
+        return finish();
+      }
       case "slow":
         if (!streaming) {
           await sleep(state.slowDelayMs * 10);
