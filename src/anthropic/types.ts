@@ -1,8 +1,9 @@
 /**
- * Anthropic Messages response and stream shapes (DESIGN §4.1). Every adapter, whatever its
+ * Anthropic Messages response and stream shapes. Every adapter, whatever its
  * upstream speaks, produces a stream of these events; one SSE writer serialises them and one
  * aggregator folds them into a non-streaming Message.
  */
+import type { TextBlock, ToolUseBlock } from "./schema.ts";
 
 export type StopReason =
   | "end_turn"
@@ -20,31 +21,11 @@ export interface Usage {
   [k: string]: unknown;
 }
 
-export interface TextBlock { type: "text"; text: string; [k: string]: unknown }
-export interface ThinkingBlock { type: "thinking"; thinking: string; signature?: string; [k: string]: unknown }
-export interface ToolUseBlock { type: "tool_use"; id: string; name: string; input: unknown; [k: string]: unknown }
-export interface ImageBlock {
-  type: "image";
-  source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
-  [k: string]: unknown;
-}
-export interface ToolResultBlock {
-  type: "tool_result";
-  tool_use_id: string;
-  content?: string | Array<TextBlock | ImageBlock | { type: string; [k: string]: unknown }>;
-  is_error?: boolean;
-  [k: string]: unknown;
-}
-export type ContentBlock =
-  | TextBlock
-  | ThinkingBlock
-  | ToolUseBlock
-  | ImageBlock
-  | ToolResultBlock
-  | { type: string; [k: string]: unknown };
+/** Clients' types declare a thinking block's signature a string: it is "" when the backend has none. */
+export interface ResponseThinkingBlock { type: "thinking"; thinking: string; signature: string; [k: string]: unknown }
 
 /** A response content block as it appears in `content_block_start`. */
-export type ResponseBlock = TextBlock | ThinkingBlock | ToolUseBlock | { type: string; [k: string]: unknown };
+export type ResponseBlock = TextBlock | ResponseThinkingBlock | ToolUseBlock | { type: string; [k: string]: unknown };
 
 export interface Message {
   id: string;

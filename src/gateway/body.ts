@@ -5,6 +5,7 @@
  */
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import type { ValueError } from "@sinclair/typebox/errors";
 import { AtradError, invalidRequest } from "../anthropic/errors.ts";
 
 const MAX_DEPTH = 64;
@@ -29,11 +30,28 @@ export async function readJson<T extends TSchema>(request: Request, check: TypeC
   }
   if (depthExceeds(value, MAX_DEPTH)) throw invalidRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
   if (!check.Check(value)) {
-    const first = check.Errors(value).First();
+    const first = precise(check.Errors(value).First());
     const where = first?.path ? first.path.slice(1).replaceAll("/", ".") : "body";
     throw invalidRequest(`${where || "body"}: ${first?.message ?? "invalid"}`);
   }
   return value as Static<T>;
+}
+
+/**
+ * A union's own error ("Expected union value") names no field. Descend into the variant the
+ * value meant — not one whose `type` it fails — and report the deepest problem there, e.g.
+ * `messages.0.content.0.text: Expected string` for a text block whose text is a number.
+ */
+function precise(error: ValueError | undefined): ValueError | undefined {
+  if (!error?.errors?.length) return error;
+  let best: ValueError | undefined;
+  for (const variant of error.errors) {
+    const errors = [...variant].slice(0, 16);
+    if (!errors.length || errors.some((e) => e.path === `${error.path}/type`)) continue;
+    const deepest = precise(errors[0]);
+    if (deepest && deepest.path.length > (best?.path.length ?? error.path.length - 1)) best = deepest;
+  }
+  return best ?? error;
 }
 
 function tooLarge(maxBytes: number) {

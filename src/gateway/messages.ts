@@ -4,7 +4,6 @@
  * folded by the one aggregator. Claude Code sends `?beta=true`: the query is ignored.
  */
 import { Elysia } from "elysia";
-import { checkBlocks } from "../anthropic/blocks.ts";
 import { AtradError } from "../anthropic/errors.ts";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
 import { sessionIdOf } from "../anthropic/session.ts";
@@ -28,7 +27,6 @@ export function messagesRoutes(deps: GatewayDeps) {
       "/v1/messages/count_tokens",
       async ({ request }) => {
         const body = await readJson(request, checkCount, deps.config().server.maxBodyBytes);
-        checkBlocks(body);
         return Response.json({ input_tokens: countRequestTokens(body as never) });
       },
       { parse: "none" },
@@ -38,7 +36,6 @@ export function messagesRoutes(deps: GatewayDeps) {
 async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {
   const config = deps.config();
   const body = await readJson(request, checkMessages, config.server.maxBodyBytes);
-  checkBlocks(body);
   deps.relaxTimeout?.(request);
 
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;

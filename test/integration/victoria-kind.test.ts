@@ -246,14 +246,15 @@ describe("victoria kind: what reaches Victoria", () => {
     });
     expect(res.status).toBe(200);
     const body = victoria.submissions.at(-1)!.body;
-    expect(body.goal).toBe("[tool error for (id toolu_2)]\npermission denied\n\nNow make it return 2.\n  Keep the indent.\n\n[image 1 attached (image/png)]");
+    // Claude Code's mid-conversation note stays with the turn it was said in.
+    expect(body.goal).toBe("[tool error for (id toolu_2)]\npermission denied\n\nNow make it return 2.\n  Keep the indent.\n\n[image 1 attached (image/png)]\n\n<system-reminder>\nEnvironment: linux\n</system-reminder>");
     expect(body.chat_history).toEqual([
       { role: "user", content: "Read a.py" },
       { role: "assistant", content: 'Reading it.\n\n[tool call Read (id toolu_1) with input {"path":"a.py"}]' },
       { role: "user", content: "[tool result for Read (id toolu_1)]\ndef f():\n    return 1" },
       { role: "assistant", content: "It returns 1." },
     ]);
-    expect(body.project_context).toBe("You are a coding agent.\n\nEnvironment: linux");
+    expect(body.project_context).toBe("You are a coding agent.");
     expect(body.session_id).toBe("sess-42");
     expect(body.images_base64).toEqual([PNG]);
     expect(body.tools).toBeUndefined();

@@ -4,6 +4,7 @@ import { AtradError } from "../../anthropic/errors.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { normalise } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
 import { sseEvents } from "../../wire/sse.ts";
@@ -13,7 +14,7 @@ export const anthropicAdapter: Adapter = {
   async call(ctx: CallContext): Promise<Outcome> {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const body = JSON.stringify(toUpstreamRequest(ctx.request, ctx.model));
+    const body = JSON.stringify(toUpstreamRequest(normalise(ctx.request), ctx.model));
     const res = await fetchUpstream(
       provider,
       `${url}/v1/messages`,

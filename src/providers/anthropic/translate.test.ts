@@ -1,18 +1,24 @@
 import { describe, expect, test } from "bun:test";
+import { normalise } from "../../anthropic/normalise.ts";
 import { forwardedHeaders, fromUpstreamEvent, toUpstreamRequest } from "./translate.ts";
 
 describe("anthropic translate", () => {
-  test("SystemBlocks_JoinedWithBlankLines (Ollama would glue them together)", () => {
-    const out = toUpstreamRequest(
-      { model: "claude-x", max_tokens: 1, messages: [], system: [{ type: "text", text: "A." }, { type: "text", text: "B.", cache_control: { type: "ephemeral" } }] as any },
+  test("SystemBlocks_KeepTheirShapeAndStartWithBlankLines (Ollama would glue them together)", () => {
+    const out = toUpstreamRequest(normalise(
+      { model: "claude-x", max_tokens: 1, messages: [], system: [{ type: "text", text: "A." }, { type: "text", text: "B.", cache_control: { type: "ephemeral" } }] as any }),
       "qwen",
     );
-    expect(out.system).toBe("A.\n\nB.");
+    expect(out.system).toEqual<unknown>([{ type: "text", text: "A." }, { type: "text", text: "\n\nB.", cache_control: { type: "ephemeral" } }]);
     expect(out.model).toBe("qwen");
+  });
+  test("BillingBlock_StaysFirstWithoutPerRequestFields", () => {
+    const system = [{ type: "text", text: "x-anthropic-billing-header: cc_version=2.1.332; cc_entrypoint=cli; cch=ab12;" }, { type: "text", text: "You are Claude." }];
+    const out = toUpstreamRequest(normalise({ model: "m", max_tokens: 1, messages: [], system } as never), "x");
+    expect(out.system).toEqual([{ type: "text", text: "x-anthropic-billing-header: cc_version=2.1.332; cc_entrypoint=cli;" }, { type: "text", text: "\n\nYou are Claude." }]);
   });
   test("UnknownFields_Kept", () => {
     const req = { model: "m", max_tokens: 1, messages: [], context_management: { edits: [] }, output_config: { effort: "high" } } as any;
-    expect(toUpstreamRequest(req, "x")).toMatchObject({ context_management: { edits: [] }, output_config: { effort: "high" } });
+    expect(toUpstreamRequest(normalise(req), "x")).toMatchObject({ context_management: { edits: [] }, output_config: { effort: "high" } });
   });
   test("Headers_OnlyAnthropicOnesForwarded", () => {
     const h = new Headers({ "anthropic-beta": "a,b", "anthropic-version": "2023-06-01", authorization: "Bearer secret", "x-api-key": "k", host: "evil" });

@@ -2,22 +2,29 @@
  * Anthropic → Anthropic-compatible upstream (Ollama ≥ 0.14 first of all): pure request and
  * event conversion. Everything not listed here passes through untouched (DESIGN §4.1).
  */
-import type { MessagesRequest } from "../../anthropic/schema.ts";
+import { BILLING_HEADER, type Normalised } from "../../anthropic/normalise.ts";
+import type { MessagesRequest, TextBlock } from "../../anthropic/schema.ts";
 import { withRawJson } from "../../anthropic/sse.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
 
 /**
- * Rewrite the model and join a block-array `system` into one string with blank lines: Ollama
- * keeps only text blocks and concatenates them with no separator (DESIGN §4.8), so Claude
+ * Rewrite the model, and keep the `system` array's shape (cache_control marks, the billing
+ * block at system[0] that Anthropic's hosts read) with two changes: the billing block loses its
+ * per-request fields (see normalise), and every text block after the first starts with a blank
+ * line. Ollama keeps only the text blocks and concatenates them with no separator, so Claude
  * Code's several system blocks would otherwise run into one another mid-sentence.
  */
-export function toUpstreamRequest(req: MessagesRequest, model: string): MessagesRequest {
+export function toUpstreamRequest(n: Normalised, model: string): MessagesRequest {
+  const req = n.request;
   const out: MessagesRequest = { ...req, model };
   if (Array.isArray(req.system)) {
-    out.system = (req.system as Array<{ type: string; text?: unknown }>)
-      .filter((b) => b.type === "text" && typeof b.text === "string")
-      .map((b) => b.text as string)
-      .join("\n\n");
+    let texts = 0;
+    out.system = req.system.map((b) => {
+      if (b.type !== "text") return b;
+      const text = (b as TextBlock).text;
+      if (texts++ === 0) return n.system.billing !== undefined && BILLING_HEADER.test(text) ? { ...b, text: n.system.billing } : b;
+      return text.startsWith("\n\n") ? b : { ...b, text: `\n\n${text}` };
+    });
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { normalise } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { toOllamaChat } from "./request.ts";
@@ -17,7 +18,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
   async call(ctx: CallContext<OllamaProvider>): Promise<Outcome> {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const body = toOllamaChat(ctx.request, ctx.model, { numCtx: provider.num_ctx, nativeTools: provider.tools === "native" });
+    const body = toOllamaChat(normalise(ctx.request), ctx.model, { numCtx: provider.num_ctx, nativeTools: provider.tools === "native" });
     const res = await fetchUpstream(
       provider,
       `${url}/api/chat`,

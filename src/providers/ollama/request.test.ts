@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { normalise } from "../../anthropic/normalise.ts";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
 import { toOllamaChat } from "./request.ts";
 
@@ -12,9 +13,10 @@ const cases: Array<{ name: string; req: MessagesRequest; opts?: { numCtx?: numbe
     want: { messages: [{ role: "system", content: "A\n\nB" }, { role: "user", content: "hi" }] },
   },
   {
-    name: "Request_SystemRoleInsideMessagesKeepsPosition",
+    // Ollama's templates move every system message to the front, throwing away the prefix cache.
+    name: "Request_SystemRoleInsideMessagesStaysInPlaceAsUserReminder",
     req: base({ system: "S", messages: [{ role: "user", content: "u1" }, { role: "system", content: [{ type: "text", text: "env" }] }, { role: "user", content: "u2" }] }),
-    want: { messages: [{ role: "system", content: "S" }, { role: "user", content: "u1" }, { role: "system", content: "env" }, { role: "user", content: "u2" }] },
+    want: { messages: [{ role: "system", content: "S" }, { role: "user", content: "u1\n\n<system-reminder>\nenv\n</system-reminder>" }, { role: "user", content: "u2" }] },
   },
   {
     name: "Request_Base64Images",
@@ -80,7 +82,7 @@ const cases: Array<{ name: string; req: MessagesRequest; opts?: { numCtx?: numbe
 describe("toOllamaChat", () => {
   for (const c of cases) {
     test(c.name, () => {
-      const got = toOllamaChat(c.req, "qwen2.5:3b", { nativeTools: c.opts?.nativeTools ?? true, numCtx: c.opts?.numCtx });
+      const got = toOllamaChat(normalise(c.req), "qwen2.5:3b", { nativeTools: c.opts?.nativeTools ?? true, numCtx: c.opts?.numCtx });
       expect(got.model).toBe("qwen2.5:3b");
       const present = Object.fromEntries(Object.entries(c.want).filter(([, v]) => v !== undefined));
       expect(got).toMatchObject(present);
@@ -90,6 +92,6 @@ describe("toOllamaChat", () => {
 
   test("Request_UrlImageRejected", () => {
     const req = base({ messages: [{ role: "user", content: [{ type: "image", source: { type: "url", url: "https://x/y.png" } }] }] });
-    expect(() => toOllamaChat(req, "m", { nativeTools: true })).toThrow(/must be base64/);
+    expect(() => toOllamaChat(normalise(req), "m", { nativeTools: true })).toThrow(/must be base64/);
   });
 });

@@ -4,7 +4,8 @@
  * Every Anthropic-only field is mapped or dropped here on purpose; see the comments per field.
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
-import type { MessagesRequest } from "../../anthropic/schema.ts";
+import { offeredTools, sourceData, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
+import type { ImageBlock, MessagesRequest } from "../../anthropic/schema.ts";
 
 export interface OllamaToolCall {
   id?: string;
@@ -37,83 +38,50 @@ export interface ChatRequestOptions {
   nativeTools: boolean;
 }
 
-type Block = { type: string; [k: string]: any };
-
-/**
- * Claude Code's first system block is a billing header (`x-anthropic-billing-header: …`): it
- * means nothing to a local model and costs its attention, so it is dropped.
- */
-const BILLING = /^x-anthropic-billing-header:/;
-
-export function systemText(system: MessagesRequest["system"]): string {
-  if (system === undefined) return "";
-  if (typeof system === "string") return system;
-  return (system as Block[])
-    .filter((b) => b.type === "text" && typeof b.text === "string" && !BILLING.test(b.text))
-    .map((b) => b.text as string)
-    .join("\n\n");
-}
-
-export function toOllamaChat(req: MessagesRequest, model: string, opts: ChatRequestOptions): OllamaChatRequest {
+export function toOllamaChat(n: Normalised, model: string, opts: ChatRequestOptions): OllamaChatRequest {
+  const req = n.request;
   const messages: OllamaMessage[] = [];
-  const sys = systemText(req.system);
-  if (sys) messages.push({ role: "system", content: sys });
-
-  // tool_result blocks name only the tool_use id; Ollama wants the tool's name.
-  const toolNames = new Map<string, string>();
-  for (const m of req.messages) {
-    if (m.role !== "assistant" || typeof m.content === "string") continue;
-    for (const b of m.content as Block[]) if (b.type === "tool_use") toolNames.set(String(b.id), String(b.name));
-  }
-
-  for (const m of req.messages) {
-    if (typeof m.content === "string") {
-      messages.push({ role: m.role, content: m.content });
-      continue;
-    }
-    const blocks = m.content as Block[];
-    if (m.role === "assistant") messages.push(assistantMessage(blocks));
-    else if (m.role === "system") messages.push({ role: "system", content: textOf(blocks) });
-    else messages.push(...userMessages(blocks, toolNames));
+  if (n.system.text) messages.push({ role: "system", content: n.system.text });
+  for (const t of n.turns) {
+    if (t.role === "assistant") messages.push(assistantMessage(t.content));
+    else messages.push(...userMessages(t.content, n));
   }
 
   const out: OllamaChatRequest = { model, messages, stream: true, options: options(req, opts.numCtx) };
-  const tools = opts.nativeTools && req.tool_choice?.type !== "none" ? toolsOf(req) : [];
+  const tools = opts.nativeTools ? toolsOf(req) : [];
   if (tools.length) out.tools = tools;
   const think = thinkOf(req);
   if (think !== undefined) out.think = think;
   return out;
 }
 
-function textOf(blocks: Block[]): string {
+function textOf(blocks: Array<Block | ResultPart>): string {
   return blocks
-    .map((b) => (b.type === "text" ? String(b.text ?? "") : b.type === "document" && b.source?.type === "text" ? String(b.source.data ?? "") : undefined))
+    .map((b) => (b.type === "text" ? b.text : b.type === "document" ? sourceData(b.source, "text") : undefined))
     .filter((t): t is string => t !== undefined)
     .join("\n\n");
 }
 
-function imageOf(b: Block): string {
+function imageOf(b: ImageBlock): string {
   // /api/chat takes raw base64 only; a URL would need atrad to fetch it, which it doesn't do.
-  if (b.source?.type !== "base64") throw invalidRequest("ollama kind: images must be base64 (URL images are not supported by /api/chat)");
-  return String(b.source.data);
+  const data = sourceData(b.source, "base64");
+  if (data === undefined) throw invalidRequest("ollama kind: images must be base64 (URL images are not supported by /api/chat)");
+  return data;
 }
+
+const images = (bs: Array<Block | ResultPart>) => bs.filter((b): b is ImageBlock => b.type === "image").map(imageOf);
 
 function assistantMessage(blocks: Block[]): OllamaMessage {
   const msg: OllamaMessage = { role: "assistant", content: textOf(blocks) };
-  const thinking = blocks.filter((b) => b.type === "thinking" && b.thinking).map((b) => String(b.thinking));
+  const thinking = blocks.flatMap((b) => (b.type === "thinking" && b.thinking ? [b.thinking] : []));
   if (thinking.length) msg.thinking = thinking.join("\n\n");
   const calls = blocks.filter((b) => b.type === "tool_use");
-  if (calls.length) {
-    msg.tool_calls = calls.map((b) => ({
-      id: String(b.id),
-      function: { name: String(b.name), arguments: isObject(b.input) ? b.input : {} },
-    }));
-  }
+  if (calls.length) msg.tool_calls = calls.map((b) => ({ id: b.id, function: { name: b.name, arguments: b.input } }));
   return msg;
 }
 
 /** Tool results go first, as `role: tool` messages, then the user's own text and images. */
-function userMessages(blocks: Block[], toolNames: Map<string, string>): OllamaMessage[] {
+function userMessages(blocks: Block[], n: Normalised): OllamaMessage[] {
   const out: OllamaMessage[] = [];
   const rest: Block[] = [];
   for (const b of blocks) {
@@ -121,32 +89,31 @@ function userMessages(blocks: Block[], toolNames: Map<string, string>): OllamaMe
       rest.push(b);
       continue;
     }
-    const parts: Block[] = typeof b.content === "string" ? [{ type: "text", text: b.content }] : ((b.content ?? []) as Block[]);
-    let content = textOf(parts);
+    let content = textOf(b.content);
     // Anthropic's is_error has no /api/chat field: say it in the text so the model sees it.
     if (b.is_error) content = `Error: ${content}`;
     const msg: OllamaMessage = { role: "tool", content };
-    const name = toolNames.get(String(b.tool_use_id));
+    const name = n.toolCalls.get(b.tool_use_id)?.name;
     if (name) msg.tool_name = name;
-    const images = parts.filter((p) => p.type === "image").map(imageOf);
-    if (images.length) msg.images = images;
+    const imgs = images(b.content);
+    if (imgs.length) msg.images = imgs;
     out.push(msg);
   }
-  const images = rest.filter((b) => b.type === "image").map(imageOf);
+  const imgs = images(rest);
   const text = textOf(rest);
-  if (text || images.length || !out.length) {
+  if (text || imgs.length || !out.length) {
     const msg: OllamaMessage = { role: "user", content: text };
-    if (images.length) msg.images = images;
+    if (imgs.length) msg.images = imgs;
     out.push(msg);
   }
   return out;
 }
 
 function toolsOf(req: MessagesRequest): NonNullable<OllamaChatRequest["tools"]> {
-  return (req.tools ?? [])
-    // A deferred tool's schema is not loaded until ToolSearch selects it (Anthropic semantics):
-    // leaving it out also keeps a small model's prompt short.
-    .filter((t) => (t as Record<string, unknown>).defer_loading !== true && t.input_schema)
+  // A deferred tool's schema is not loaded until ToolSearch selects it (Anthropic semantics):
+  // leaving it out also keeps a small model's prompt short.
+  return offeredTools(req)
+    .filter((t) => t.input_schema)
     .map((t) => ({
       type: "function" as const,
       function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema },
@@ -172,8 +139,4 @@ function options(req: MessagesRequest, numCtx: number | undefined): Record<strin
   if (req.stop_sequences?.length) o.stop = req.stop_sequences;
   if (numCtx) o.num_ctx = numCtx;
   return o;
-}
-
-export function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
 }

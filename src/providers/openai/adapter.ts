@@ -11,6 +11,7 @@ import type { BodyOptions } from "../../wire/body.ts";
 import { readText, tryJson } from "../../wire/body.ts";
 import { sseEvents } from "../../wire/sse.ts";
 import { chatFailure } from "./errors.ts";
+import { normalise } from "../../anthropic/normalise.ts";
 import { hasImages, toChatRequest } from "./request.ts";
 import { StreamConverter } from "./stream.ts";
 import type { ChatChunk } from "./types.ts";
@@ -25,7 +26,7 @@ export const openaiAdapter: Adapter = {
   async call(ctx: CallContext): Promise<Outcome> {
     const { provider, request, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const chat = toChatRequest(request, ctx.model, { tools: provider.tools });
+    const chat = toChatRequest(normalise(request), ctx.model, { tools: provider.tools });
     const res = await fetchUpstream(
       provider,
       `${apiBase(ctx.url)}/chat/completions`,

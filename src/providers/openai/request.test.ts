@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { normalise, offeredTools, systemOf } from "../../anthropic/normalise.ts";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
-import { convertToolChoice, convertTools, hasImages, reasoningSettings, systemText, toChatRequest, toolResultText } from "./request.ts";
+import { convertToolChoice, convertTools, hasImages, reasoningSettings, toChatRequest, toolResultText } from "./request.ts";
 
 const base = (over: Record<string, unknown> = {}): MessagesRequest =>
   ({ model: "claude-sonnet-5", max_tokens: 64, messages: [{ role: "user", content: "hi" }], ...over }) as MessagesRequest;
@@ -15,9 +16,9 @@ describe("RequestConverter messages", () => {
       [{ role: "system", content: "A\n\nB" }, { role: "user", content: "hi" }],
     ],
     [
-      "Request_SystemRoleInsideMessagesKeptInPlace",
+      "Request_SystemRoleInsideMessagesStaysInPlaceAsUserReminder",
       { messages: [{ role: "user", content: "u1" }, { role: "system", content: [{ type: "text", text: "env" }] }, { role: "user", content: "u2" }] },
-      [{ role: "user", content: "u1" }, { role: "system", content: "env" }, { role: "user", content: "u2" }],
+      [{ role: "user", content: "u1\n\n<system-reminder>\nenv\n</system-reminder>" }, { role: "user", content: "u2" }],
     ],
     [
       "Request_TextBlocksBecomeOneString",
@@ -97,7 +98,7 @@ describe("RequestConverter messages", () => {
   ];
   for (const [name, over, messages] of cases) {
     test(name, () => {
-      expect(toChatRequest(base(over), "qwen").messages).toEqual(messages as never);
+      expect(toChatRequest(normalise(base(over)), "qwen").messages).toEqual(messages as never);
     });
   }
 
@@ -110,7 +111,7 @@ describe("RequestConverter messages", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "42" }] },
       ],
     });
-    const out = toChatRequest(req, "m", { tools: "none" });
+    const out = toChatRequest(normalise(req), "m", { tools: "none" });
     expect(out.tools).toBeUndefined();
     expect(out.messages).toEqual([
       { role: "user", content: "go" },
@@ -122,24 +123,24 @@ describe("RequestConverter messages", () => {
 
 describe("RequestConverter fields", () => {
   test("Request_AlwaysStreamsWithUsage_MaxTokensAndSampling", () => {
-    const out = toChatRequest(base({ stream: false, temperature: 0.2, top_p: 0.9, top_k: 40, stop_sequences: ["END"], metadata: { user_id: "u" } }), "qwen2.5");
+    const out = toChatRequest(normalise(base({ stream: false, temperature: 0.2, top_p: 0.9, top_k: 40, stop_sequences: ["END"], metadata: { user_id: "u" } })), "qwen2.5");
     expect(out).toMatchObject({ model: "qwen2.5", stream: true, stream_options: { include_usage: true }, max_tokens: 64, temperature: 0.2, top_p: 0.9, top_k: 40, stop: ["END"] });
     expect(out).not.toHaveProperty("metadata");
     expect(out).not.toHaveProperty("user");
   });
 
   test("Request_UnsetSamplingStaysUnset", () => {
-    const out = toChatRequest(base(), "m");
+    const out = toChatRequest(normalise(base()), "m");
     for (const k of ["temperature", "top_p", "top_k", "stop", "tools", "tool_choice", "reasoning_effort"]) expect(out).not.toHaveProperty(k);
   });
 
   test("Request_ToolsMapSchemaAndDropAnthropicKeys", () => {
-    const tools = convertTools([
+    const tools = convertTools(offeredTools(base({ tools: [
       { name: "Write", description: "write", input_schema: { type: "object", properties: { a: { type: "string" } } }, cache_control: { type: "ephemeral" } },
       { name: "Later", input_schema: { type: "object" }, defer_loading: true },
       { name: "web_search", type: "web_search_20250305", max_uses: 3 } as never,
       { name: "NoDesc", input_schema: { type: "object" }, input_examples: [{}] },
-    ] as never);
+    ] as never })));
     expect(tools).toEqual([
       { type: "function", function: { name: "Write", description: "write", parameters: { type: "object", properties: { a: { type: "string" } } } } },
       { type: "function", function: { name: "NoDesc", parameters: { type: "object" } } },
@@ -156,13 +157,13 @@ describe("RequestConverter fields", () => {
   for (const [name, choice, expected] of choices) test(name, () => expect(convertToolChoice(choice as never)).toEqual(expected as never));
 
   test("Request_ToolChoiceNoneSendsNoTools", () => {
-    const out = toChatRequest(base({ tools: [{ name: "A", input_schema: { type: "object" } }], tool_choice: { type: "none" } }), "m");
+    const out = toChatRequest(normalise(base({ tools: [{ name: "A", input_schema: { type: "object" } }], tool_choice: { type: "none" } })), "m");
     expect(out.tools).toBeUndefined();
     expect(out.tool_choice).toBeUndefined();
   });
 
   test("Request_DisableParallelToolUse", () => {
-    const out = toChatRequest(base({ tools: [{ name: "A", input_schema: { type: "object" } }], tool_choice: { type: "any", disable_parallel_tool_use: true } }), "m");
+    const out = toChatRequest(normalise(base({ tools: [{ name: "A", input_schema: { type: "object" } }], tool_choice: { type: "any", disable_parallel_tool_use: true } })), "m");
     expect(out).toMatchObject({ tool_choice: "required", parallel_tool_calls: false });
   });
 
@@ -178,18 +179,18 @@ describe("RequestConverter fields", () => {
   for (const [name, over, expected] of thinking) test(name, () => expect(reasoningSettings(base(over))).toEqual(expected as never));
 
   test("Request_HasImages", () => {
-    expect(hasImages(toChatRequest(base(), "m"))).toBe(false);
+    expect(hasImages(toChatRequest(normalise(base()), "m"))).toBe(false);
     const img = base({ messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "A" } }] }] });
-    expect(hasImages(toChatRequest(img, "m"))).toBe(true);
+    expect(hasImages(toChatRequest(normalise(img), "m"))).toBe(true);
   });
 
   test("Request_SystemTextVariants", () => {
-    expect(systemText(undefined)).toBe("");
-    expect(systemText([{ type: "text", text: "x" }, { type: "image" }] as never)).toBe("x");
+    expect(systemOf(undefined).text).toBe("");
+    expect(systemOf([{ type: "text", text: "x" }, { type: "image", source: { type: "url", url: "u" } }]).text).toBe("x");
   });
 
   test("Request_ToolResultImageIsNamed", () => {
-    expect(toolResultText({ type: "tool_result", content: [{ type: "image", source: {} }] })).toBe("[image left out: tool messages carry text only]");
-    expect(toolResultText({ type: "tool_result", is_error: true })).toBe("Error");
+    expect(toolResultText({ type: "tool_result", tool_use_id: "t", content: [{ type: "image", source: { type: "url", url: "u" } }] })).toBe("[image left out: tool messages carry text only]");
+    expect(toolResultText({ type: "tool_result", tool_use_id: "t", content: [], is_error: true })).toBe("Error");
   });
 });

@@ -2,10 +2,10 @@
  * Anthropic Messages request → OpenAI chat-completions request (pure). Every field Claude Code
  * sends (DESIGN §4.2) is mapped or dropped here on purpose; see the notes at each decision.
  */
-import type { MessagesRequest } from "../../anthropic/schema.ts";
+import { mediaType, offeredTools, sourceData, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
+import type { DocumentBlock, ImageBlock, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { ChatMessage, ChatRequest, ContentPart, FunctionTool, ToolCall, ToolChoice } from "./types.ts";
 
-type Block = { type: string; [k: string]: unknown };
 type ToolsMode = "native" | "prompt" | "none";
 
 export interface RequestOptions {
@@ -13,50 +13,23 @@ export interface RequestOptions {
   tools?: ToolsMode;
 }
 
-// Claude Code's first system block is billing metadata for Anthropic, not an instruction.
-const BILLING_HEADER = /^x-anthropic-billing-header:/;
-
-/** Join text blocks with blank lines; mlx_lm.server and Ollama join them with nothing at all. */
-function joinText(blocks: Block[]): string {
-  return blocks
-    .filter((b) => b.type === "text" && typeof b.text === "string")
-    .map((b) => b.text as string)
-    .join("\n\n");
-}
-
-export function systemText(system: MessagesRequest["system"]): string {
-  if (system === undefined) return "";
-  if (typeof system === "string") return system;
-  return joinText((system as Block[]).filter((b) => !(typeof b.text === "string" && BILLING_HEADER.test(b.text))));
-}
-
-function imageUrl(block: Block): string | undefined {
-  const source = block.source as { type?: string; media_type?: string; data?: string; url?: string } | undefined;
-  if (source?.type === "base64" && source.data) return `data:${source.media_type ?? "image/png"};base64,${source.data}`;
-  if (source?.type === "url" && source.url) return source.url;
-  return undefined;
+function imageUrl(block: ImageBlock): string | undefined {
+  const data = sourceData(block.source, "base64");
+  if (data) return `data:${mediaType(block.source) ?? "image/png"};base64,${data}`;
+  return sourceUrl(block.source) || undefined;
 }
 
 /** A document block becomes its text when it has one; otherwise the model is told it was left out. */
-function documentText(block: Block): string {
-  const source = block.source as { type?: string; data?: string; media_type?: string } | undefined;
-  if (source?.type === "text" && typeof source.data === "string") return source.data;
-  return `[a ${source?.media_type ?? "document"} attachment was left out: this server cannot read it]`;
+function documentText(block: DocumentBlock): string {
+  return sourceData(block.source, "text") ?? `[a ${mediaType(block.source) ?? "document"} attachment was left out: this server cannot read it]`;
 }
 
 /** tool_result content as the text of a `role: tool` message; `is_error` stays visible. */
-export function toolResultText(block: Block): string {
-  const content = block.content as string | Block[] | undefined;
-  let text = "";
-  if (typeof content === "string") text = content;
-  else if (Array.isArray(content)) {
-    text = content
-      .map((b) =>
-        b.type === "text" ? String(b.text ?? "") : b.type === "image" ? "[image left out: tool messages carry text only]" : b.type === "document" ? documentText(b) : "",
-      )
-      .filter((t) => t !== "")
-      .join("\n");
-  }
+export function toolResultText(block: ToolResult): string {
+  const text = block.content
+    .map((b) => (b.type === "text" ? b.text : b.type === "image" ? "[image left out: tool messages carry text only]" : b.type === "document" ? documentText(b) : ""))
+    .filter((t) => t !== "")
+    .join("\n");
   return block.is_error === true ? (text ? `Error: ${text}` : "Error") : text;
 }
 
@@ -67,18 +40,17 @@ function userContent(parts: ContentPart[]): string | ContentPart[] {
   return parts;
 }
 
-function convertUser(content: string | Block[], native: boolean): ChatMessage[] {
-  if (typeof content === "string") return [{ role: "user", content }];
+function convertUser(content: Block[], native: boolean): ChatMessage[] {
   const tools: ChatMessage[] = [];
   const parts: ContentPart[] = [];
   for (const b of content) {
-    if (b.type === "text" && typeof b.text === "string") parts.push({ type: "text", text: b.text });
+    if (b.type === "text") parts.push({ type: "text", text: b.text });
     else if (b.type === "image") {
       const url = imageUrl(b);
       if (url) parts.push({ type: "image_url", image_url: { url } });
     } else if (b.type === "document") parts.push({ type: "text", text: documentText(b) });
     else if (b.type === "tool_result") {
-      const id = String(b.tool_use_id ?? "");
+      const id = b.tool_use_id;
       // OpenAI wants tool messages right after the assistant's tool_calls, so they go first.
       if (native) tools.push({ role: "tool", tool_call_id: id, content: toolResultText(b) });
       else parts.push({ type: "text", text: `[result of tool call ${id}]\n${toolResultText(b)}` });
@@ -88,17 +60,16 @@ function convertUser(content: string | Block[], native: boolean): ChatMessage[] 
   return parts.length ? [...tools, { role: "user", content: userContent(parts) }] : tools;
 }
 
-function convertAssistant(content: string | Block[], native: boolean): ChatMessage {
-  if (typeof content === "string") return { role: "assistant", content };
+function convertAssistant(content: Block[], native: boolean): ChatMessage {
   const texts: string[] = [];
   const calls: ToolCall[] = [];
   for (const b of content) {
-    if (b.type === "text" && typeof b.text === "string") texts.push(b.text);
+    if (b.type === "text") texts.push(b.text);
     else if (b.type === "tool_use") {
       // mlx_lm.server json.loads() the arguments of history tool calls: always valid JSON.
-      const args = JSON.stringify(b.input ?? {});
-      if (native) calls.push({ id: String(b.id ?? ""), type: "function", function: { name: String(b.name ?? ""), arguments: args } });
-      else texts.push(`[called tool ${String(b.name ?? "")} (${String(b.id ?? "")}) with ${args}]`);
+      const args = JSON.stringify(b.input);
+      if (native) calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: args } });
+      else texts.push(`[called tool ${b.name} (${b.id}) with ${args}]`);
     }
     // Thinking blocks are dropped: their signatures mean nothing to a local server, and
     // chat templates that re-insert reasoning expect their own format.
@@ -109,19 +80,12 @@ function convertAssistant(content: string | Block[], native: boolean): ChatMessa
   return msg;
 }
 
-export function convertMessages(req: MessagesRequest, native: boolean): ChatMessage[] {
+export function convertMessages(n: Normalised, native: boolean): ChatMessage[] {
   const out: ChatMessage[] = [];
-  const system = systemText(req.system);
-  if (system) out.push({ role: "system", content: system });
-  for (const m of req.messages) {
-    const content = m.content as string | Block[];
-    if (m.role === "system") {
-      // Kept where Claude Code put it (as Ollama does): moving it would change the prompt prefix
-      // and defeat mlx_lm.server's prompt cache on every turn.
-      const text = typeof content === "string" ? content : joinText(content);
-      if (text) out.push({ role: "system", content: text });
-    } else if (m.role === "user") out.push(...convertUser(content, native));
-    else out.push(convertAssistant(content, native));
+  if (n.system.text) out.push({ role: "system", content: n.system.text });
+  for (const t of n.turns) {
+    if (t.role === "user") out.push(...convertUser(t.content, native));
+    else out.push(convertAssistant(t.content, native));
   }
   return out;
 }
@@ -133,10 +97,9 @@ export function convertMessages(req: MessagesRequest, native: boolean): ChatMess
  * have no tool search. Tools without a schema are Anthropic server tools (web_search_…) that
  * only Anthropic can run.
  */
-export function convertTools(tools: MessagesRequest["tools"]): FunctionTool[] {
+export function convertTools(tools: Tool[]): FunctionTool[] {
   const out: FunctionTool[] = [];
-  for (const t of tools ?? []) {
-    if ((t as { defer_loading?: unknown }).defer_loading === true) continue;
+  for (const t of tools) {
     if (!t.input_schema) continue;
     const fn: FunctionTool["function"] = { name: t.name, parameters: t.input_schema as Record<string, unknown> };
     if (t.description) fn.description = t.description;
@@ -184,11 +147,12 @@ export function reasoningSettings(req: MessagesRequest): Pick<ChatRequest, "reas
   return {};
 }
 
-export function toChatRequest(req: MessagesRequest, model: string, opts: RequestOptions = {}): ChatRequest {
+export function toChatRequest(n: Normalised, model: string, opts: RequestOptions = {}): ChatRequest {
+  const req = n.request;
   const native = opts.tools !== "none";
   const out: ChatRequest = {
     model,
-    messages: convertMessages(req, native),
+    messages: convertMessages(n, native),
     // Always streamed, even for a non-streaming client: the gateway aggregates, and a long
     // silent generation would otherwise hit fetch's idle timeout (DESIGN §5).
     stream: true,
@@ -200,7 +164,7 @@ export function toChatRequest(req: MessagesRequest, model: string, opts: Request
   if (req.top_k !== undefined) out.top_k = req.top_k;
   if (req.stop_sequences?.length) out.stop = req.stop_sequences;
   const choice = convertToolChoice(req.tool_choice);
-  const tools = native ? convertTools(req.tools) : [];
+  const tools = native ? convertTools(offeredTools(req)) : [];
   // tool_choice "none" leaves the tools out entirely: mlx_lm.server ignores tool_choice and
   // would call them anyway.
   if (tools.length && choice !== "none") {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { normalise } from "../../anthropic/normalise.ts";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
 import { PromptToolParser } from "./parser.ts";
 import { renderCall, toPromptToolsRequest } from "./request.ts";
@@ -11,7 +12,7 @@ const base = (extra: Record<string, unknown> = {}): MessagesRequest => ({ model:
 
 describe("toPromptToolsRequest", () => {
   test("PromptToolsRequest_ToolsMoveIntoSystemPrompt", () => {
-    const out = toPromptToolsRequest(base({ system: "You are helpful.", tool_choice: { type: "auto" } }));
+    const out = toPromptToolsRequest(normalise(base({ system: "You are helpful.", tool_choice: { type: "auto" } })));
     expect("tools" in out).toBe(false);
     expect("tool_choice" in out).toBe(false);
     const system = out.system as string;
@@ -24,7 +25,7 @@ describe("toPromptToolsRequest", () => {
   });
 
   test("PromptToolsRequest_SystemBlocksGetOneMoreBlock", () => {
-    const out = toPromptToolsRequest(base({ system: [{ type: "text", text: "A" }] }));
+    const out = toPromptToolsRequest(normalise(base({ system: [{ type: "text", text: "A" }] })));
     expect(out.system as unknown).toEqual([{ type: "text", text: "A" }, { type: "text", text: expect.stringContaining("# Tools") }]);
   });
 
@@ -33,21 +34,21 @@ describe("toPromptToolsRequest", () => {
     { name: "PromptToolsRequest_ChoiceToolNamesIt", choice: { type: "tool", name: "Write" }, line: 'You must call the tool "Write"' },
     { name: "PromptToolsRequest_NoParallel", choice: { type: "auto", disable_parallel_tool_use: true }, line: "at most one tool" },
   ];
-  for (const c of choices) test(c.name, () => expect(toPromptToolsRequest(base({ tool_choice: c.choice })).system as string).toContain(c.line));
+  for (const c of choices) test(c.name, () => expect(toPromptToolsRequest(normalise(base({ tool_choice: c.choice }))).system as string).toContain(c.line));
 
   test("PromptToolsRequest_ChoiceNoneOffersNothing", () => {
-    expect(toPromptToolsRequest(base({ tool_choice: { type: "none" } })).system).toBeUndefined();
+    expect(toPromptToolsRequest(normalise(base({ tool_choice: { type: "none" } }))).system).toBeUndefined();
   });
 
   test("PromptToolsRequest_HistoryRenderedAsText", () => {
-    const out = toPromptToolsRequest(
+    const out = toPromptToolsRequest(normalise(
       base({
         messages: [
           { role: "user", content: "write it" },
           { role: "assistant", content: [{ type: "text", text: "Sure." }, { type: "tool_use", id: "t1", name: "Write", input: { file_path: "/a", content: "x" } }] },
           { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "File created" }, { type: "tool_result", tool_use_id: "t9", is_error: true, content: [{ type: "text", text: "boom" }, { type: "image", source: { type: "base64", media_type: "image/png", data: "QQ" } }] }] },
         ],
-      }),
+      })),
     );
     expect(out.messages[1] as unknown).toEqual({ role: "assistant", content: [{ type: "text", text: `Sure.\n${renderCall("Write", { file_path: "/a", content: "x" })}` }] });
     expect(out.messages[2]!.content as unknown).toEqual([

@@ -7,22 +7,17 @@
  * Why `<tool_call>{"name": …, "arguments": …}</tool_call>`: it is the Hermes/Qwen 2.5 tool
  * format, which the small models people run locally (qwen2.5, many fine-tunes) were trained on.
  */
-import type { MessagesRequest, Tool } from "../../anthropic/schema.ts";
+import { offeredTools, type Block, type Normalised, type ResultPart, type ToolResult } from "../../anthropic/normalise.ts";
+import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolResultBlock } from "../../anthropic/schema.ts";
+
+export { offeredTools };
 
 export const CALL_OPEN = "<tool_call>";
 export const CALL_CLOSE = "</tool_call>";
 
-type Block = { type: string; [k: string]: any };
-
 /** One call rendered exactly as the model is told to write it. */
 export function renderCall(name: string, input: unknown): string {
   return `${CALL_OPEN}\n${JSON.stringify({ name, arguments: input ?? {} })}\n${CALL_CLOSE}`;
-}
-
-/** Tools the model may call (deferred tools' schemas are not loaded, as on Anthropic's API). */
-export function offeredTools(req: MessagesRequest): Tool[] {
-  if (req.tool_choice?.type === "none") return [];
-  return (req.tools ?? []).filter((t) => (t as Record<string, unknown>).defer_loading !== true);
 }
 
 export function renderToolsPrompt(tools: Tool[], choice?: { type: string; name?: unknown; disable_parallel_tool_use?: unknown }): string {
@@ -65,49 +60,56 @@ function compactSchema(schema: unknown): unknown {
   return out;
 }
 
-function toolResultText(b: Block, names: Map<string, string>): string {
-  const content = typeof b.content === "string" ? b.content : ((b.content ?? []) as Block[]).filter((p) => p.type === "text").map((p) => String(p.text)).join("\n\n");
-  const name = names.get(String(b.tool_use_id));
+function toolResultText(b: ToolResult, names: Normalised["toolCalls"]): string {
+  const content = b.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n\n");
+  const name = names.get(b.tool_use_id)?.name;
   const attrs = `${name ? ` name="${name}"` : ""}${b.is_error ? ` error="true"` : ""}`;
   return `<tool_result${attrs}>\n${content}\n</tool_result>`;
 }
 
+/** A canonical block back in wire form, for the inner adapter. */
+function wire(b: Block | ResultPart): ContentBlock {
+  if (b.type === "other") return b.block;
+  if (b.type === "tool_result") return { ...b, content: b.content.map(wire) as ToolResultBlock["content"] };
+  return b;
+}
+
 /** The request an upstream without tool support receives: no `tools`, history as text. */
-export function toPromptToolsRequest(req: MessagesRequest): MessagesRequest {
-  const names = new Map<string, string>();
-  for (const m of req.messages) {
-    if (typeof m.content === "string") continue;
-    for (const b of m.content as Block[]) if (b.type === "tool_use") names.set(String(b.id), String(b.name));
-  }
-  const messages = req.messages.map((m) => {
-    if (typeof m.content === "string") return m;
-    const content = (m.content as Block[]).flatMap((b): Block[] => {
-      if (b.type === "tool_use") return [{ type: "text", text: renderCall(String(b.name), b.input) }];
-      if (b.type !== "tool_result") return [b];
+export function toPromptToolsRequest(n: Normalised): MessagesRequest {
+  const req = n.request;
+  const messages = n.turns.map((t): MessageParam => {
+    const content = t.content.flatMap((b): ContentBlock[] => {
+      if (b.type === "tool_use") return [{ type: "text", text: renderCall(b.name, b.input) }];
+      if (b.type !== "tool_result") return [wire(b)];
       // Images a tool returned stay images, next to the result text (for vision models).
-      const images = Array.isArray(b.content) ? (b.content as Block[]).filter((p) => p.type === "image") : [];
-      return [{ type: "text", text: toolResultText(b, names) }, ...images];
+      const images = b.content.filter((p) => p.type === "image");
+      return [{ type: "text", text: toolResultText(b, n.toolCalls) }, ...images];
     });
-    return { ...m, content: m.role === "assistant" ? mergeText(content) : content };
+    return { role: t.role, content: t.role === "assistant" ? mergeText(content) : content };
   });
 
-  const { tools: _tools, tool_choice: _choice, ...rest } = req;
+  const { tools: _tools, tool_choice: _choice, system: _system, ...rest } = req;
   const out: MessagesRequest = { ...rest, messages };
   const tools = offeredTools(req);
-  if (tools.length) {
-    const prompt = renderToolsPrompt(tools, req.tool_choice as never);
-    const system = req.system;
-    out.system = system === undefined ? prompt : typeof system === "string" ? `${system}\n\n${prompt}` : [...(system as Block[]), { type: "text", text: prompt }];
+  // The catalogue closes the system prompt, which stays the same all session long: notes that
+  // arrive later sit in the conversation (see normalise), so they never displace it.
+  const prompt = tools.length ? renderToolsPrompt(tools, req.tool_choice as never) : undefined;
+  if (Array.isArray(req.system)) {
+    const billing: TextBlock[] = n.system.billing !== undefined ? [{ type: "text", text: n.system.billing }] : [];
+    out.system = [...billing, ...n.system.blocks, ...(prompt ? [{ type: "text" as const, text: prompt }] : [])];
+  } else {
+    const system = [n.system.text, prompt].filter(Boolean).join("\n\n");
+    if (system) out.system = system;
   }
   return out;
 }
 
 /** Adjacent text blocks of one assistant turn become one, so calls sit on their own lines. */
-function mergeText(blocks: Block[]): Block[] {
-  const out: Block[] = [];
+function mergeText(blocks: ContentBlock[]): ContentBlock[] {
+  const out: ContentBlock[] = [];
   for (const b of blocks) {
     const prev = out.at(-1);
-    if (b.type === "text" && prev?.type === "text") out[out.length - 1] = { type: "text", text: `${prev.text}\n${b.text}` };
+    if (b.type === "text" && prev?.type === "text") out[out.length - 1] = { type: "text", text: `${(prev as TextBlock).text}\n${(b as TextBlock).text}` };
     else out.push(b);
   }
   return out;

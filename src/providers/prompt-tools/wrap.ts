@@ -5,6 +5,7 @@
 import { messageToEvents } from "../../anthropic/stream.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
+import { normalise } from "../../anthropic/normalise.ts";
 import { offeredTools, toPromptToolsRequest } from "./request.ts";
 import { PromptToolsStream } from "./stream.ts";
 
@@ -13,7 +14,7 @@ export function withPromptTools(inner: Adapter): Adapter {
     listModels: (provider, url, signal) => inner.listModels(provider, url, signal),
     async call(ctx: CallContext): Promise<Outcome> {
       const names = offeredTools(ctx.request).map((t) => t.name);
-      const outcome = await inner.call({ ...ctx, request: toPromptToolsRequest(ctx.request) });
+      const outcome = await inner.call({ ...ctx, request: toPromptToolsRequest(normalise(ctx.request)) });
       const events = outcome.type === "events" ? outcome.events : messageToEvents(JSON.parse(outcome.body) as Message);
       return { type: "events", events: transform(events, new PromptToolsStream(names)), ...(outcome.headers ? { headers: outcome.headers } : {}) };
     },

@@ -12,6 +12,7 @@ import type { VictoriaProvider } from "./spec.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
 import { tryJson } from "../../wire/body.ts";
 import { advance, startPolling, type PollInput } from "./poller.ts";
+import { normalise } from "../../anthropic/normalise.ts";
 import { checkToolChoice, sentText, toRunBody, type RunBody } from "./request.ts";
 import { AnswerEvents, answerOf, describeRun, type Ids, type RunResult } from "./response.ts";
 
@@ -24,7 +25,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
   async call(ctx: CallContext<VictoriaProvider>): Promise<Outcome> {
     checkToolChoice(ctx.request);
     const { provider, requestId } = ctx;
-    const body = toRunBody(ctx.request, {
+    const body = toRunBody(normalise(ctx.request), {
       projectContext: provider.project_context,
       sessionId: sessionIdOf(ctx.headers, ctx.request.metadata),
       maxSteps: provider.max_steps,

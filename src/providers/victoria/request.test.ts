@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { normalise } from "../../anthropic/normalise.ts";
 import fixture from "../../../test/fixtures/claude-code-2.1.330-request.json";
 import { AtradError } from "../../anthropic/errors.ts";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
@@ -7,34 +8,35 @@ import { applyPolicy, checkToolChoice, toRunBody } from "./request.ts";
 const req = (messages: unknown[], extra: Record<string, unknown> = {}) => ({ model: "victoria", max_tokens: 10, messages, ...extra }) as MessagesRequest;
 
 describe("toRunBody", () => {
-  test("Claude Code's real request: whole last user turn is the goal, system (both kinds) is the context", () => {
-    const body = toRunBody(fixture.body as unknown as MessagesRequest, { projectContext: "keep", sessionId: "s" });
+  test("Claude Code's real request: whole last user turn and its system note are the goal, system is the context", () => {
+    const body = toRunBody(normalise(fixture.body as unknown as MessagesRequest), { projectContext: "keep", sessionId: "s" });
     const user = fixture.body.messages[0]!.content as Array<{ text: string }>;
-    expect(body.goal).toBe(user.map((b) => b.text).join("\n\n"));
+    const note = (fixture.body.messages[1]!.content as Array<{ text: string }>)[0]!.text;
+    expect(body.goal).toBe([...user.map((b) => b.text), `<system-reminder>\n${note}\n</system-reminder>`].join("\n\n"));
     expect(body.chat_history).toBeUndefined();
     expect(body.project_context).not.toContain("x-anthropic-billing-header");
     expect(body.project_context).toContain("You are a Claude agent");
-    // The `role: system` message Claude Code puts inside messages joins the context.
-    expect(body.project_context!.endsWith((fixture.body.messages[1]!.content as Array<{ text: string }>)[0]!.text)).toBe(true);
+    // The `role: system` message Claude Code puts inside messages stays where it was said.
+    expect(body.project_context).not.toContain(note);
     expect(JSON.stringify(body)).not.toContain("defer_loading");
   });
 
   test("project_context: keep, drop, or the first N characters (never half an emoji)", () => {
     const r = req([{ role: "user", content: "go" }], { system: "ab🚀cd" });
-    expect(toRunBody(r, { projectContext: "keep" }).project_context).toBe("ab🚀cd");
-    expect(toRunBody(r, { projectContext: "drop" }).project_context).toBeUndefined();
-    expect(toRunBody(r, { projectContext: 3 }).project_context).toBe("ab🚀");
+    expect(toRunBody(normalise(r), { projectContext: "keep" }).project_context).toBe("ab🚀cd");
+    expect(toRunBody(normalise(r), { projectContext: "drop" }).project_context).toBeUndefined();
+    expect(toRunBody(normalise(r), { projectContext: 3 }).project_context).toBe("ab🚀");
     expect(applyPolicy("abc", 0)).toBe("");
   });
 
   test("an assistant prefill after the goal is said in words, not lost", () => {
-    const body = toRunBody(req([{ role: "user", content: "list" }, { role: "assistant", content: "1." }]), { projectContext: "keep" });
+    const body = toRunBody(normalise(req([{ role: "user", content: "list" }, { role: "assistant", content: "1." }])), { projectContext: "keep" });
     expect(body.goal).toBe("list\n\n(Continue from this start of the answer:)\n1.");
   });
 
   test("images: base64 in the goal turn (also inside tool results) are sent; URL and earlier ones are named", () => {
     const img = (data: string) => ({ type: "image", source: { type: "base64", media_type: "image/png", data } });
-    const body = toRunBody(
+    const body = toRunBody(normalise(
       req([
         { role: "user", content: [img("OLD"), { type: "text", text: "first" }] },
         { role: "assistant", content: "ok" },
@@ -46,7 +48,7 @@ describe("toRunBody", () => {
             img("NEW"),
           ],
         },
-      ]),
+      ])),
       { projectContext: "keep" },
     );
     expect(body.images_base64).toEqual(["FROMTOOL", "NEW"]);
@@ -55,7 +57,7 @@ describe("toRunBody", () => {
   });
 
   test("veronica style says that images could not be passed", () => {
-    const body = toRunBody(req([{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "A" } }] }]), {
+    const body = toRunBody(normalise(req([{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "A" } }] }])), {
       projectContext: "keep",
       maxSteps: 5,
     });
@@ -66,7 +68,7 @@ describe("toRunBody", () => {
     for (const messages of [[{ role: "assistant", content: "x" }], [{ role: "user", content: "  " }]]) {
       const err = (() => {
         try {
-          toRunBody(req(messages), { projectContext: "keep" });
+          toRunBody(normalise(req(messages)), { projectContext: "keep" });
         } catch (e) {
           return e;
         }

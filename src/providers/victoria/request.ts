@@ -8,7 +8,8 @@
  * they are the assistant's private reasoning (or our own progress notes), not conversation.
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
-import type { MessagesRequest } from "../../anthropic/schema.ts";
+import { mediaType, sourceData, sourceUrl, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
+import type { ImageBlock, MessagesRequest } from "../../anthropic/schema.ts";
 
 export type ProjectContextPolicy = "keep" | "drop" | number;
 
@@ -33,8 +34,6 @@ export interface RunBody {
   images_base64?: string[];
 }
 
-type Block = { type?: string; [k: string]: unknown };
-
 /** Victoria runs its own agents and cannot call the client's tools; forcing one is a 400. */
 export function checkToolChoice(req: MessagesRequest): void {
   const choice = req.tool_choice?.type;
@@ -44,42 +43,32 @@ export function checkToolChoice(req: MessagesRequest): void {
   }
 }
 
-export function toRunBody(req: MessagesRequest, opts: RunBodyOptions): RunBody {
-  const messages = req.messages as Array<{ role: string; content: string | Block[] }>;
-  const lastUser = messages.findLastIndex((m) => m.role === "user");
+export function toRunBody(n: Normalised, opts: RunBodyOptions): RunBody {
+  const turns = n.turns;
+  const lastUser = turns.findLastIndex((m) => m.role === "user");
   if (lastUser < 0) throw invalidRequest("messages must contain a user turn: Victoria needs a goal");
 
-  // A tool_result names only its tool_use id; remember the calls so results can name the tool.
-  const toolNames = new Map<string, string>();
-  for (const m of messages) {
-    if (Array.isArray(m.content)) for (const b of m.content) if (b.type === "tool_use") toolNames.set(String(b.id), String(b.name));
-  }
-
-  const systemParts = [systemText(req.system)];
+  const names = n.toolCalls;
   const history: HistoryEntry[] = [];
   const goalParts: string[] = [];
   const images: string[] = [];
-  messages.forEach((m, i) => {
-    // Claude Code puts `role: "system"` messages inside `messages` (DESIGN §4.2): they are
-    // instructions, so they join the system prompt in project_context, wherever they sit.
-    if (m.role === "system") {
-      systemParts.push(renderContent(m.content, toolNames));
-      return;
-    }
+  // Claude Code's mid-conversation notes arrive as <system-reminder> text in the user turn they
+  // belong to (see normalise): in the history or the goal, where they were said.
+  turns.forEach((m, i) => {
     if (i < lastUser) {
-      const content = renderContent(m.content, toolNames);
+      const content = renderContent(m.content, names);
       if (content) history.push({ role: m.role, content });
     } else if (i === lastUser) {
-      goalParts.push(renderContent(m.content, toolNames, images));
+      goalParts.push(renderContent(m.content, names, images));
     } else {
       // An assistant prefill after the goal: Victoria has no prefill, so say it in words.
-      goalParts.push(`(Continue from this start of the answer:)\n${renderContent(m.content, toolNames)}`);
+      goalParts.push(`(Continue from this start of the answer:)\n${renderContent(m.content, names)}`);
     }
   });
 
   const goal = goalParts.filter(Boolean).join("\n\n");
   if (!goal.trim() && !images.length) throw invalidRequest("the last user turn is empty: Victoria needs a goal");
-  const projectContext = applyPolicy(systemParts.filter(Boolean).join("\n\n"), opts.projectContext);
+  const projectContext = applyPolicy(n.system.text, opts.projectContext);
 
   if (opts.maxSteps !== undefined) {
     // Veronica's /run takes no history or images: fold the conversation into the goal so
@@ -111,17 +100,6 @@ function roleLabel(role: string) {
   return role === "assistant" ? "Assistant" : role === "user" ? "User" : role;
 }
 
-function systemText(system: MessagesRequest["system"]): string {
-  if (system === undefined) return "";
-  if (typeof system === "string") return system;
-  return (system as Block[])
-    .filter((b) => b.type === "text" && typeof b.text === "string")
-    .map((b) => b.text as string)
-    // Claude Code's billing marker is a header in disguise, not an instruction.
-    .filter((t) => !t.startsWith("x-anthropic-billing-header:"))
-    .join("\n\n");
-}
-
 export function applyPolicy(text: string, policy: ProjectContextPolicy): string {
   if (policy === "drop") return "";
   if (policy === "keep") return text;
@@ -133,51 +111,59 @@ export function applyPolicy(text: string, policy: ProjectContextPolicy): string 
  * One message's content as readable text. `images`, when given, collects base64 image data
  * (the goal turn's pictures, also those inside tool results); elsewhere images are named only.
  */
-export function renderContent(content: string | Block[], toolNames: Map<string, string>, images?: string[]): string {
-  if (typeof content === "string") return content;
+export function renderContent(content: Array<Block | ResultPart>, names: Normalised["toolCalls"], images?: string[]): string {
   return content
-    .map((b) => renderBlock(b, toolNames, images))
+    .map((b) => renderBlock(b, names, images))
     .filter((s) => s !== "")
     .join("\n\n");
 }
 
-function renderBlock(b: Block, toolNames: Map<string, string>, images?: string[]): string {
+function renderBlock(b: Block | ResultPart, names: Normalised["toolCalls"], images?: string[]): string {
   switch (b.type) {
     case "text":
-      return String(b.text ?? "");
+      return b.text;
     case "thinking":
-    case "redacted_thinking":
       return "";
     case "image":
       return renderImage(b, images);
     case "tool_use":
-      return `[tool call ${String(b.name)} (id ${String(b.id)}) with input ${JSON.stringify(b.input ?? {})}]`;
+    case "server_tool_use":
+      return `[tool call ${b.name} (id ${b.id}) with input ${JSON.stringify(b.input)}]`;
     case "tool_result": {
-      const id = String(b.tool_use_id);
-      const name = toolNames.get(id);
+      const id = b.tool_use_id;
+      const name = names.get(id)?.name;
       const head = `[${b.is_error ? "tool error" : "tool result"} for ${name ? `${name} ` : ""}(id ${id})]`;
-      const inner = b.content === undefined ? "" : renderContent(b.content as string | Block[], toolNames, images);
+      const inner = renderContent(b.content, names, images);
       return inner ? `${head}\n${inner}` : `${head} (empty)`;
     }
     case "document": {
-      const source = b.source as { type?: string; data?: unknown; media_type?: string } | undefined;
       const title = b.title ? ` "${String(b.title)}"` : "";
-      if (source?.type === "text") return `[document${title}]\n${String(source.data ?? "")}`;
-      return `[document${title} (${source?.media_type ?? source?.type ?? "unknown"}) not readable as text]`;
+      const text = sourceData(b.source, "text");
+      if (text !== undefined) return `[document${title}]\n${text}`;
+      return `[document${title} (${mediaType(b.source) ?? b.source.type}) not readable as text]`;
     }
+    case "other":
+      // Redacted thinking is private reasoning; server tool blocks and future types stay
+      // visible rather than lost.
+      return b.block.type === "redacted_thinking" ? "" : `[${b.block.type} block]\n${JSON.stringify(b.block)}`;
     default:
-      // Server tool blocks and future types: keep them visible rather than lose them.
-      return `[${String(b.type)} block]\n${JSON.stringify(b)}`;
+      return unreachable(b);
   }
 }
 
-function renderImage(b: Block, images?: string[]): string {
-  const source = b.source as { type?: string; media_type?: string; data?: unknown; url?: unknown } | undefined;
-  if (source?.type === "base64" && typeof source.data === "string") {
-    if (!images) return `[image (${source.media_type ?? "image"}) from an earlier turn]`;
-    images.push(source.data);
-    return `[image ${images.length} attached (${source.media_type ?? "image"})]`;
+function unreachable(b: never): never {
+  throw new Error(`unhandled block ${JSON.stringify(b)}`);
+}
+
+function renderImage(b: ImageBlock, images?: string[]): string {
+  const data = sourceData(b.source, "base64");
+  const media = mediaType(b.source) ?? "image";
+  if (data !== undefined) {
+    if (!images) return `[image (${media}) from an earlier turn]`;
+    images.push(data);
+    return `[image ${images.length} attached (${media})]`;
   }
-  if (source?.type === "url") return `[image at ${String(source.url)}]`;
+  const url = sourceUrl(b.source);
+  if (url !== undefined) return `[image at ${url}]`;
   return "[image]";
 }

@@ -4,6 +4,7 @@
  * `GOLDEN_UPDATE=1 bun test test/golden` rewrites the expected files; review the diff.
  */
 import { describe, expect, test } from "bun:test";
+import { normalise } from "../../../src/anthropic/normalise.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MessagesRequest } from "../../../src/anthropic/schema.ts";
@@ -36,19 +37,21 @@ describe("golden: Anthropic request → /api/chat", () => {
   ];
   for (const [file, req, tools] of cases) {
     test(file, () => {
-      const input = tools === "prompt" ? toPromptToolsRequest(req) : req;
-      golden(file, toOllamaChat(input, "qwen2.5-coder:7b", { numCtx: 32768, nativeTools: tools === "native" }));
+      const input = tools === "prompt" ? toPromptToolsRequest(normalise(req)) : req;
+      golden(file, toOllamaChat(normalise(input), "qwen2.5-coder:7b", { numCtx: 32768, nativeTools: tools === "native" }));
     });
   }
 
-  test("claude-code-2.1.330: every Anthropic-only field is gone and the system role survives", () => {
-    const out = toOllamaChat(claudeCode, "m", { nativeTools: true }) as unknown as Record<string, unknown>;
+  test("claude-code-2.1.330: every Anthropic-only field is gone and the system note stays in place as user text", () => {
+    const out = toOllamaChat(normalise(claudeCode), "m", { nativeTools: true }) as unknown as Record<string, unknown>;
     for (const k of ["context_management", "output_config", "metadata", "thinking", "max_tokens", "system", "think"]) expect(k in out).toBe(false);
     const text = JSON.stringify(out);
     expect(text).not.toContain("cache_control");
     expect(text).not.toContain("defer_loading");
     expect(text).not.toContain("x-anthropic-billing-header");
-    expect((out.messages as Array<{ role: string }>).filter((m) => m.role === "system").length).toBe(2);
+    const messages = out.messages as Array<{ role: string; content: string }>;
+    expect(messages.map((m) => m.role)).toEqual(["system", "user"]);
+    expect(messages[1]!.content).toContain("\n\n<system-reminder>\n# Environment\n");
     expect((out.tools as unknown[]).length).toBe(11);
   });
 });

@@ -6,6 +6,7 @@
  * UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing it.
  */
 import { describe, expect, test } from "bun:test";
+import { normalise } from "../../../src/anthropic/normalise.ts";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSse } from "../../../src/wire/sse.ts";
@@ -35,7 +36,7 @@ describe("golden requests: Anthropic → OpenAI chat completions", () => {
     test(`Golden_Request_${name}`, () => {
       const raw = JSON.parse(readFileSync(path, "utf8"));
       const body = raw.body ?? raw;
-      golden(`${name}.upstream.json`, toChatRequest(body, "qwen2.5-coder:32b"));
+      golden(`${name}.upstream.json`, toChatRequest(normalise(body), "qwen2.5-coder:32b"));
     });
   }
 });
