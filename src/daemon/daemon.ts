@@ -15,6 +15,7 @@ import { tryLoad, watchConfig, type ConfigState, type ReloadResult } from "./rel
 import { buildStatus } from "./status.ts";
 import { requestLogPath } from "../supervisor/logfile.ts";
 import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
+import { uiRoutes } from "../ui/routes.ts";
 import { removeDaemonState, writeDaemonState } from "./state.ts";
 import { lockHome } from "./lock.ts";
 
@@ -89,6 +90,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),
   });
   const shutdown = new AbortController();
+  const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor });
   const gateway = lock.during(() => startGateway(
     {
       shutdown: shutdown.signal,
@@ -114,8 +116,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         const down = last.provider ? router.health?.downReason(last.provider) : undefined;
         return { last, provider_state: down ? "down" : last.status < 400 ? "up" : "degraded" };
       },
-      status: () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor }),
+      status,
       reload: async () => reload(),
+      routes: uiRoutes({
+        version: VERSION,
+        providers: () => config.providers.map((p) => p.name),
+        status,
+        recent: () => recent.recent(),
+        series: (provider) => recent.series(provider),
+      }),
     },
     host,
     port,

@@ -8,7 +8,6 @@ import type { GatewayDeps } from "./deps.ts";
 import { checkAccess } from "./guard.ts";
 import { errorResponse, messagesRoutes } from "./messages.ts";
 import { modelsRoutes } from "./models.ts";
-import { uiRoutes } from "../ui/routes.ts";
 
 export function createApp(deps: GatewayDeps) {
   return new Elysia()
@@ -59,7 +58,7 @@ export function createApp(deps: GatewayDeps) {
       const { body, contentType } = await deps.metrics();
       return new Response(body, { headers: { "content-type": contentType } });
     })
-    .use(uiRoutes(deps))
+    .use(deps.routes ?? new Elysia({ name: "atrad-no-extra-routes" }))
     .use(messagesRoutes(deps))
     .use(modelsRoutes(deps));
 }

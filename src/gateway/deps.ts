@@ -1,4 +1,5 @@
 /** What the gateway's route groups need from the daemon; tests build one directly. */
+import type { AnyElysia } from "elysia";
 import type { Config } from "../config/load.ts";
 import type { Router } from "../router/router.ts";
 import type { Observer, RequestRecord } from "./record.ts";
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   reload?: () => Promise<{ ok: boolean; error?: string; changed?: boolean }>;
   /** Latency (ms) of a provider's last requests, oldest first (status page sparklines). */
   series?: (provider: string) => number[];
+  /** More routes mounted beside the gateway's own: the daemon passes the status page's. */
+  routes?: AnyElysia;
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }

@@ -1,12 +1,12 @@
 /**
  * The supervisor loop: one Runner per service turns probes, exits and timers into events for
- * the pure state machine (machine.ts) and carries out the actions it returns. It is also the
- * router's HealthView: a provider whose backing service is down is skipped without a connect.
+ * the pure state machine (machine.ts) and carries out the actions it returns. Its downReason()
+ * fits the router's HealthView (the daemon hands it over; the supervisor imports nothing of the
+ * router): a provider whose backing service is down is skipped without a connect.
  */
 import { closeSync } from "node:fs";
 import type { Provider, Service } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { HealthView } from "../router/router.ts";
 import { DEFAULT_POLICY, initial, isDown, step, type Event, type Machine, type Policy, type ProbeOutcome } from "./machine.ts";
 import { probeService, type ProbeResult } from "./probe.ts";
 import { portHolder, type PortHolder } from "./ports.ts";
@@ -51,7 +51,7 @@ export interface ServiceStatus {
 
 const DEFAULT_GRACE_MS = 8_000;
 
-export class Supervisor implements HealthView {
+export class Supervisor {
   private runners: Runner[];
   /** provider name → runners of the services whose port it actually talks to. */
   private links = new Map<string, Runner[]>();

@@ -3,6 +3,7 @@
  * `bun build --compile` and embeds the result (embedded.ts); `bun run`/`bun test` call it
  * lazily on the first page view, so a source checkout needs no build step.
  */
+import type { BuildArtifact } from "bun";
 import { join } from "node:path";
 
 export interface UiAssets {
@@ -11,6 +12,8 @@ export interface UiAssets {
 }
 
 const CLIENT = join(import.meta.dir, "client");
+/** Bun's name for the artifact built from an entrypoint (not a chunk or an asset). */
+const ENTRY_POINT: BuildArtifact["kind"] = "entry-point";
 
 export async function bundleUi(): Promise<UiAssets> {
   const result = await Bun.build({
@@ -21,7 +24,7 @@ export async function bundleUi(): Promise<UiAssets> {
     minify: true,
   });
   if (!result.success) throw new Error(`building the status page failed:\n${result.logs.join("\n")}`);
-  const js = result.outputs.find((o) => o.kind === "entry-point" && o.path.endsWith(".js"));
+  const js = result.outputs.find((o) => o.kind === ENTRY_POINT && o.path.endsWith(".js"));
   const css = result.outputs.find((o) => o.path.endsWith(".css"));
   if (!js || !css) throw new Error(`building the status page produced ${result.outputs.map((o) => o.path).join(", ")}`);
   return { js: await js.text(), css: await css.text() };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import type { CliIO } from "../../src/cli/io.ts";
+import { statusDocumentError } from "../../src/observe/status-document.ts";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
 import { freePort, waitFor } from "../support/procs.ts";
 import { noDefaultServices, ownedServiceToml } from "../support/services.ts";
@@ -36,6 +37,7 @@ describe("atrad status with the daemon up", () => {
     expect(typeof s.pid).toBe("number");
     expect(new Date(s.since).toISOString()).toBe(s.since);
     expect(Array.isArray(doc.providers)).toBe(true);
+    expect(statusDocumentError(doc)).toBeUndefined();
   });
 
   test("the table, plain when piped and coloured on a TTY", async () => {
@@ -70,6 +72,7 @@ describe("atrad status with no daemon", () => {
       const io = captureIO({ ATRAD_HOME: home });
       expect(await runCli(["status", "--json"], io)).toBe(3);
       const doc = JSON.parse(io.stdout);
+      expect(statusDocumentError(doc)).toBeUndefined();
       expect(doc.daemon.running).toBe(false);
       expect(doc.services.map((s: { name: string; state: string }) => [s.name, s.state])).toEqual([["good", "up"], ["knowledge", "down"]]);
       const table = captureIO({ ATRAD_HOME: home });
@@ -79,6 +82,27 @@ describe("atrad status with no daemon", () => {
     } finally {
       healthy.stop(true);
       sick.stop(true);
+    }
+  });
+});
+
+describe("atrad status against something that is not atrad's status", () => {
+  const cases: Array<[string, unknown, string]> = [
+    ["a document missing services", { daemon: { running: true, pid: 1, version: "9", url: "x", uptime_s: 1 }, providers: [] }, "/services"],
+    ["a service in a state atrad has no name for", { daemon: { running: true, pid: 1, version: "9", url: "x", uptime_s: 1 }, providers: [], services: [{ name: "m", port: 1, state: "sleeping", owned: false, pid: null, restarts: 0, since: "", last_error: null }] }, "/services/0/state"],
+    ["some other JSON API", { status: "ok" }, "/daemon"],
+  ];
+  test.each(cases)("%s: a clear error naming the field, exit 1, the services still probed", async (_case, body, path) => {
+    const other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json(body) });
+    try {
+      const home = mkdtempSync(join(tmpdir(), "atrad-cli-"));
+      writeFileSync(join(home, "config.toml"), noDefaultServices());
+      const io = captureIO({ ATRAD_HOME: home });
+      expect(await runCli(["status", "--json", "--url", `http://127.0.0.1:${other.port}`], io)).toBe(1);
+      expect(io.stderr).toContain(`http://127.0.0.1:${other.port} answered JSON that is not atrad's status document (${path}`);
+      expect(JSON.parse(io.stdout).daemon.running).toBe(false);
+    } finally {
+      other.stop(true);
     }
   });
 });

@@ -14,6 +14,8 @@ import { VERSION } from "../../src/version.ts";
 import { startGateway } from "../../src/gateway/server.ts";
 import { Router } from "../../src/router/router.ts";
 import type { RequestRecord } from "../../src/gateway/record.ts";
+import type { StatusDocument } from "../../src/observe/status-document.ts";
+import { uiRoutes } from "../../src/ui/routes.ts";
 import { startCounting } from "../standins/counting.ts";
 import { ensureBinary, freePort, ROOT, waitForHealth } from "../support/binary.ts";
 import { startTestDaemon, testConfig } from "../support/daemon.ts";
@@ -171,7 +173,19 @@ test("every service state, a narrow dark screen, keyboard focus and nothing fetc
   const fx = fixtureState();
   const config = testConfig(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:9"\n[providers.mlx]\nkind = "ollama"\nurl = "http://127.0.0.1:9"\n`);
   const gw = startGateway(
-    { config: () => config, router: new Router(config), version: VERSION, startedAt: Date.now(), status: async () => fx.status, recent: () => fx.requests, series: (p) => (fx.series as Record<string, number[]>)[p] ?? [] },
+    {
+      config: () => config,
+      router: new Router(config),
+      version: VERSION,
+      startedAt: Date.now(),
+      routes: uiRoutes({
+        version: VERSION,
+        providers: () => config.providers.map((p) => p.name),
+        status: async () => fx.status as StatusDocument,
+        recent: () => fx.requests,
+        series: (p) => (fx.series as Record<string, number[]>)[p] ?? [],
+      }),
+    },
     "127.0.0.1",
     0,
   );
