@@ -7,6 +7,7 @@
 import { closeSync } from "node:fs";
 import type { Provider, Service } from "../config/load.ts";
 import type { Logger } from "../log.ts";
+import type { ServiceEntry } from "../observe/status-document.ts";
 import { DEFAULT_POLICY, initial, isDown, step, type Event, type Machine, type Policy, type ProbeOutcome } from "./machine.ts";
 import { probeService, type ProbeResult } from "./probe.ts";
 import { portHolder, type PortHolder } from "./ports.ts";
@@ -31,23 +32,8 @@ export interface SupervisorOptions {
   now?: () => number;
 }
 
-/** One entry of the status document's `services` (DESIGN §6), plus a few extra fields. */
-export interface ServiceStatus {
-  name: string;
-  port: number | null;
-  state: Machine["state"];
-  owned: boolean;
-  pid: number | null;
-  restarts: number;
-  since: string;
-  last_error: string | null;
-  provider?: string;
-  health?: string;
-  /** Who holds the port when it is in conflict. */
-  holder?: PortHolder;
-  /** The service log's last lines once it has `failed`. */
-  log_tail?: string[];
-}
+/** One entry of the status document's `services`: its schema (observe/status-document.ts) is the type. */
+export type ServiceStatus = ServiceEntry;
 
 const DEFAULT_GRACE_MS = 8_000;
 
