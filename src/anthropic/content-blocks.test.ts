@@ -20,5 +20,5 @@ test("ContentBlocks_TextBlockStandsAlone", () => {
     "content_block_start@0", "content_block_delta@0", "content_block_stop@0",
     "content_block_start@1", "content_block_delta@1", "content_block_stop@1",
   ]);
-  expect(b.openKind).toBeUndefined();
+  expect(b.openType).toBeUndefined();
 });

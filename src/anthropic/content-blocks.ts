@@ -4,31 +4,38 @@
  * the shape Ollama itself streams). Pure; converters keep their protocol logic, this keeps
  * the Anthropic framing right in one place.
  */
-import type { StreamEvent } from "./types.ts";
+import type { ResponseBlock, StreamEvent } from "./types.ts";
 
-export type TextKind = "text" | "thinking";
+/** The block types that stream as deltas of text. */
+export type TextualType = "text" | "thinking";
 
 export const newToolUseId = () => `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
+/** A thinking block always carries a signature: clients' types declare it a string. */
+const START = {
+  text: { type: "text", text: "" },
+  thinking: { type: "thinking", thinking: "", signature: "" },
+} as const satisfies Record<TextualType, ResponseBlock>;
+
 export class ContentBlocks {
   private next = 0;
-  private open: { kind: TextKind; index: number } | undefined;
+  private open: { type: TextualType; index: number } | undefined;
 
-  /** The kind of the block now open, if any. */
-  get openKind(): TextKind | undefined {
-    return this.open?.kind;
+  /** The type of the block now open, if any. */
+  get openType(): TextualType | undefined {
+    return this.open?.type;
   }
 
-  /** Append to the open block of this kind, closing another kind first and opening as needed. */
-  delta(kind: TextKind, text: string): StreamEvent[] {
+  /** Append to the open block of this type, closing another first and opening as needed. */
+  delta(type: TextualType, text: string): StreamEvent[] {
     const out: StreamEvent[] = [];
-    if (this.open?.kind !== kind) {
+    if (this.open?.type !== type) {
       out.push(...this.close());
-      this.open = { kind, index: this.next++ };
-      out.push({ type: "content_block_start", index: this.open.index, content_block: kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "" } });
+      this.open = { type, index: this.next++ };
+      out.push({ type: "content_block_start", index: this.open.index, content_block: { ...START[type] } });
     }
     const index = this.open.index;
-    out.push({ type: "content_block_delta", index, delta: kind === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text } });
+    out.push({ type: "content_block_delta", index, delta: type === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text } });
     return out;
   }
 

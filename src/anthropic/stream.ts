@@ -37,6 +37,15 @@ export async function* guardStream(
   yield errorEvent("api_error", `${upstream} ended the stream before message_stop (the upstream failed mid-response)`);
 }
 
+/**
+ * A thinking block always carries `signature`, "" when the backend has none (Ollama never
+ * sends one): the official SDK's types and the Vercel AI SDK's schema require a string.
+ */
+export function withSignature<T extends { type: string }>(block: T): T {
+  if (block.type === "thinking" && typeof (block as { signature?: unknown }).signature !== "string") return { ...block, signature: "" };
+  return block;
+}
+
 /** Fold a stream into one Message; an `error` event becomes a thrown AtradError. */
 export async function aggregateStream(source: AsyncIterable<StreamEvent>): Promise<Message> {
   let message: Message | undefined;
@@ -48,7 +57,7 @@ export async function aggregateStream(source: AsyncIterable<StreamEvent>): Promi
         break;
       case "content_block_start":
         if (!message) break;
-        message.content[event.index] = structuredClone(event.content_block) as ResponseBlock;
+        message.content[event.index] = withSignature(structuredClone(event.content_block) as ResponseBlock);
         break;
       case "content_block_delta": {
         const block = message?.content[event.index] as Record<string, unknown> | undefined;
@@ -94,7 +103,7 @@ export async function* messageToEvents(message: Message): AsyncGenerator<StreamE
       yield { type: "content_block_start", index, content_block: { type: "text", text: "" } };
       if (block.text) yield { type: "content_block_delta", index, delta: { type: "text_delta", text: String(block.text) } };
     } else if (block.type === "thinking") {
-      yield { type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } };
+      yield { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } };
       if (block.thinking) yield { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: String(block.thinking) } };
       if (block.signature) yield { type: "content_block_delta", index, delta: { type: "signature_delta", signature: String(block.signature) } };
     } else if (block.type === "tool_use") {

@@ -37,6 +37,17 @@ describe("anthropic kind via the official SDK", () => {
     expect(ollama.received.at(-1)!.body.model).toBe("qwen2.5-coder:32b");
   });
 
+  // Ollama sends thinking blocks without a signature; the SDK's types (and the Vercel AI SDK's
+  // schema) say it is a string.
+  test("thinking blocks carry a signature, streaming and not, when the upstream sends none", async () => {
+    ollama.reply = () => ({ items: [{ thinking: "hm" }, { text: "ok" }] });
+    const ask = { model: "claude-sonnet-5", max_tokens: 100, messages: [{ role: "user" as const, content: "hi" }] };
+    const whole = await client.messages.create(ask);
+    expect(whole.content[0] as unknown).toEqual({ type: "thinking", thinking: "hm", signature: "" });
+    const streamed = await client.messages.stream(ask).finalMessage();
+    expect(streamed.content[0] as unknown).toEqual({ type: "thinking", thinking: "hm", signature: "" });
+  });
+
   test("streaming text arrives byte-for-byte, with indentation and blank lines", async () => {
     const text = "def f():\n    return 1\n\n\n\tx = [1,  2]\n";
     ollama.reply = () => ({ items: [{ text }] });

@@ -95,7 +95,7 @@ describe("openai kind via the official Anthropic SDK", () => {
       stream.on("text", (t) => (streamed += t));
       const final = await stream.finalMessage();
       expect(streamed).toBe(text);
-      expect(final.content).toEqual([{ type: "thinking", thinking: "let me think" }, { type: "text", text }] as never);
+      expect(final.content).toEqual([{ type: "thinking", thinking: "let me think", signature: "" }, { type: "text", text }] as never);
     });
 
     test(`${name}: tool round trip`, async () => {
@@ -177,7 +177,7 @@ describe("openai kind via the official Anthropic SDK", () => {
     const events = await rawStream({ model: "claude-haiku-5", tools, messages: user("x") });
     expect(streamProblems(events)).toEqual([]);
     const msg = await client.messages.create({ model: "claude-haiku-5", max_tokens: 10, tools, messages: user("x") });
-    expect(msg.content).toEqual([{ type: "thinking", thinking: "hm" }, { type: "text", text: "whole" }, { type: "tool_use", id: "c9", name: "Write", input: { file_path: "/z", content: "" } }] as never);
+    expect(msg.content).toEqual([{ type: "thinking", thinking: "hm", signature: "" }, { type: "text", text: "whole" }, { type: "tool_use", id: "c9", name: "Write", input: { file_path: "/z", content: "" } }] as never);
     expect(msg.stop_reason).toBe("tool_use");
   });
 

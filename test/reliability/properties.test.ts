@@ -26,7 +26,8 @@ import { StreamConverter } from "../../src/providers/openai/stream.ts";
 import { toPromptToolsRequest } from "../../src/providers/prompt-tools/request.ts";
 import { PromptToolsStream } from "../../src/providers/prompt-tools/stream.ts";
 import { toRunBody } from "../../src/providers/victoria/request.ts";
-import { AnswerEvents, answerOf, type RunResult } from "../../src/providers/victoria/response.ts";
+import { AnswerEvents, answerOf, type RunResult, type RunUpdate } from "../../src/providers/victoria/response.ts";
+import { convertAll, convertStream } from "../../src/anthropic/converter.ts";
 import { wellFormedProblems } from "./support.ts";
 
 const checkRequest = TypeCompiler.Compile(MessagesRequestSchema);
@@ -357,8 +358,8 @@ function sseText(payloads: string[], crlf: boolean, comments: boolean): string {
 async function* openaiPipeline(body: ReadableStream<Uint8Array>, stopSequences?: string[]): AsyncGenerator<StreamEvent> {
   const converter = new StreamConverter({ model: "m", inputTokens: 3, label: "up/m", stopSequences });
   yield* converter.start();
-  for await (const msg of parseSse(body)) yield* converter.processData(msg.data);
-  yield* converter.finish();
+  for await (const msg of parseSse(body)) yield* converter.push(msg.data);
+  yield* converter.end();
 }
 
 // ---------- ollama kind: NDJSON ----------
@@ -475,7 +476,7 @@ describe("property: any upstream byte stream becomes a well-formed Anthropic eve
         }
         async function* wrapped(): AsyncGenerator<StreamEvent> {
           const s = new PromptToolsStream(["Read", "Bash"]);
-          for (const e of upstream()) yield* s.process(e);
+          for (const e of upstream()) yield* s.push(e);
         }
         await clientViews(wrapped);
       }),
@@ -486,13 +487,12 @@ describe("property: any upstream byte stream becomes a well-formed Anthropic eve
   test("victoria kind: progress notes then an answer, a failure, or a result of any shape", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.string({ maxLength: 10 }), { maxLength: 4 }), fc.oneof(fc.record({ status: fc.constantFrom("completed", "failed", "error", "needs_clarification", "weird"), output: fc.jsonValue({ maxDepth: 2 }), error: fc.jsonValue({ maxDepth: 1 }), clarification_questions: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }), fc.constant(null)), async (notes, result) => {
-        async function* events(): AsyncGenerator<StreamEvent> {
-          const a = new AnswerEvents("victoria", 5);
-          yield a.start();
-          for (const n of notes) yield* a.progress(n);
-          if (result === null) yield* a.fail("timeout_error", "gave up");
-          else yield* a.finish(answerOf(result as RunResult, { provider: "victoria", correlationId: "c" }));
+        async function* updates(): AsyncGenerator<RunUpdate> {
+          for (const note of notes) yield { type: "progress", note };
+          if (result === null) throw new AtradError("timeout_error", "gave up");
+          yield { type: "answer", answer: answerOf(result as RunResult, { provider: "victoria", correlationId: "c" }) };
         }
+        const events = () => convertStream(new AnswerEvents("victoria", 5), updates());
         await clientViews(events);
       }),
       params,

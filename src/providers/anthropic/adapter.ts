@@ -1,5 +1,5 @@
 /** The `anthropic` kind's I/O: POST {url}/v1/messages, relay SSE events as they arrive. */
-import { messageToEvents } from "../../anthropic/stream.ts";
+import { messageToEvents, withSignature } from "../../anthropic/stream.ts";
 import { AtradError } from "../../anthropic/errors.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
@@ -38,10 +38,11 @@ export const anthropicAdapter: Adapter = {
       const text = res.body ? await readText(res.body, { target: label }).catch(asUpstreamError) : "";
       // A 200 that is not a Message (an error envelope, an empty or cut body) is a failure:
       // relayed as a 200 the client would take it for an answer.
-      if (!isMessage(text)) {
+      const message = tryJson(text) as Message | null | undefined;
+      if (message?.type !== "message") {
         throw new UpstreamError(502, `${label} answered 200 with a body that is not a Message: ${errorMessageOf(text) ?? (text.slice(0, 200) || "empty body")}`, { text, contentType: contentType || "application/json", anthropic: true });
       }
-      return { type: "body", status: res.status, body: text, headers: { "content-type": contentType || "application/json" } };
+      return { type: "body", status: res.status, body: completeBlocks(message) ?? text, headers: { "content-type": contentType || "application/json" } };
     }
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     if (!contentType.includes("text/event-stream")) {
@@ -73,8 +74,13 @@ function asUpstreamError(err: unknown): never {
   throw err;
 }
 
-function isMessage(text: string): boolean {
-  return (tryJson(text) as { type?: unknown } | null | undefined)?.type === "message";
+/**
+ * The body re-serialised when a thinking block lacks its signature (Ollama sends none and
+ * clients require it); undefined when the upstream's own bytes can be relayed as they are.
+ */
+function completeBlocks(message: Message): string | undefined {
+  if (!Array.isArray(message.content) || !message.content.some((b) => b?.type === "thinking" && typeof b.signature !== "string")) return undefined;
+  return JSON.stringify({ ...message, content: message.content.map((b) => (b ? withSignature(b) : b)) });
 }
 
 /** An event type is a name; anything else (a line break above all) is not relayed. */

@@ -5,6 +5,7 @@
 import { BILLING_HEADER, type Normalised } from "../../anthropic/normalise.ts";
 import type { MessagesRequest, TextBlock } from "../../anthropic/schema.ts";
 import { withRawJson } from "../../anthropic/sse.ts";
+import { withSignature } from "../../anthropic/stream.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
 
 /**
@@ -45,6 +46,10 @@ export function fromUpstreamEvent(event: string | undefined, data: string): Stre
   const parsed = JSON.parse(data) as StreamEvent;
   // Only objects are events: a bare array or number would reach the client as a broken frame.
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+  if (parsed.type === "content_block_start" && parsed.content_block?.type === "thinking" && typeof parsed.content_block.signature !== "string") {
+    // Ollama's thinking blocks come without a signature; clients require the field.
+    return { ...parsed, content_block: withSignature(parsed.content_block) };
+  }
   if (typeof parsed.type === "string") return withRawJson(parsed, data);
   // No type in the data: take the SSE event name, and serialise afresh (the raw JSON lacks it).
   if (!event) return undefined;

@@ -8,6 +8,7 @@ import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { convertStream } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
@@ -42,11 +43,6 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
 };
 
 /** An NDJSON body through the converter (exported for the property tests). */
-export async function* ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter, opts: BodyOptions = { target: "ollama" }): AsyncGenerator<StreamEvent> {
-  yield* converter.start();
-  for await (const line of ndjsonLines(body, opts)) {
-    yield* converter.push(line);
-    if (converter.done) return;
-  }
-  yield* converter.end();
+export function ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter, opts: BodyOptions = { target: "ollama" }): AsyncGenerator<StreamEvent> {
+  return convertStream(converter, ndjsonLines(body, opts));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { StreamEvent } from "../../anthropic/types.ts";
 import { NdjsonSplitter } from "../../wire/ndjson.ts";
+import { convertAll } from "../../anthropic/converter.ts";
 import { OllamaStreamConverter } from "./stream.ts";
 
 const line = (o: object) => JSON.stringify(o) + "\n";
@@ -10,15 +11,14 @@ const done = (extra: object = {}) => line({ model: "m", message: { role: "assist
 function convert(ndjson: string, chunkSize = 0): StreamEvent[] {
   let n = 0;
   const c = new OllamaStreamConverter({ model: "m", inputTokens: 99, messageId: "msg_test", newToolId: () => `toolu_${++n}` });
-  const out = [...c.start()];
   // Framed as the adapter frames it: bytes split anywhere, complete lines to the converter.
-  const lines = new NdjsonSplitter("m");
+  const splitter = new NdjsonSplitter("m");
   const bytes = new TextEncoder().encode(ndjson);
   const step = chunkSize || bytes.length;
-  for (let i = 0; i < bytes.length; i += step) for (const l of lines.push(bytes.subarray(i, i + step))) out.push(...c.push(l));
-  for (const l of lines.end()) out.push(...c.push(l));
-  out.push(...c.end());
-  return out;
+  const lines: string[] = [];
+  for (let i = 0; i < bytes.length; i += step) lines.push(...splitter.push(bytes.subarray(i, i + step)));
+  lines.push(...splitter.end());
+  return convertAll(c, lines);
 }
 
 /** A compact view of the events: type[index] plus the delta payload. */
@@ -82,7 +82,7 @@ const cases: Array<{ name: string; ndjson: string; want: string[] }> = [
   {
     name: "StreamConverter_MidStreamError",
     ndjson: msg({ content: "par" }) + line({ error: "model runner has unexpectedly stopped" }) + done(),
-    want: ["message_start", "start[0] text", "delta[0] par", "stop[0]", "error api_error: upstream error: model runner has unexpectedly stopped"],
+    want: ["message_start", "start[0] text", "delta[0] par", "error api_error: upstream error: model runner has unexpectedly stopped"],
   },
   {
     name: "StreamConverter_MissingCountsEstimated",
@@ -92,7 +92,7 @@ const cases: Array<{ name: string; ndjson: string; want: string[] }> = [
   {
     name: "StreamConverter_NotJsonLine",
     ndjson: msg({ content: "a" }) + "<html>oops</html>\n",
-    want: ["message_start", "start[0] text", "delta[0] a", "stop[0]", "error api_error: upstream sent a line that is not JSON: <html>oops</html>"],
+    want: ["message_start", "start[0] text", "delta[0] a", "error api_error: upstream sent a line that is not JSON: <html>oops</html>"],
   },
   {
     name: "StreamConverter_LastLineWithoutNewline",

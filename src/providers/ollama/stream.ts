@@ -7,7 +7,9 @@
  * `prompt_eval_count`/`eval_count`, which the ATRA MLX server omits; a failure after the 200
  * is one `{"error": "..."}` line.
  */
-import { ContentBlocks, newToolUseId, type TextKind } from "../../anthropic/content-blocks.ts";
+import type { Converter } from "../../anthropic/converter.ts";
+import { AtradError } from "../../anthropic/errors.ts";
+import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
 import { countText } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
@@ -31,7 +33,7 @@ export interface ConverterOptions {
   newToolId?: () => string;
 }
 
-export class OllamaStreamConverter {
+export class OllamaStreamConverter implements Converter<string> {
   private readonly blocks = new ContentBlocks();
   private sawToolCall = false;
   private finished = false;
@@ -68,7 +70,7 @@ export class OllamaStreamConverter {
       chunk = JSON.parse(line) as OllamaChunk;
     } catch {
       this.finished = true;
-      return [...this.blocks.close(), { type: "error", error: { type: "api_error", message: `upstream sent a line that is not JSON: ${line.slice(0, 200)}` } }];
+      throw new AtradError("api_error", `upstream sent a line that is not JSON: ${line.slice(0, 200)}`);
     }
     return this.chunk(chunk);
   }
@@ -80,8 +82,7 @@ export class OllamaStreamConverter {
     if (chunk.error !== undefined) {
       this.finished = true;
       const message = typeof chunk.error === "string" ? chunk.error : (chunk.error?.message ?? JSON.stringify(chunk.error));
-      out.push(...this.blocks.close(), { type: "error", error: { type: "api_error", message: `upstream error: ${message}` } });
-      return out;
+      throw new AtradError("api_error", `upstream error: ${message}`);
     }
     const m = chunk.message;
     if (m?.thinking) out.push(...this.delta("thinking", m.thinking));
@@ -91,7 +92,7 @@ export class OllamaStreamConverter {
     return out;
   }
 
-  private delta(kind: TextKind, text: string): StreamEvent[] {
+  private delta(kind: TextualType, text: string): StreamEvent[] {
     this.outputText += text;
     return this.blocks.delta(kind, text);
   }

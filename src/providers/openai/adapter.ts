@@ -11,6 +11,7 @@ import type { BodyOptions } from "../../wire/body.ts";
 import { readText, tryJson } from "../../wire/body.ts";
 import { sseEvents } from "../../wire/sse.ts";
 import { chatFailure } from "./errors.ts";
+import { convertStream } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { hasImages, toChatRequest } from "./request.ts";
 import { StreamConverter } from "./stream.ts";
@@ -65,17 +66,17 @@ export const openaiAdapter: Adapter = {
   },
 };
 
-async function* convert(converter: StreamConverter, body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<StreamEvent> {
-  yield* converter.start();
-  for await (const msg of sseEvents(body, opts)) {
-    yield* converter.processData(msg.data);
-  }
-  yield* converter.finish();
+async function* payloads(body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<string> {
+  for await (const msg of sseEvents(body, opts)) yield msg.data;
+}
+
+function convert(converter: StreamConverter, body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<StreamEvent> {
+  return convertStream(converter, payloads(body, opts));
 }
 
 async function* fromCompletion(converter: StreamConverter, whole: ChatChunk): AsyncGenerator<StreamEvent> {
   yield* converter.start();
-  yield* converter.process(whole);
-  converter.done();
-  yield* converter.finish();
+  yield* converter.pushChunk(whole);
+  converter.sawEnd();
+  yield* converter.end();
 }

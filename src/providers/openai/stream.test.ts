@@ -11,8 +11,8 @@ function run(steps: Step[], opts: Partial<ConverterOptions> = {}): StreamEvent[]
   let n = 0;
   const c = new StreamConverter({ model: "m", inputTokens: 10, messageId: "msg_1", newToolId: () => `toolu_gen${++n}`, ...opts });
   const out = c.start();
-  for (const s of steps) out.push(...(s === "[DONE]" ? c.processData("[DONE]") : c.process(s)));
-  out.push(...c.finish());
+  for (const s of steps) out.push(...(s === "[DONE]" ? c.push("[DONE]") : c.pushChunk(s)));
+  out.push(...c.end());
   expect(streamProblems(out)).toEqual([]);
   return out;
 }
@@ -60,12 +60,12 @@ describe("StreamConverter", () => {
 
   test("StreamConverter_ReasoningThenText", () => {
     const ev = run([{ choices: [{ delta: { reasoning: "think " } }] }, { choices: [{ delta: { reasoning: "more" } }] }, text("answer"), fin("stop"), "[DONE]"]);
-    expect(blocks(ev)).toEqual([{ type: "thinking", thinking: "think more" }, { type: "text", text: "answer" }]);
+    expect(blocks(ev)).toEqual([{ type: "thinking", thinking: "think more", signature: "" }, { type: "text", text: "answer" }]);
   });
 
   test("StreamConverter_ReasoningContentField", () => {
     const ev = run([{ choices: [{ delta: { reasoning_content: "r", content: null } }] }, text("t", "stop"), "[DONE]"]);
-    expect(blocks(ev)).toEqual([{ type: "thinking", thinking: "r" }, { type: "text", text: "t" }]);
+    expect(blocks(ev)).toEqual([{ type: "thinking", thinking: "r", signature: "" }, { type: "text", text: "t" }]);
   });
 
   test("StreamConverter_WholeToolCall", () => {
@@ -204,21 +204,21 @@ describe("StreamConverter failures", () => {
   test("StreamConverter_CutStreamThrows", () => {
     const c = conv();
     c.start();
-    c.process(text("partial"));
-    expect(() => c.finish()).toThrow(/mlx\/qwen ended the stream mid-response/);
+    c.pushChunk(text("partial"));
+    expect(() => c.end()).toThrow(/mlx\/qwen ended the stream mid-response/);
   });
 
   test("StreamConverter_GarbageThrows", () => {
     const c = conv();
-    expect(() => c.processData("<html>oops")).toThrow(AtradError);
-    expect(() => c.processData("42")).toThrow(/unexpected stream chunk/);
+    expect(() => c.push("<html>oops")).toThrow(AtradError);
+    expect(() => c.push("42")).toThrow(/unexpected stream chunk/);
   });
 
   test("StreamConverter_ErrorChunkThrowsWithUpstreamMessage", () => {
     const c = conv();
     let err: unknown;
     try {
-      c.processData(JSON.stringify({ error: { message: "CUDA out of memory", code: 503 } }));
+      c.push(JSON.stringify({ error: { message: "CUDA out of memory", code: 503 } }));
     } catch (e) {
       err = e;
     }
@@ -228,12 +228,12 @@ describe("StreamConverter failures", () => {
   });
 
   test("StreamConverter_StringErrorChunk", () => {
-    expect(() => conv().processData('{"error":"boom"}')).toThrow(/failed mid-response: boom/);
+    expect(() => conv().push('{"error":"boom"}')).toThrow(/failed mid-response: boom/);
   });
 
   test("StreamConverter_ProcessBeforeStartStillStartsOnce", () => {
     const c = conv();
-    const ev = [...c.process(text("a", "stop")), ...c.start(), ...c.finish()];
+    const ev = [...c.pushChunk(text("a", "stop")), ...c.start(), ...c.end()];
     expect(ev.filter((e) => e.type === "message_start")).toHaveLength(1);
     expect(streamProblems(ev)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 /**
  * OpenAI chat-completion chunks → Anthropic stream events (pure: no I/O, no timers). One
- * converter per response; `start()` opens the message, `processData()`/`process()` take each
- * SSE payload, `finish()` closes blocks and the message. The output is always well-formed:
+ * converter per response; `start()` opens the message, `push()` takes each SSE payload (`pushChunk()`
+ * a parsed chunk), `end()` closes blocks and the message. The output is always well-formed:
  * blocks open and close in order and the stream ends with message_delta + message_stop, or
  * the converter throws and the gateway's guardStream turns that into an `error` event.
  *
@@ -9,8 +9,9 @@
  * once complete, so arguments streamed piecewise (vLLM, LM Studio) and whole (mlx_lm.server)
  * take the same path, and repair can see the complete arguments.
  */
+import type { Converter } from "../../anthropic/converter.ts";
 import { AtradError, errorTypeForStatus } from "../../anthropic/errors.ts";
-import { ContentBlocks, newToolUseId, type TextKind } from "../../anthropic/content-blocks.ts";
+import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
 import { countText } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
@@ -55,7 +56,7 @@ export function mapFinishReason(reason: string | null | undefined): StopReason {
   }
 }
 
-export class StreamConverter {
+export class StreamConverter implements Converter<string> {
   private started = false;
   private readonly blocks = new ContentBlocks();
   private calls = new Map<number, PendingCall>();
@@ -79,7 +80,7 @@ export class StreamConverter {
   }
 
   /** One SSE `data:` payload: a JSON chunk, or the `[DONE]` sentinel. */
-  processData(data: string): StreamEvent[] {
+  push(data: string): StreamEvent[] {
     const trimmed = data.trim();
     if (trimmed === "[DONE]") {
       this.sawDone = true;
@@ -93,10 +94,11 @@ export class StreamConverter {
       throw new AtradError("api_error", `${this.opts.label ?? "upstream"} sent a stream chunk that is not JSON: ${trimmed.slice(0, 200)}`);
     }
     if (!chunk || typeof chunk !== "object") throw new AtradError("api_error", `${this.opts.label ?? "upstream"} sent an unexpected stream chunk: ${trimmed.slice(0, 200)}`);
-    return this.process(chunk as ChatChunk);
+    return this.pushChunk(chunk as ChatChunk);
   }
 
-  process(chunk: ChatChunk): StreamEvent[] {
+  /** One parsed chunk (or a whole chat.completion from a server that ignored `stream`). */
+  pushChunk(chunk: ChatChunk): StreamEvent[] {
     const out = this.start();
     if (chunk.error !== undefined && chunk.error !== null) {
       // vLLM and others report a failure after the 200 as a chunk carrying `error`.
@@ -128,8 +130,8 @@ export class StreamConverter {
     return out;
   }
 
-  /** The upstream said `[DONE]` (also accepted through processData). */
-  done(): void {
+  /** The upstream said `[DONE]` (also accepted through push). */
+  sawEnd(): void {
     this.sawDone = true;
   }
 
@@ -137,7 +139,7 @@ export class StreamConverter {
    * Close everything. Throws when the upstream stopped without finish_reason or [DONE]: a
    * server that dies mid-generation just closes the connection, and the client must hear it.
    */
-  finish(): StreamEvent[] {
+  end(): StreamEvent[] {
     if (this.finished) return [];
     if (!this.finishReason && !this.sawDone) {
       throw new AtradError("api_error", `${this.opts.label ?? "upstream"} ended the stream mid-response (no finish_reason, no [DONE])`);
@@ -161,10 +163,10 @@ export class StreamConverter {
     return out;
   }
 
-  private appendText(type: TextKind, text: string): StreamEvent[] {
+  private appendText(type: TextualType, text: string): StreamEvent[] {
     this.generated += text;
     // Pending tool calls come before the next text: the model wrote them first.
-    const before = this.blocks.openKind !== type ? [...this.blocks.close(), ...this.flushCalls()] : [];
+    const before = this.blocks.openType !== type ? [...this.blocks.close(), ...this.flushCalls()] : [];
     return [...before, ...this.blocks.delta(type, text)];
   }
 

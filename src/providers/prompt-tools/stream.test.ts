@@ -11,7 +11,7 @@ const end = (reason: "end_turn" | "max_tokens"): StreamEvent[] => [{ type: "mess
 function run(events: StreamEvent[]): string[] {
   let n = 0;
   const s = new PromptToolsStream(["Read"], () => `toolu_${++n}`);
-  return events.flatMap((e) => s.process(e)).map((e) => {
+  return events.flatMap((e) => s.push(e)).map((e) => {
     if (e.type === "content_block_start") return `start[${e.index}] ${e.content_block.type}`;
     if (e.type === "content_block_delta") return `delta[${e.index}] ${(e.delta as any).text ?? (e.delta as any).thinking ?? (e.delta as any).partial_json}`;
     if (e.type === "content_block_stop") return `stop[${e.index}]`;

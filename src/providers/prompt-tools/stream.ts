@@ -3,11 +3,12 @@
  * PromptToolParser, calls become `tool_use` blocks, block indexes are renumbered, and the
  * stop reason becomes `tool_use` once a call was made (the upstream only ever says it stopped).
  */
+import type { Converter } from "../../anthropic/converter.ts";
 import { ContentBlocks, newToolUseId } from "../../anthropic/content-blocks.ts";
 import type { StopReason, StreamEvent } from "../../anthropic/types.ts";
 import { PromptToolParser, type Segment } from "./parser.ts";
 
-export class PromptToolsStream {
+export class PromptToolsStream implements Converter<StreamEvent> {
   private readonly parser: PromptToolParser;
   private readonly blocks = new ContentBlocks();
   /** Upstream index → our index, for blocks passed through (thinking, native tool_use). */
@@ -21,7 +22,16 @@ export class PromptToolsStream {
     this.newToolId = newToolId ?? newToolUseId;
   }
 
-  process(event: StreamEvent): StreamEvent[] {
+  /** The inner stream's message_start passes through push like every other event. */
+  start(): StreamEvent[] {
+    return [];
+  }
+
+  end(): StreamEvent[] {
+    return this.flush();
+  }
+
+  push(event: StreamEvent): StreamEvent[] {
     switch (event.type) {
       case "content_block_start": {
         if (event.content_block.type === "text") {

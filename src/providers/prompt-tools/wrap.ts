@@ -2,6 +2,7 @@
  * `tools = "prompt"`: wrap any adapter so tools travel in the prompt and come back parsed out
  * of the text. The inner adapter never sees `tools`; the router applies this per request.
  */
+import { convertStream } from "../../anthropic/converter.ts";
 import { messageToEvents } from "../../anthropic/stream.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
@@ -21,6 +22,6 @@ export function withPromptTools(inner: Adapter): Adapter {
   };
 }
 
-async function* transform(events: AsyncIterable<StreamEvent>, stream: PromptToolsStream): AsyncGenerator<StreamEvent> {
-  for await (const e of events) yield* stream.process(e);
+function transform(events: AsyncIterable<StreamEvent>, stream: PromptToolsStream): AsyncGenerator<StreamEvent> {
+  return convertStream(stream, events);
 }

@@ -12,9 +12,10 @@ import type { VictoriaProvider } from "./spec.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
 import { tryJson } from "../../wire/body.ts";
 import { advance, startPolling, type PollInput } from "./poller.ts";
+import { convertStream } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { checkToolChoice, sentText, toRunBody, type RunBody } from "./request.ts";
-import { AnswerEvents, answerOf, describeRun, type Ids, type RunResult } from "./response.ts";
+import { AnswerEvents, answerOf, describeRun, type Ids, type RunResult, type RunUpdate } from "./response.ts";
 
 /** Waits between submit attempts that found Victoria's port closed (she may be restarting). */
 export const SUBMIT_RETRY_MS = [500, 1000, 2000];
@@ -43,7 +44,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
         throw new AtradError("api_error", `${provider.name} accepted the goal but sent no task_id (${describeRun(ids)}): ${text.slice(0, 200)}`, { headers });
       }
       // Accepted: answer now so the gateway commits the 200 and keeps the client alive with pings.
-      return { type: "events", headers, events: pollTask(ctx, taskId, deadline, answer, { ...ids, taskId }) };
+      return { type: "events", headers, events: convertStream(answer, pollTask(ctx, taskId, deadline, { ...ids, taskId })) };
     }
     if (!res.ok) {
       const detail = errorMessageOf(text) || text.slice(0, 300) || res.statusText || "no body";
@@ -62,7 +63,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
     const final = answerOf(result, ids);
     // Nothing has reached the client yet, so a failure can still be a proper HTTP error.
     if (final.kind === "error") throw new AtradError("api_error", final.message, { headers });
-    return { type: "events", headers, events: replay([answer.start(), ...answer.finish(final)]) };
+    return { type: "events", headers, events: convertStream(answer, [{ type: "answer", answer: final }]) };
   },
 
   // Victoria has no model list: `victoria` and `victoria/<anything>` all reach the same agent.
@@ -100,30 +101,28 @@ function isRefused(err: UpstreamError): boolean {
   return err.network === "refused";
 }
 
-async function* pollTask(ctx: CallContext<VictoriaProvider>, taskId: string, deadline: number, answer: AnswerEvents, ids: Ids): AsyncGenerator<StreamEvent> {
-  yield answer.start();
+/** The run's progress and answer, polled; a lost task or the deadline is thrown. */
+async function* pollTask(ctx: CallContext<VictoriaProvider>, taskId: string, deadline: number, ids: Ids): AsyncGenerator<RunUpdate> {
   let { state, step } = startPolling(taskId, deadline, Date.now());
   for (;;) {
     switch (step.type) {
       case "wait":
-        if (ctx.provider.show_progress) for (const note of step.notes) yield* answer.progress(`${note}\n`);
+        if (ctx.provider.show_progress) for (const note of step.notes) yield { type: "progress", note: `${note}\n` };
         // The client's abort rejects the sleep (and an in-flight poll): polling stops at once.
         await sleep(step.delayMs, ctx.signal);
         ({ state, step } = advance(state, await pollOnce(ctx, taskId, deadline), Date.now()));
         break;
       case "done":
-        yield* answer.finish(answerOf(step.result, ids));
+        yield { type: "answer", answer: answerOf(step.result, ids) };
         return;
       case "lost":
-        yield* answer.fail("api_error", `${step.message} (${describeRun(ids)})`);
-        return;
+        throw new AtradError("api_error", `${step.message} (${describeRun(ids)})`);
       case "timeout": {
         const s = Math.round(ctx.provider.timeout_s);
-        yield* answer.fail(
+        throw new AtradError(
           "timeout_error",
           `${ctx.provider.name} did not finish within ${s}s (${describeRun(ids)}); raise providers.${ctx.provider.name}.timeout_s to wait longer`,
         );
-        return;
       }
     }
   }
@@ -149,9 +148,6 @@ async function pollOnce(ctx: CallContext<VictoriaProvider>, taskId: string, dead
   }
 }
 
-async function* replay(events: StreamEvent[]): AsyncGenerator<StreamEvent> {
-  yield* events;
-}
 
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { aggregateStream } from "../../anthropic/stream.ts";
-import { AnswerEvents, answerOf, chunkText, clarificationText } from "./response.ts";
+import { convertAll, convertStream } from "../../anthropic/converter.ts";
+import { AnswerEvents, answerOf, chunkText, clarificationText, type RunUpdate } from "./response.ts";
 
 const ids = { provider: "victoria", taskId: "t-1", correlationId: "req_1" };
 
@@ -47,20 +48,19 @@ describe("answerOf", () => {
 
 describe("AnswerEvents", () => {
   test("progress goes to a thinking block before the text; usage counts real tokens", async () => {
-    const a = new AnswerEvents("victoria", 7);
-    const events = [a.start(), ...a.progress("queued\n"), ...a.progress("running\n"), ...a.finish({ kind: "text", text: "hello world" })];
-    const msg = await aggregateStream(from(events));
+    const updates: RunUpdate[] = [{ type: "progress", note: "queued\n" }, { type: "progress", note: "running\n" }, { type: "answer", answer: { kind: "text", text: "hello world" } }];
+    const msg = await aggregateStream(convertStream(new AnswerEvents("victoria", 7), updates));
     expect(msg.content).toEqual([
-      { type: "thinking", thinking: "queued\nrunning\n" },
+      { type: "thinking", thinking: "queued\nrunning\n", signature: "" },
       { type: "text", text: "hello world" },
     ]);
     expect(msg.usage).toEqual({ input_tokens: 7, output_tokens: 2 });
     expect(msg.stop_reason).toBe("end_turn");
   });
 
-  test("an error closes the open thinking block, then ends with an error event", () => {
-    const a = new AnswerEvents("victoria", 1);
-    a.progress("x");
-    expect(a.fail("timeout_error", "late").map((e) => e.type)).toEqual(["content_block_stop", "error"]);
+  test("an answer that is an error is thrown, as every converter fails", () => {
+    const updates: RunUpdate[] = [{ type: "progress", note: "x" }, { type: "answer", answer: { kind: "error", message: "late" } }];
+    const events = convertAll(new AnswerEvents("victoria", 1), updates);
+    expect(events.map((e) => e.type)).toEqual(["message_start", "content_block_start", "content_block_delta", "error"]);
   });
 });

@@ -5,7 +5,8 @@
  * cut only into pieces whose concatenation is the output itself, and every failure becomes an
  * Anthropic error that carries Victoria's own message and the task id.
  */
-import { errorEvent } from "../../anthropic/stream.ts";
+import type { Converter } from "../../anthropic/converter.ts";
+import { AtradError } from "../../anthropic/errors.ts";
 import { emptyMessage, type StreamEvent } from "../../anthropic/types.ts";
 import { countText } from "../../tokens/count.ts";
 
@@ -96,38 +97,62 @@ export function chunkText(text: string, max = 256): string[] {
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 
+/** What the poller learns about a run, in order: progress notes, then the answer. */
+export type RunUpdate = { type: "progress"; note: string } | { type: "answer"; answer: Answer };
+
 /**
  * Builds the event sequence of one answer: `message_start` first (sent before Victoria is
  * done, so the client sees the stream open), an optional thinking block of progress notes,
- * then one text block or an error.
+ * then one text block. An answer that is an error is thrown, as every converter fails.
  */
-export class AnswerEvents {
+export class AnswerEvents implements Converter<RunUpdate> {
   private index = 0;
   private thinkingOpen = false;
+  private finished = false;
 
   constructor(
     private readonly model: string,
     private readonly inputTokens: number,
   ) {}
 
-  start(): StreamEvent {
-    return { type: "message_start", message: emptyMessage(this.model, undefined, this.inputTokens) };
+  start(): StreamEvent[] {
+    return [{ type: "message_start", message: emptyMessage(this.model, undefined, this.inputTokens) }];
+  }
+
+  push(update: RunUpdate): StreamEvent[] {
+    switch (update.type) {
+      case "progress":
+        return this.progress(update.note);
+      case "answer":
+        return this.finish(update.answer);
+      default:
+        return unreachable(update);
+    }
+  }
+
+  end(): StreamEvent[] {
+    return [];
+  }
+
+  get done(): boolean {
+    return this.finished;
   }
 
   /** A progress note (a stage change) as a thinking delta, opening the block on first use. */
-  progress(note: string): StreamEvent[] {
+  private progress(note: string): StreamEvent[] {
     const out: StreamEvent[] = [];
     if (!this.thinkingOpen) {
       this.thinkingOpen = true;
-      out.push({ type: "content_block_start", index: this.index, content_block: { type: "thinking", thinking: "" } });
+      out.push({ type: "content_block_start", index: this.index, content_block: { type: "thinking", thinking: "", signature: "" } });
     }
     out.push({ type: "content_block_delta", index: this.index, delta: { type: "thinking_delta", thinking: note } });
     return out;
   }
 
-  finish(answer: Answer): StreamEvent[] {
+  private finish(answer: Answer): StreamEvent[] {
+    this.finished = true;
+    if (answer.kind === "error") throw new AtradError("api_error", answer.message);
     const out = this.closeThinking();
-    if (answer.kind === "error") return [...out, errorEvent("api_error", answer.message)];
     const index = this.index;
     out.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
     for (const piece of chunkText(answer.text)) out.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
@@ -141,14 +166,13 @@ export class AnswerEvents {
     return out;
   }
 
-  /** A failure that is not Victoria's answer (timeout, lost task): closes what is open. */
-  fail(type: string, message: string): StreamEvent[] {
-    return [...this.closeThinking(), errorEvent(type, message)];
-  }
-
   private closeThinking(): StreamEvent[] {
     if (!this.thinkingOpen) return [];
     this.thinkingOpen = false;
     return [{ type: "content_block_stop", index: this.index++ }];
   }
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled update ${JSON.stringify(x)}`);
 }

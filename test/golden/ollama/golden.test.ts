@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { MessagesRequest } from "../../../src/anthropic/schema.ts";
 import type { StreamEvent } from "../../../src/anthropic/types.ts";
 import { toOllamaChat } from "../../../src/providers/ollama/request.ts";
+import { convertAll } from "../../../src/anthropic/converter.ts";
 import { OllamaStreamConverter } from "../../../src/providers/ollama/stream.ts";
 import { toPromptToolsRequest } from "../../../src/providers/prompt-tools/request.ts";
 import { PromptToolsStream } from "../../../src/providers/prompt-tools/stream.ts";
@@ -60,12 +61,9 @@ function replay(ndjson: string, promptTools?: string[]): StreamEvent[] {
   let n = 0;
   let p = 0;
   const conv = new OllamaStreamConverter({ model: "qwen2.5-coder:7b", inputTokens: 500, messageId: "msg_golden", newToolId: () => `toolu_native_${++n}` });
-  const events = [...conv.start()];
-  for (const line of ndjson.split(/(?<=\n)/)) events.push(...conv.push(line));
-  events.push(...conv.end());
+  const events = convertAll(conv, ndjson.split(/(?<=\n)/));
   if (!promptTools) return events;
-  const stream = new PromptToolsStream(promptTools, () => `toolu_prompt_${++p}`);
-  return events.flatMap((e) => stream.process(e));
+  return convertAll(new PromptToolsStream(promptTools, () => `toolu_prompt_${++p}`), events);
 }
 
 describe("golden: recorded NDJSON → Anthropic events", () => {

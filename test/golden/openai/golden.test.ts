@@ -45,8 +45,8 @@ async function* replay(sse: string): AsyncGenerator<StreamEvent> {
   let ids = 0;
   const c = new StreamConverter({ model: "qwen2.5-coder:32b", inputTokens: 100, messageId: "msg_golden", label: "golden/qwen", newToolId: () => `toolu_golden${++ids}` });
   yield* c.start();
-  for await (const m of parseSse(new Blob([sse]).stream())) yield* c.processData(m.data);
-  yield* c.finish();
+  for await (const m of parseSse(new Blob([sse]).stream())) yield* c.push(m.data);
+  yield* c.end();
 }
 
 describe("golden streams: OpenAI SSE → Anthropic events", () => {
