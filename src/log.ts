@@ -2,7 +2,7 @@
  * The daemon's log: one line per event on stderr (launchd/systemd collect it). Messages carry
  * routing facts only; prompt text and credentials never reach this function by design.
  */
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+export const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type Level = keyof typeof LEVELS;
 
 export interface Logger {

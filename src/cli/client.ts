@@ -32,7 +32,7 @@ export function daemonClient(env: Record<string, string | undefined>, urlOverrid
   try {
     const config = loadConfig({ env });
     url ??= connectUrl(config);
-    token = config.server.authTokens[0];
+    token = config.server.auth_tokens[0];
   } catch {
     url ??= "http://127.0.0.1:8040";
   }

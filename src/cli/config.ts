@@ -1,7 +1,7 @@
 /** `atrad config path | print | check | init [--force]` (options in commands.ts). */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { configPath, ConfigError, loadConfig } from "../config/load.ts";
+import { configPath, ConfigError, listenProblem, loadConfig } from "../config/load.ts";
 import { renderEffectiveConfig, renderInitialConfig } from "../config/render.ts";
 import { ModelCatalog } from "../router/catalog.ts";
 import { autoTargets, formatTarget } from "../router/resolve.ts";
@@ -27,6 +27,12 @@ export async function configCommand({ values, args }: Input<typeof configOptions
           return 1;
         }
         throw err;
+      }
+      // Everything `serve` refuses to start with is a failed check too.
+      const refused = sub === "check" ? listenProblem(config) : undefined;
+      if (refused) {
+        io.err(new ConfigError(config.file, [refused]).message + "\n");
+        return 1;
       }
       if (sub === "check") io.out(`${config.fileExists ? file : "(no file: defaults)"}: ok — ${config.providers.length} providers, ${config.services.length} services\n`);
       else io.out(renderEffectiveConfig(config));

@@ -38,7 +38,7 @@ export function claudeEnv(config: Config, baseUrl: string): Record<string, strin
   const timeoutMs = Math.max(600_000, ...config.providers.map((p) => p.timeout_s * 1000)) + 60_000;
   return {
     ANTHROPIC_BASE_URL: baseUrl,
-    ANTHROPIC_AUTH_TOKEN: config.server.authTokens[0] ?? PLACEHOLDER_TOKEN,
+    ANTHROPIC_AUTH_TOKEN: config.server.auth_tokens[0] ?? PLACEHOLDER_TOKEN,
     // Empty, so a key in the user's shell can't make Claude Code prefer it over the token.
     ANTHROPIC_API_KEY: "",
     ANTHROPIC_DEFAULT_OPUS_MODEL: modelForTier("opus", config),

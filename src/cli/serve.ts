@@ -1,5 +1,5 @@
 /** `atrad serve`: the foreground daemon (options in commands.ts). */
-import { ConfigError, isLoopback, loadConfig } from "../config/load.ts";
+import { ConfigError, listenProblem, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
 import { HomeLockedError } from "../daemon/lock.ts";
@@ -24,12 +24,9 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
     throw err;
   }
   const host = values.host ?? config.server.host;
-  if (!isLoopback(host) && config.server.authTokens.length === 0) {
-    io.err(
-      `atrad serve: refusing to listen on ${host} without auth: anyone who can reach it could use your models.\n` +
-        `  Fix: add tokens to ${config.file}:  [server] auth_tokens = ["<a long random string>"]\n` +
-        `  or listen on loopback only: --host 127.0.0.1\n`,
-    );
+  const refused = listenProblem(config, host);
+  if (refused) {
+    io.err(`atrad serve: ${refused}\n`);
     return EXIT_CONFIG;
   }
   // stderr for launchd/systemd, and a rotated file for `atrad logs`.
@@ -39,7 +36,7 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
     toFile(text);
   });
   process.once("exit", sink.flush);
-  const logger = createLogger(config.logLevel, sink.write);
+  const logger = createLogger(config.log.level, sink.write);
   let daemon;
   try {
     daemon = await startDaemon({ config, host, port: port ?? config.server.port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });

@@ -58,7 +58,7 @@ type Fetched = { answer: "status"; doc: StatusDocument } | { answer: "nothing" }
 
 async function fetchStatus(url: string, config: Config): Promise<Fetched> {
   const headers: Record<string, string> = { accept: "application/json" };
-  if (config.server.authTokens[0]) headers["x-api-key"] = config.server.authTokens[0];
+  if (config.server.auth_tokens[0]) headers["x-api-key"] = config.server.auth_tokens[0];
   let res: Response;
   try {
     res = await fetch(`${url}/atrad/status`, { headers, signal: AbortSignal.timeout(3000) });

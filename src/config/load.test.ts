@@ -14,9 +14,22 @@ const problems = (toml: string) => {
 };
 
 describe("config", () => {
-  test("Defaults_ZeroConfig: the stack of DESIGN §3", () => {
+  test("Defaults_ZeroConfig: the local stack, and every server key from the schema", () => {
     const c = load("");
-    expect(c.server).toMatchObject({ host: "127.0.0.1", port: 8040, authTokens: [] });
+    expect(c.server).toEqual({
+      host: "127.0.0.1",
+      port: 8040,
+      auth_tokens: [],
+      max_body_mb: 32,
+      allowed_hosts: [],
+      allowed_origins: [],
+      ping_interval_s: 10,
+      idle_timeout_s: 60,
+      shutdown_grace_s: 10,
+      max_connections: 1024,
+    });
+    expect(c.routes).toEqual({ default: [], aliases: {} });
+    expect(c.log).toEqual({ level: "info" });
     expect(c.providers.map((p) => [p.name, p.kind, p.urls[0]])).toEqual([
       ["ollama", "anthropic", "http://127.0.0.1:11434"],
       ["mlx", "ollama", "http://127.0.0.1:11435"],
@@ -70,6 +83,34 @@ describe("config", () => {
     expect(c.server.host).toBe("::1");
   });
 
+  test("TomlSyntax_NamesFileLineAndColumn", () => {
+    const msg = problems(`[server]\nport = 1\nhost = "a\n`);
+    expect(msg).toContain("invalid config /x/config.toml:3:");
+    expect(msg).toMatch(/TOML syntax at line 3, column \d+: /);
+    // The offending line is quoted under the message.
+    expect(msg).toContain('host = "a');
+  });
+
+  test.each([
+    ["ATRAD_LOG_LEVEL", "bogus", 'ATRAD_LOG_LEVEL: "bogus" is not allowed; use "debug" | "info" | "warn" | "error"'],
+    ["ATRAD_PORT", "eighty", "ATRAD_PORT"],
+    ["ATRAD_PORT", "70000", 'ATRAD_PORT: "70000" is not a port (0–65535)'],
+    ["ATRAD_HOST", "", "ATRAD_HOST"],
+  ])("Env_%s=%p is an error naming the variable", (name, value, expected) => {
+    let msg = "";
+    try {
+      load("", { [name]: value });
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain(expected);
+  });
+
+  test("Env_LogLevelOverridesTheFile", () => {
+    expect(load(`[log]\nlevel = "warn"`, { ATRAD_LOG_LEVEL: "debug" }).log.level).toBe("debug");
+    expect(load(`[log]\nlevel = "warn"`).log.level).toBe("warn");
+  });
+
   test("ApiKeyEnv_ReadsTheVariable", () => {
     const c = load(`[providers.remote]\nkind = "openai"\nurl = "http://h:1"\napi_key_env = "MY_KEY"\n`, { MY_KEY: "sekret" });
     expect(c.providers.find((p) => p.name === "remote")!.apiKey).toBe("sekret");
@@ -92,6 +133,7 @@ describe("config", () => {
     ["bad enum lists the values", `[providers.x]\nkind = "openai"\nurl = "http://a:1"\ntools = "magic"`, 'providers.x.tools: "magic" is not allowed; use "native" | "prompt" | "none"'],
     ["tool mode the kind lacks", `[providers.victoria]\ntools = "native"`, 'providers.victoria.tools: "native" is not allowed; use "none"'],
     ["mixed enum", `[providers.victoria]\nproject_context = "nope"`, 'providers.victoria.project_context: "nope" is not allowed; use "keep" | "drop" | an integer ≥ 0'],
+    ["bad log level", `[log]\nlevel = "verbose"`, 'log.level: "verbose" is not allowed; use "debug" | "info" | "warn" | "error"'],
     ["bad provider name", `[providers."a b"]\nkind = "openai"\nurl = "http://a:1"`, 'providers."a b": "a b" is not a valid name'],
   ])("Invalid_%s names the key path", (_name, toml, expected) => {
     const msg = problems(toml);

@@ -1,14 +1,15 @@
 /**
- * Loading the config: file (TOML) → schema check with key paths → merge over defaults →
- * environment overrides. Pure apart from reading the file, so tests pass text directly.
+ * Loading the config: file (TOML) → merge over the default stack → schema check with key
+ * paths (and the schema's defaults filled in) → environment overrides, checked too. Pure
+ * apart from reading the file, so tests pass text directly.
  */
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
-import { parse as parseToml } from "smol-toml";
+import { parse as parseToml, TomlError } from "smol-toml";
 import { Value } from "@sinclair/typebox/value";
 import type { Provider } from "../providers/index.ts";
-import { ConfigSchema, type ConfigFile, type ServiceConfig } from "./schema.ts";
+import { ConfigSchema, EnvSchema, type ConfigFile, type LogConfig, type RoutesConfig, type ServerConfig, type ServiceConfig } from "./schema.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { explain } from "./explain.ts";
 
@@ -18,57 +19,28 @@ export class ConfigError extends Error {
   constructor(
     readonly file: string,
     readonly problems: string[],
+    /** Where in the file, when one place is at fault (a TOML syntax error). */
+    readonly at?: { line: number; column: number },
   ) {
-    super(`invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(`invalid config ${file}${at ? `:${at.line}:${at.column}` : ""}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";
   }
 }
 
-export interface Service {
-  name: string;
-  health?: string;
-  port?: number;
-  expect?: Record<string, Array<string | number | boolean>>;
-  command?: string[];
-  cwd?: string;
-  env?: Record<string, string>;
-  restart?: string[];
-  provider?: string;
-  intervalMs: number;
-  timeoutMs: number;
-  /** Unset: the supervisor's default. */
-  startTimeoutMs?: number;
-  stopTimeoutMs?: number;
-}
+/** A watched service: its table with defaults filled in, its name, and the port it is on. */
+export type Service = Omit<ServiceConfig, "enabled"> & { name: string };
+export type Routes = RoutesConfig;
 
-export interface Routes {
-  default: string[];
-  opus?: string[];
-  sonnet?: string[];
-  haiku?: string[];
-  aliases: Record<string, string[]>;
-}
-
+/** The resolved config: each part is the schema's type, with the environment's overrides applied. */
 export interface Config {
   file: string;
   fileExists: boolean;
   home: string;
-  server: {
-    host: string;
-    port: number;
-    authTokens: string[];
-    maxBodyBytes: number;
-    allowedHosts: string[];
-    allowedOrigins: string[];
-    pingIntervalMs: number;
-    idleTimeoutS: number;
-    shutdownGraceMs: number;
-    maxConnections: number;
-  };
+  server: ServerConfig;
   providers: Provider[];
   routes: Routes;
   services: Service[];
-  logLevel: string;
+  log: LogConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -81,11 +53,17 @@ export function configPath(env: Env = process.env, override?: string): string {
   return resolve(override || env.ATRAD_CONFIG || join(atradHome(env), "config.toml"));
 }
 
-/** Read and resolve the config. A missing file means defaults; a broken one is a ConfigError. */
+/**
+ * Read and resolve the config. No file means defaults — except for a file named on the command
+ * line (--config), where a typo in the path would otherwise run on defaults unnoticed. (An
+ * ATRAD_CONFIG that names a file not written yet is allowed: `install` sets it up first.)
+ * A broken file is a ConfigError.
+ */
 export function loadConfig(opts: { env?: Env; file?: string } = {}): Config {
   const env = opts.env ?? process.env;
   const file = configPath(env, opts.file);
   const exists = existsSync(file);
+  if (!exists && opts.file) throw new ConfigError(file, [`no such file (named by --config); create it with: atrad config init --config ${file}`]);
   const text = exists ? readFileSync(file, "utf8") : "";
   return resolveConfig(parseConfigText(text, file), { env, file, fileExists: exists });
 }
@@ -96,7 +74,11 @@ export function parseConfigText(text: string, file = "config.toml"): ConfigInput
   try {
     raw = parseToml(text);
   } catch (err) {
-    throw new ConfigError(file, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+    const message = (err as Error).message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+    if (!(err instanceof TomlError)) throw new ConfigError(file, [`TOML syntax: ${message}`]);
+    // smol-toml's code block shows the line with a caret under the column.
+    const excerpt = err.codeblock ? `\n${err.codeblock.replace(/\n+$/, "").replace(/^/gm, "      ")}` : "";
+    throw new ConfigError(file, [`TOML syntax at line ${err.line}, column ${err.column}: ${message}${excerpt}`], { line: err.line, column: err.column });
   }
   checkDocument(raw as ConfigInput, file);
   return raw as ConfigInput;
@@ -123,12 +105,11 @@ export function resolveConfig(input: ConfigInput, ctx: { env?: Env; file?: strin
   const env = ctx.env ?? process.env;
   const path = ctx.file ?? configPath(env);
   const file = checkDocument(input, path);
-  const server = { ...DEFAULTS.server, ...file.server };
-  const problems: string[] = [];
+  const problems = explain(EnvSchema, env);
 
   const providers: Provider[] = [];
   const disabled = new Set<string>();
-  for (const [name, p] of Object.entries(file.providers ?? {})) {
+  for (const [name, p] of Object.entries(file.providers)) {
     if (!p.enabled) {
       disabled.add(name);
       continue;
@@ -143,7 +124,7 @@ export function resolveConfig(input: ConfigInput, ctx: { env?: Env; file?: strin
 
   const services: Service[] = [];
   const userServices = isTable(input.services) ? input.services : {};
-  for (const [name, s] of Object.entries(file.services ?? {})) {
+  for (const [name, s] of Object.entries(file.services)) {
     if (s.enabled === false) continue;
     // A default service watching a provider the user disabled goes with it.
     if (s.provider && disabled.has(s.provider)) {
@@ -153,30 +134,11 @@ export function resolveConfig(input: ConfigInput, ctx: { env?: Env; file?: strin
     if (!s.health && !s.port) problems.push(`services.${name}: needs health or port`);
     if (s.provider && !providers.some((p) => p.name === s.provider))
       problems.push(`services.${name}.provider: no provider named "${s.provider}"`);
-    services.push({
-      name,
-      health: s.health,
-      port: s.port ?? portOf(s.health),
-      expect: s.expect,
-      command: s.command,
-      cwd: s.cwd,
-      env: s.env,
-      restart: s.restart,
-      provider: s.provider,
-      intervalMs: (s.interval_s ?? 5) * 1000,
-      timeoutMs: (s.timeout_s ?? 2) * 1000,
-      ...(s.start_timeout_s !== undefined ? { startTimeoutMs: s.start_timeout_s * 1000 } : {}),
-      ...(s.stop_timeout_s !== undefined ? { stopTimeoutMs: s.stop_timeout_s * 1000 } : {}),
-    });
+    const { enabled: _, ...table } = s;
+    services.push({ name, ...table, port: s.port ?? portOf(s.health) });
   }
 
-  const routes: Routes = {
-    default: file.routes?.default ?? [],
-    opus: file.routes?.opus,
-    sonnet: file.routes?.sonnet,
-    haiku: file.routes?.haiku,
-    aliases: file.routes?.aliases ?? {},
-  };
+  const routes = file.routes;
   const names = new Set(providers.map((p) => p.name));
   const checkTargets = (key: string, targets: string[] | undefined) =>
     targets?.forEach((t, i) => {
@@ -186,31 +148,19 @@ export function resolveConfig(input: ConfigInput, ctx: { env?: Env; file?: strin
   for (const key of ["default", "opus", "sonnet", "haiku"] as const) checkTargets(key, routes[key]);
   for (const [alias, targets] of Object.entries(routes.aliases)) checkTargets(`aliases.${JSON.stringify(alias)}`, targets);
 
-  const host = env.ATRAD_HOST || server.host;
-  const port = env.ATRAD_PORT ? Number(env.ATRAD_PORT) : server.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`ATRAD_PORT: "${env.ATRAD_PORT}" is not a port`);
+  const port = env.ATRAD_PORT === undefined ? file.server.port : Number(env.ATRAD_PORT);
+  if (env.ATRAD_PORT !== undefined && !(port <= 65535)) problems.push(`ATRAD_PORT: "${env.ATRAD_PORT}" is not a port (0–65535)`);
   if (problems.length) throw new ConfigError(path, problems);
 
   return {
     file: path,
     fileExists: ctx.fileExists ?? false,
     home: atradHome(env),
-    server: {
-      host,
-      port,
-      authTokens: server.auth_tokens ?? [],
-      maxBodyBytes: Math.round((server.max_body_mb ?? 32) * 1024 * 1024),
-      allowedHosts: server.allowed_hosts ?? [],
-      allowedOrigins: server.allowed_origins ?? [],
-      pingIntervalMs: (server.ping_interval_s ?? 10) * 1000,
-      idleTimeoutS: server.idle_timeout_s ?? 60,
-      shutdownGraceMs: (server.shutdown_grace_s ?? 10) * 1000,
-      maxConnections: server.max_connections ?? 1024,
-    },
+    server: { ...file.server, host: env.ATRAD_HOST || file.server.host, port },
     providers,
     routes,
     services,
-    logLevel: env.ATRAD_LOG_LEVEL || file.log?.level || "info",
+    log: { level: (env.ATRAD_LOG_LEVEL as LogConfig["level"] | undefined) ?? file.log.level },
   };
 }
 
@@ -247,4 +197,17 @@ function portOf(url: string | undefined): number | undefined {
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The refusal `serve` makes before listening, as a config problem: `config check` asks the
+ * same question, so a file that check passes is one serve starts with.
+ */
+export function listenProblem(config: Config, host = config.server.host): string | undefined {
+  if (isLoopback(host) || config.server.auth_tokens.length) return undefined;
+  return (
+    `server.host: refusing to listen on ${host} without auth: anyone who can reach it could use your models.\n` +
+    `  Fix: add tokens to ${config.file}:  [server] auth_tokens = ["<a long random string>"]\n` +
+    `  or listen on loopback only: host = "127.0.0.1" (atrad serve --host 127.0.0.1)`
+  );
 }

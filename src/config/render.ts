@@ -1,6 +1,9 @@
 /** Writing a config file for the user to edit (`atrad config init`): TOML with comments. */
+import type { TObject } from "@sinclair/typebox";
 import { stringify } from "smol-toml";
+import { specOf } from "../providers/index.ts";
 import type { Config } from "./load.ts";
+import { LogSchema, RoutesSchema, ServerSchema, ServiceSchema } from "./schema.ts";
 
 export function renderInitialConfig(routes: { default: string[]; opus?: string[]; sonnet?: string[]; haiku?: string[] }): string {
   const table = Object.fromEntries(Object.entries(routes).filter(([, v]) => v && v.length));
@@ -32,27 +35,29 @@ const NO_ROUTES = `# [routes]: none yet — no running provider had a model. Unt
 # default = ["ollama/qwen3-coder"]
 `;
 
-/** The effective config as TOML (for `atrad config print`), secrets masked. */
+/**
+ * The effective config as TOML (for `atrad config print`): every key of the schema that has a
+ * value, defaults included, in the schema's order — so a key added to the schema is printed
+ * without touching this function. Secrets are masked.
+ */
 export function renderEffectiveConfig(config: Config): string {
   const providers = Object.fromEntries(
-    config.providers.map(({ name, apiKey, ...table }) => [name, clean({ ...table, api_key: apiKey ? "***" : undefined })]),
+    config.providers.map(({ name, apiKey, urls, ...rest }) => [
+      name,
+      setKeys(specOf(rest.kind).table, { ...rest, urls, api_key: apiKey === undefined ? undefined : "***" }),
+    ]),
   );
-  const services = Object.fromEntries(
-    config.services.map((s) => [s.name, clean({ health: s.health, port: s.port, expect: s.expect, command: s.command, restart: s.restart, provider: s.provider })]),
-  );
+  const services = Object.fromEntries(config.services.map(({ name, ...rest }) => [name, setKeys(ServiceSchema, rest)]));
   return stringify({
-    server: {
-      host: config.server.host,
-      port: config.server.port,
-      auth_tokens: config.server.authTokens.map(() => "***"),
-      max_body_mb: config.server.maxBodyBytes / 1024 / 1024,
-    },
+    server: setKeys(ServerSchema, { ...config.server, auth_tokens: config.server.auth_tokens.map(() => "***") }),
     providers,
-    routes: clean({ ...config.routes, aliases: config.routes.aliases }),
+    routes: setKeys(RoutesSchema, config.routes),
     services,
+    log: setKeys(LogSchema, config.log),
   });
 }
 
-function clean<T extends Record<string, unknown>>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+/** The keys of `schema` that `value` sets, in the schema's order (unknown keys are not config). */
+function setKeys(schema: TObject, value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(schema.properties).flatMap((k) => (value[k] === undefined ? [] : [[k, value[k]]])));
 }

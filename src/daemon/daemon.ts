@@ -51,7 +51,7 @@ export interface DaemonOptions {
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const logger = opts.logger ?? createLogger(opts.config.logLevel);
+  const logger = opts.logger ?? createLogger(opts.config.log.level);
   let config = opts.config;
   // One daemon per home, before anything adopts children or takes the port: a second one
   // throws HomeLockedError naming the running daemon (pid, port).
@@ -65,7 +65,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const daemon = {} as Daemon;
   const configState: ConfigState = { file: config.file, loaded_at: new Date().toISOString(), error: null };
-  const load = opts.load ?? (() => loadConfig({ file: config.file }));
+  // The same file again; one that did not exist at start is looked for again, not required.
+  const load = opts.load ?? (() => loadConfig({ file: config.fileExists ? config.file : undefined }));
   const reload = (): ReloadResult => {
     const { config: next, error } = tryLoad(load);
     if (!next) {
@@ -150,7 +151,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       // Drain: stop accepting at once, give in-flight requests the grace to finish, then end
       // the streams still open with an `error` event (never cut mid-frame) and close.
       const drained = gateway.stop(false).catch(() => {});
-      const graceMs = config.server.shutdownGraceMs;
+      const graceMs = config.server.shutdown_grace_s * 1000;
       const left = await Promise.race([drained.then(() => false), Bun.sleep(graceMs).then(() => true)]);
       if (left) {
         logger.warn(`requests still in flight after ${graceMs / 1000}s; ending them`);

@@ -21,7 +21,7 @@ export function createApp(deps: GatewayDeps) {
       // A configured browser origin (server.allowed_origins) gets CORS: a preflight answer,
       // and the allow-origin header on the real response. Unlisted origins were refused above.
       const origin = request.headers.get("origin");
-      if (origin && deps.config().server.allowedOrigins.includes(origin)) {
+      if (origin && deps.config().server.allowed_origins.includes(origin)) {
         const cors = corsHeaders(origin, request);
         if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
         Object.assign(set.headers, cors);

@@ -32,7 +32,7 @@ export function hostAllowed(hostHeader: string | null, config: Config): boolean 
   if (!hostHeader) return true;
   const host = hostHeader.replace(/:\d+$/, "").toLowerCase();
   if (LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)) return true;
-  if (config.server.allowedHosts.some((h) => h.toLowerCase() === host)) return true;
+  if (config.server.allowed_hosts.some((h) => h.toLowerCase() === host)) return true;
   // Listening beyond loopback means the operator chose remote clients: names are theirs.
   return !isLoopbackBind(config.server.host);
 }
@@ -47,10 +47,10 @@ export function checkAccess(request: Request, path: string, config: Config): voi
     throw new AtradError("permission_error", `Host "${request.headers.get("host")}" is not allowed; add it to server.allowed_hosts`);
   }
   const origin = request.headers.get("origin");
-  if (origin && !config.server.allowedOrigins.includes(origin) && !sameOrigin(origin, request)) {
+  if (origin && !config.server.allowed_origins.includes(origin) && !sameOrigin(origin, request)) {
     throw new AtradError("permission_error", `cross-origin requests from ${origin} are not allowed; add it to server.allowed_origins`);
   }
-  const tokens = config.server.authTokens;
+  const tokens = config.server.auth_tokens;
   // A CORS preflight carries no credentials by design; it reveals nothing and runs nothing.
   if (request.method === "OPTIONS" && origin) return;
   if (!tokens.length || (OPEN_PATHS.has(path) && request.method !== "POST")) return;

@@ -26,7 +26,7 @@ export function messagesRoutes(deps: GatewayDeps) {
     .post(
       "/v1/messages/count_tokens",
       async ({ request }) => {
-        const body = await readJson(request, checkCount, deps.config().server.maxBodyBytes);
+        const body = await readJson(request, checkCount, deps.config().server.max_body_mb * 1024 * 1024);
         return Response.json({ input_tokens: countRequestTokens(body as never) });
       },
       { parse: "none" },
@@ -35,7 +35,7 @@ export function messagesRoutes(deps: GatewayDeps) {
 
 async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {
   const config = deps.config();
-  const body = await readJson(request, checkMessages, config.server.maxBodyBytes);
+  const body = await readJson(request, checkMessages, config.server.max_body_mb * 1024 * 1024);
   deps.relaxTimeout?.(request);
 
   const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -73,10 +73,10 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
     // Headers, AbortControllers, the event chain) alive for the whole ping interval — 300 MB
     // of RSS at 8,000 requests/s with the 10 s default.
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const silent = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.server.pingIntervalMs)));
+    const silent = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.server.ping_interval_s * 1000)));
     const early = await Promise.race([dispatching.then(() => false, () => false), silent]);
     clearTimeout(timer);
-    if (early) return lateStream(dispatching, { request, deps, rec, requestId, abort, done, pingMs: config.server.pingIntervalMs });
+    if (early) return lateStream(dispatching, { request, deps, rec, requestId, abort, done, pingMs: config.server.ping_interval_s * 1000 });
   }
 
   let dispatched;
@@ -126,7 +126,7 @@ async function handleMessages(request: Request, deps: GatewayDeps): Promise<Resp
   }
 
   const body$ = createEventStream(events, {
-    pingMs: config.server.pingIntervalMs,
+    pingMs: config.server.ping_interval_s * 1000,
     stop: deps.shutdown,
     onEvent: (e) => rec.onEvent(e),
     onCancel: abort,

@@ -26,7 +26,7 @@ export interface RunningGateway {
 
 export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTimeout">, host: string, port: number): RunningGateway {
   let server: Server<unknown>;
-  const idleTimeout = deps.config().server.idleTimeoutS;
+  const idleTimeout = deps.config().server.idle_timeout_s;
   const setTimeoutOf = (req: Request, seconds: number) => {
     try {
       server.timeout(req, seconds);
@@ -45,10 +45,10 @@ export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTi
       // minutes, and gets it back once answered (restoreTimeout): a kept-alive connection
       // must not stay open forever.
       idleTimeout,
-      maxRequestBodySize: deps.config().server.maxBodyBytes + 1024 * 1024,
+      maxRequestBodySize: deps.config().server.max_body_mb * 1024 * 1024 + 1024 * 1024,
       // Bun.serve has no connection cap; requests in progress are the part that costs memory
       // (bodies, streams, upstream sockets), so past the cap new ones are refused at once.
-      fetch: (request) => (server.pendingRequests > deps.config().server.maxConnections ? overloaded() : app.handle(request)),
+      fetch: (request) => (server.pendingRequests > deps.config().server.max_connections ? overloaded() : app.handle(request)),
       error: () => new Response(JSON.stringify({ type: "error", error: { type: "api_error", message: "internal error" } }), { status: 500, headers: { "content-type": "application/json" } }),
     });
   } catch (err) {

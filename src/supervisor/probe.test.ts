@@ -37,13 +37,13 @@ describe("probeService over sockets", () => {
     const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
     const port = s.port;
     s.stop(true);
-    expect((await probeService({ health: `http://127.0.0.1:${port}/health`, timeoutMs: 1000 })).outcome).toBe("unreachable");
+    expect((await probeService({ health: `http://127.0.0.1:${port}/health`, timeout_s: 1 })).outcome).toBe("unreachable");
   });
 
   test("a listener that never answers is unhealthy after the timeout", async () => {
     const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      const r = await probeService({ health: `http://127.0.0.1:${l.port}/health`, timeoutMs: 200 });
+      const r = await probeService({ health: `http://127.0.0.1:${l.port}/health`, timeout_s: 0.2 });
       expect(r).toEqual({ outcome: "unhealthy", reason: "no answer within 200 ms" });
     } finally {
       l.stop(true);
@@ -53,9 +53,9 @@ describe("probeService over sockets", () => {
   test("port-only services are probed by TCP connect", async () => {
     const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = l.port;
-    expect((await probeService({ port, timeoutMs: 1000 })).outcome).toBe("ok");
+    expect((await probeService({ port, timeout_s: 1 })).outcome).toBe("ok");
     l.stop(true);
-    expect((await probeService({ port, timeoutMs: 1000 })).outcome).toBe("unreachable");
+    expect((await probeService({ port, timeout_s: 1 })).outcome).toBe("unreachable");
   });
 });
 

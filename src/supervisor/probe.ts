@@ -19,13 +19,13 @@ export type ProbeResult =
 /** Body statuses that are healthy enough to serve but worth showing (the MLX server's). */
 const SOFT_STATUSES = new Set(["warning", "degraded"]);
 
-export async function probeService(svc: Pick<Service, "health" | "port" | "expect" | "timeoutMs">, fetchImpl: typeof fetch = fetch): Promise<ProbeResult> {
-  if (!svc.health) return svc.port ? probeTcp(svc.port, svc.timeoutMs) : { outcome: "unreachable", reason: "no health URL or port configured" };
+export async function probeService(svc: Pick<Service, "health" | "port" | "expect" | "timeout_s">, fetchImpl: typeof fetch = fetch): Promise<ProbeResult> {
+  if (!svc.health) return svc.port ? probeTcp(svc.port, svc.timeout_s * 1000) : { outcome: "unreachable", reason: "no health URL or port configured" };
   let res: Response;
   try {
-    res = await fetchImpl(svc.health, { signal: AbortSignal.timeout(svc.timeoutMs), redirect: "manual", headers: { accept: "application/json" } });
+    res = await fetchImpl(svc.health, { signal: AbortSignal.timeout(svc.timeout_s * 1000), redirect: "manual", headers: { accept: "application/json" } });
   } catch (err) {
-    return classifyFetchError(err, svc.timeoutMs);
+    return classifyFetchError(err, svc.timeout_s * 1000);
   }
   let text = "";
   try {

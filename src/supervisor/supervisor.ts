@@ -192,7 +192,7 @@ class Runner {
   ) {
     const t = sup.opts.timing ?? {};
     const knobs = Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
-    const own = svc.startTimeoutMs !== undefined ? { startTimeoutMs: svc.startTimeoutMs } : {};
+    const own = svc.start_timeout_s !== undefined ? { startTimeoutMs: svc.start_timeout_s * 1000 } : {};
     this.policy = { ...DEFAULT_POLICY, ...knobs, ...own, owned: !!svc.command, restartCommand: !svc.command && !!svc.restart } as Policy;
     this.m = initial(this.policy, sup.now());
     this.logPath = serviceLogPath(sup.opts.home, svc.name);
@@ -204,11 +204,11 @@ class Runner {
 
   /** TERM → KILL grace for this service's tree. */
   get graceMs() {
-    return this.svc.stopTimeoutMs ?? this.sup.graceMs;
+    return this.svc.stop_timeout_s !== undefined ? this.svc.stop_timeout_s * 1000 : this.sup.graceMs;
   }
 
   private get intervalMs() {
-    return this.sup.opts.timing?.intervalMs ?? this.svc.intervalMs;
+    return this.sup.opts.timing?.intervalMs ?? this.svc.interval_s * 1000;
   }
 
   adopt(child: Child, since: string) {

@@ -70,7 +70,7 @@ describe("external services", () => {
     const marker = join(home, "restarted");
     const port = freePort();
     const sup = new Supervisor(
-      [{ name: "victoria", port, health: `http://127.0.0.1:${port}/health`, restart: ["sh", "-c", `echo x >> ${marker}`], intervalMs: 50, timeoutMs: 500 }],
+      [{ name: "victoria", port, health: `http://127.0.0.1:${port}/health`, restart: ["sh", "-c", `echo x >> ${marker}`], interval_s: 0.05, timeout_s: 0.5 }],
       [],
       { home, logger: silentLogger, timing: { failThreshold: 2, backoffBaseMs: 20, backoffMaxMs: 40, startTimeoutMs: 100, budget: 2 } },
     );

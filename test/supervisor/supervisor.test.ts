@@ -29,8 +29,8 @@ function ownedService(name: string, port: number, tag: string, env: Record<strin
     expect: { status: ["healthy", "warning", "degraded"] },
     command: [process.execPath, FIXTURE, `--tag=${tag}`],
     env: { PORT: String(port), ...env },
-    intervalMs: 100,
-    timeoutMs: 1000,
+    interval_s: 0.1,
+    timeout_s: 1,
     ...extra,
   };
 }
@@ -82,7 +82,7 @@ describe("supervisor with real children", () => {
     const port = freePort();
     const server = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => Response.json({ status: "unhealthy", error: "database down" }) });
     cleanup.push(() => server.stop(true));
-    const watched: Service = { name: "knowledge_os", port, health: `http://127.0.0.1:${port}/health`, expect: { status: ["healthy"] }, intervalMs: 100, timeoutMs: 1000 };
+    const watched: Service = { name: "knowledge_os", port, health: `http://127.0.0.1:${port}/health`, expect: { status: ["healthy"] }, interval_s: 0.1, timeout_s: 1 };
     const { sup, ready } = start([watched]);
     await ready;
     const s = await waitFor("probed", () => svc(sup, "knowledge_os").state !== "starting" && svc(sup, "knowledge_os"));
@@ -138,7 +138,7 @@ describe("supervisor with real children", () => {
 
   test("HealthView: a provider at a down service's port is skipped; one pointed elsewhere is not gated", async () => {
     const port = freePort();
-    const watched: Service = { name: "victoria", port, health: `http://127.0.0.1:${port}/health`, provider: "victoria", intervalMs: 100, timeoutMs: 500 };
+    const watched: Service = { name: "victoria", port, health: `http://127.0.0.1:${port}/health`, provider: "victoria", interval_s: 0.1, timeout_s: 0.5 };
     const other: Service = { ...watched, name: "ollama", provider: "ollama" };
     const provider = (name: string, url: string): Provider =>
       ({ name, kind: "victoria", urls: [url], tools: "none", max_concurrency: 0, max_fails: 3, cooldown_s: 0, queue_timeout_s: 0, timeout_s: 0, project_context: "keep", show_progress: false }) as Provider;

@@ -28,8 +28,8 @@ function service(name: string, port: number, tag: string, env: Record<string, st
     expect: { status: ["healthy"] },
     command: [process.execPath, FIXTURE, `--tag=${tag}`],
     env: { PORT: String(port), FIXTURE_TAG: tag, ...env },
-    intervalMs: 100,
-    timeoutMs: 1000,
+    interval_s: 0.1,
+    timeout_s: 1,
     ...extra,
   };
 }
@@ -77,7 +77,7 @@ describe("a service's process tree", () => {
     const tag = crypto.randomUUID();
     const port = freePort();
     // Healthy until it isn't: the fixture's child serves /health as 503 after a while.
-    const { sup, ready } = start([service("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { startTimeoutMs: 300 })], { ...FAST, startTimeoutMs: 300, budget: 1 });
+    const { sup, ready } = start([service("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { start_timeout_s: 0.3 })], { ...FAST, startTimeoutMs: 300, budget: 1 });
     await ready;
     await waitFor("tree running", () => taggedProcesses(tag).length >= 3);
     const first = taggedProcesses(tag);
