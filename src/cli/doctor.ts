@@ -1,6 +1,8 @@
 /**
- * `atrad doctor`: one line per check, and for every failure the command that fixes it.
- * Exit 1 when any check fails (warnings alone exit 0), so scripts can gate on it.
+ * `atrad doctor`: one line per check, and for every failure the command that fixes it, in this
+ * platform's terms. Exit 1 only when one of atrad's own duties fails — its service, its port,
+ * its config, its routes, some model to serve; a missing optional tool (Claude Code, the MLX
+ * server) is a warning — so scripts can gate on it.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +11,7 @@ import { probeHealth } from "../platform/health.ts";
 import { LABEL, UNIT, type Layout } from "../platform/layout.ts";
 import { readPid, isAlive, runCommand } from "../platform/runner.ts";
 import { specOf } from "../providers/index.ts";
+import { plainCause } from "../wire/cause.ts";
 import { parseTarget } from "../router/resolve.ts";
 import type { Input } from "./command.ts";
 import type { CliIO } from "./io.ts";
@@ -41,8 +44,16 @@ async function getJson(url: string, timeoutMs = 2000): Promise<{ status: number;
       return { status: res.status, body: text };
     }
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: plainCause(err) };
   }
+}
+
+type Platform = Layout["platform"];
+
+/** How to start and upgrade Ollama here: Homebrew on macOS, Ollama's own service on Linux. */
+export function ollamaFixes(platform: Platform): { start: string; upgrade: string } {
+  if (platform === "darwin") return { start: "brew services start ollama   (or: ollama serve)", upgrade: "brew upgrade ollama" };
+  return { start: "ollama serve   (installed as a service: sudo systemctl start ollama)", upgrade: "curl -fsSL https://ollama.com/install.sh | sh" };
 }
 
 export function versionAtLeast(version: string, min: readonly number[]): boolean {
@@ -81,16 +92,18 @@ async function checkPort(url: string, port: number): Promise<Check> {
   return fail(name, `nothing answers at ${url}`, "atrad start");
 }
 
-async function checkOllama(config: Config): Promise<Check> {
+async function checkOllama(config: Config, platform: Platform): Promise<Check> {
   const p = config.providers.find((x) => x.name === "ollama");
   if (!p) return ok("ollama", "no provider named ollama configured");
   const url = p.urls[0]!;
   const r = await getJson(`${url}/api/version`);
-  if ("error" in r) return fail("ollama", `not reachable at ${url} (${r.error})`, "brew services start ollama   (or: ollama serve)");
+  const fixes = ollamaFixes(platform);
+  // Down is a warning here: whether atrad has anything to serve is the "models" check's verdict.
+  if ("error" in r) return warn("ollama", `not reachable at ${url}: ${r.error}`, fixes.start);
   const version = typeof r.body?.version === "string" ? r.body.version : undefined;
   if (!version) return fail("ollama", `${url}/api/version answered HTTP ${r.status} without a version: not Ollama?`, `check [providers.ollama] url in ${config.file}`);
   if (!versionAtLeast(version, MIN_OLLAMA))
-    return fail("ollama", `Ollama ${version} at ${url} predates /v1/messages (needs ≥ ${MIN_OLLAMA.join(".")})`, `brew upgrade ollama   (or set [providers.ollama] kind = "ollama")`);
+    return fail("ollama", `Ollama ${version} at ${url} predates /v1/messages (needs ≥ ${MIN_OLLAMA.join(".")})`, `${fixes.upgrade}   (or set [providers.ollama] kind = "ollama")`);
   return ok("ollama", `Ollama ${version} at ${url}`);
 }
 
@@ -107,7 +120,7 @@ async function upstreamModels(p: Provider): Promise<{ models: Set<string>; reach
     const [listed, version] = await Promise.all([
       specOf(p)
         .listModels(p, url, AbortSignal.timeout(5000))
-        .catch((err: Error) => ((error = err.message), undefined)),
+        .catch((err: unknown) => ((error = plainCause(err)), undefined)),
       getJson(`${url}/api/version`),
     ]);
     if (listed) {
@@ -119,7 +132,38 @@ async function upstreamModels(p: Provider): Promise<{ models: Set<string>; reach
   return { models, reached, ollama, error };
 }
 
-async function checkRoutes(config: Config): Promise<Check[]> {
+type ModelCache = Map<string, ReturnType<typeof upstreamModels>>;
+const modelsOf = (p: Provider, cache: ModelCache) => {
+  if (!cache.has(p.name)) cache.set(p.name, upstreamModels(p));
+  return cache.get(p.name)!;
+};
+
+/**
+ * Whether atrad has anything to serve: some provider lists at least one model, or one that
+ * cannot list models (victoria) at least answers HTTP.
+ */
+async function checkSomeModel(config: Config, cache: ModelCache, platform: Platform): Promise<Check> {
+  const listing = config.providers.filter((p) => specOf(p).capabilities.listsModels);
+  const unlisted = config.providers.filter((p) => !listing.includes(p));
+  const [found, answering] = await Promise.all([
+    Promise.all(listing.map(async (p) => [p, await modelsOf(p, cache)] as const)),
+    Promise.all(unlisted.map(async (p) => [p, await getJson(p.urls[0]!)] as const)),
+  ]);
+  const serving = [
+    ...found.filter(([, up]) => up.models.size > 0).map(([p, up]) => `${p.name}: ${up.models.size} model${up.models.size > 1 ? "s" : ""}`),
+    ...answering.filter(([, r]) => !("error" in r)).map(([p]) => `${p.name} answers (it lists no models)`),
+  ];
+  if (serving.length) return ok("models", serving.join(", "));
+  const why = [
+    ...found.map(([p, up]) => (up.reached ? `${p.name} has no model` : (up.error ?? `${p.name} not reachable at ${p.urls.join(", ")}`))),
+    ...answering.map(([p, r]) => `${p.name} not reachable at ${p.urls[0]}${"error" in r ? ` (${r.error})` : ""}`),
+  ];
+  const detail = `no model to serve: ${why.join("; ") || "no provider is configured"}`;
+  const ollama = found.find(([p, up]) => p.name === "ollama" && up.reached);
+  return fail("models", detail, ollama ? "ollama pull qwen2.5-coder:7b   (any model will do)" : `start a provider (${ollamaFixes(platform).start}), or configure one in ${config.file}`);
+}
+
+async function checkRoutes(config: Config, cache: ModelCache): Promise<Check[]> {
   const entries: Array<[string, string[]]> = [];
   for (const key of ["default", "opus", "sonnet", "haiku"] as const) {
     const targets = config.routes[key];
@@ -128,7 +172,6 @@ async function checkRoutes(config: Config): Promise<Check[]> {
   for (const [alias, targets] of Object.entries(config.routes.aliases)) entries.push([`aliases.${alias}`, targets]);
   if (!entries.length) return [ok("routes", "no [routes] configured: atrad picks installed models itself (atrad config init writes the choice down)")];
 
-  const cache = new Map<string, ReturnType<typeof upstreamModels>>();
   const out: Check[] = [];
   for (const [key, targets] of entries) {
     for (const spec of targets) {
@@ -143,8 +186,7 @@ async function checkRoutes(config: Config): Promise<Check[]> {
         out.push(ok(name, `${p.kind} provider, no model to check`));
         continue;
       }
-      if (!cache.has(p.name)) cache.set(p.name, upstreamModels(p));
-      const up = await cache.get(p.name)!;
+      const up = await modelsOf(p, cache);
       if (!up.reached) out.push(fail(name, `${p.name} is not reachable at ${p.urls.join(", ")}${up.error ? ` (${up.error})` : ""}`, `start ${p.name}, or edit [providers.${p.name}] in ${config.file}`));
       else if (up.models.has(t.model) || up.models.has(`${t.model}:latest`)) out.push(ok(name, `installed on ${p.name}`));
       else
@@ -183,10 +225,12 @@ async function listener(port: number, env: Env): Promise<string | undefined> {
   return pid ? `${cmd ?? "?"} pid ${pid}` : undefined;
 }
 
+/** Claude Code is atrad's main client but not atrad's duty: missing, it is a warning. */
 async function checkClaude(env: Env): Promise<Check> {
-  if (!Bun.which("claude", { PATH: env.PATH ?? "" })) return fail("claude code", "`claude` is not on PATH", "npm install -g @anthropic-ai/claude-code");
+  const install = "npm install -g @anthropic-ai/claude-code";
+  if (!Bun.which("claude", { PATH: env.PATH ?? "" })) return warn("claude code", "`claude` is not on PATH (atrad serves any Messages API client; `atrad launch claude` needs it)", install);
   const r = await runCommand(["claude", "--version"], env, 15_000);
-  return r.code === 0 ? ok("claude code", r.stdout.trim().split("\n")[0] ?? "installed") : fail("claude code", `claude --version failed (exit ${r.code})`, "npm install -g @anthropic-ai/claude-code");
+  return r.code === 0 ? ok("claude code", r.stdout.trim().split("\n")[0] ?? "installed") : warn("claude code", `claude --version failed (exit ${r.code})`, install);
 }
 
 function checkLogs(l: Layout): Check {
@@ -218,8 +262,10 @@ export async function runDoctor(io: CliIO): Promise<Check[]> {
   const checks: Check[] = [ok("config", config.fileExists ? config.file : "no config file: defaults")];
   checks.push(await checkService(layout, io.env));
   checks.push(await checkPort(url, config.server.port));
-  checks.push(await checkOllama(config));
-  checks.push(...(await checkRoutes(config)));
+  const cache: ModelCache = new Map();
+  checks.push(await checkOllama(config, layout.platform));
+  checks.push(await checkSomeModel(config, cache, layout.platform));
+  checks.push(...(await checkRoutes(config, cache)));
   checks.push(await checkMlxPort(config, io.env));
   checks.push(await checkClaude(io.env));
   checks.push(checkLogs(layout));

@@ -1,4 +1,5 @@
 /** `atrad serve`: the foreground daemon (options in commands.ts). */
+import { fstatSync, statSync } from "node:fs";
 import { ConfigError, listenProblem, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
@@ -29,10 +30,13 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
     io.err(`atrad serve: ${refused}\n`);
     return EXIT_CONFIG;
   }
-  // stderr for launchd/systemd, and a rotated file for `atrad logs`.
-  const toFile = rotatingWriter(daemonLogPath(config.home));
+  // stderr for launchd/systemd, and a rotated file for `atrad logs` — unless stderr already is
+  // that file (the background mode redirects it there): then every line would be written twice.
+  const logPath = daemonLogPath(config.home);
+  const toFile = rotatingWriter(logPath);
+  const toStderr = !isSameFile(2, logPath);
   const sink = batchedWriter((text) => {
-    process.stderr.write(text);
+    if (toStderr) process.stderr.write(text);
     toFile(text);
   });
   process.once("exit", sink.flush);
@@ -66,4 +70,15 @@ export async function serveCommand({ values }: Input<typeof serveOptions>, io: C
     process.on("SIGHUP", () => daemon.reload());
   });
   return 0;
+}
+
+/** Whether file descriptor `fd` is open on `path` (same device and inode). */
+function isSameFile(fd: number, path: string): boolean {
+  try {
+    const a = fstatSync(fd);
+    const b = statSync(path);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
 }

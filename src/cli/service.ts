@@ -3,7 +3,7 @@
  * `--dry-run` prints the rendered plist/unit and every step and runs nothing. Each command's
  * options are declared in commands.ts.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import { VERSION } from "../version.ts";
@@ -45,6 +45,14 @@ export async function serviceContext(
   const layout = layoutFor({ env: io.env, platform, manager, prefix, port: config.server.port });
   const ollama = config.providers.find((p) => p.name === "ollama");
   return { layout, dryRun, ollamaUrl: ollama?.urls[0] ?? "http://127.0.0.1:11434" };
+}
+
+function isSameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }
 
 function readRecord(path: string): string | undefined {
@@ -92,6 +100,9 @@ export async function serviceCommand(op: Operation, { values }: { values: Servic
     }
     plan.push(...(await ollamaSteps(ctx, values["with-ollama"] ?? false, io)));
   }
+  // The installed atrad installing itself again: there is nothing to copy, so none is planned
+  // (the runner would skip it, but --dry-run would show copying the binary onto itself).
+  if (binary && isSameFile(binary, l.bin)) binary = undefined;
   plan.push(...planFor(op, l, { binary, purge: values.purge, self: existsSync(l.bin) ? undefined : selfCommand() }));
   if (op === "install")
     plan.splice(plan.length - 1, 0, { op: "write", path: recordPath(l), content: JSON.stringify({ bin: l.bin, manager: l.manager, version: VERSION }) + "\n", mode: 0o644 });

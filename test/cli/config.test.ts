@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { parse } from "smol-toml";
+import { renderInitialConfig } from "../../src/config/render.ts";
 import { ServerSchema, ServiceSchema } from "../../src/config/schema.ts";
 import { captureIO } from "../platform/support.ts";
 
@@ -86,5 +87,21 @@ describe("atrad config print", () => {
     expect(printed.providers!.remote).toMatchObject({ kind: "openai", urls: ["http://127.0.0.1:1234"], api_key: "***", tools: "native", max_fails: 3, timeout_s: 600 });
     expect(printed.log as unknown).toEqual({ level: "info" });
     expect(out).not.toContain("secret");
+  });
+});
+
+describe("atrad config init's file: a [routes] table only when there is something to put in it", () => {
+  test("NoModelFound_NoEmptyRoutes_ACommentedExample_Parses", () => {
+    const text = renderInitialConfig({ default: [], opus: [], sonnet: [], haiku: [] });
+    expect(text).not.toMatch(/^\[routes\]$/m);
+    expect(text).toContain("# [routes]");
+    expect(text).toContain('# default = ["ollama/qwen3-coder"]');
+    expect((parse(text) as { routes?: Record<string, unknown> }).routes ?? {}).toEqual({ aliases: {} });
+  });
+
+  test("ModelsFound_ARoutesTable", () => {
+    const text = renderInitialConfig({ default: ["ollama/qwen2.5-coder:32b"], haiku: ["ollama/phi3.5:3.8b"] });
+    expect(text).toMatch(/^\[routes\]$/m);
+    expect((parse(text) as { routes: Record<string, unknown> }).routes).toEqual({ default: ["ollama/qwen2.5-coder:32b"], haiku: ["ollama/phi3.5:3.8b"], aliases: {} });
   });
 });

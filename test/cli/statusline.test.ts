@@ -30,6 +30,16 @@ afterAll(async () => {
 });
 
 describe("atrad statusline", () => {
+  test("typed in a terminal: explains itself on stderr, never waits on stdin, prints the daemon's line", async () => {
+    let out = "";
+    let err = "";
+    const neverEnds = () => new Promise<string>(() => {});
+    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t), env: { ATRAD_HOME: "/nonexistent" }, isTTY: true, stdinIsTTY: true, stdin: neverEnds };
+    expect(await runCli(["statusline", "--url", atrad.url, "--plain"], io)).toBe(0);
+    expect(err).toContain("the command for Claude Code's statusLine setting");
+    expect(out).toBe("atrad ● waiting for the first request\n");
+  });
+
   test("names the served target of this session, its health and ttft", async () => {
     expect((await statusline(atrad.url)).out).toBe("atrad ● waiting for the first request");
     await post(`${atrad.url}/v1/messages`, { model: "claude-opus-5-5", max_tokens: 5, stream: true, messages: [{ role: "user", content: "hi" }] }, { "x-claude-code-session-id": sessionId }).then((r) => r.text());
