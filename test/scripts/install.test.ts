@@ -2,16 +2,17 @@
  * scripts/install.sh from a clean clone into a scratch prefix (and uninstall.sh back out), and
  * the release build: three executables whose Mach-O/ELF headers name the right CPU, plus sums.
  */
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { freePort } from "../support/binary.ts";
 
 const root = resolve(import.meta.dir, "../..");
 
 function sh(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const r = Bun.spawnSync(argv, { cwd: opts.cwd ?? root, env: { ...process.env, ...opts.env } as Record<string, string>, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(argv, { cwd: opts.cwd ?? root, env: opts.env ?? (process.env as Record<string, string>), stdout: "pipe", stderr: "pipe" });
   return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
@@ -55,25 +56,41 @@ describe("release build", () => {
 });
 
 describe("scripts/install.sh", () => {
-  test("--prefix <tmp> --no-service from a clean clone installs a working atrad; uninstall.sh removes it", () => {
-    const tmp = mkdtempSync(join(tmpdir(), "atrad-install-"));
-    const clone = join(tmp, "clone");
-    const prefix = join(tmp, "prefix");
+  let tmp: string, clone: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), "atrad-install-"));
+    clone = join(tmp, "clone");
     const head = sh(["git", "rev-parse", "HEAD"]).out.trim();
     expect(sh(["git", "clone", "--quiet", "--no-local", root, clone]).code).toBe(0);
     expect(sh(["git", "checkout", "--quiet", head], { cwd: clone }).code).toBe(0);
+  });
+  /**
+   * A scratch HOME, so nothing real is touched; Bun is on PATH here, so install.sh uses it.
+   * `asUser`: none of the test run's cache and XDG settings either, so the caches land in that
+   * HOME as on a user's machine.
+   */
+  const envFor = (home: string, asUser = false) => {
+    const env: Record<string, string | undefined> = { ...process.env, HOME: home, ATRAD_HOME: join(home, ".atrad"), ATRAD_SERVICE_MANAGER: "none", PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
+    if (asUser) for (const k of Object.keys(env)) if (k.startsWith("XDG_") || k.startsWith("BUN_")) delete env[k];
+    return env as Record<string, string>;
+  };
 
-    // Bun is on PATH here, so install.sh uses it; HOME is scratch so nothing real is touched.
-    const env = { HOME: join(tmp, "home"), ATRAD_HOME: join(tmp, "home/.atrad"), ATRAD_SERVICE_MANAGER: "none", PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
+  test("--prefix <tmp> --no-service from a clean clone installs a working atrad; uninstall.sh removes it", () => {
+    const prefix = join(tmp, "prefix");
+    const env = envFor(join(tmp, "home"));
     const r = sh(["bash", "scripts/install.sh", "--prefix", prefix, "--no-service"], { cwd: clone, env });
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const lines = r.out.trim().split("\n");
-    for (const line of lines) expect(line).toMatch(/^==> /); // one clear line per step
+    // One clear line per step, and last the one line to paste, since the prefix is not on PATH.
+    expect(lines.at(-1)).toBe(`export PATH="${prefix}/bin:$PATH"`);
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^==> /);
     expect(r.out).toContain(`installed ${prefix}/bin/atrad (atrad `);
     expect(r.out).toContain("skipped the login service (--no-service)");
     const version = sh([join(prefix, "bin/atrad"), "--version"], { env });
     expect(version.out).toMatch(/^atrad \d+\.\d+\.\d+ \(bun /);
+    // The pasted line works: in a shell that evaluates it, `atrad` is found by name.
+    expect(sh(["bash", "-c", `${lines.at(-1)}; atrad --version`], { env }).out).toBe(version.out);
 
     // Idempotent: a second run succeeds and leaves one working atrad.
     expect(sh(["bash", "scripts/install.sh", "--prefix", prefix, "--no-service"], { cwd: clone, env }).code).toBe(0);
@@ -83,6 +100,36 @@ describe("scripts/install.sh", () => {
     expect(un.code).toBe(0);
     expect(existsSync(join(prefix, "bin/atrad"))).toBe(false);
     expect(existsSync(join(prefix, "libexec/atrad"))).toBe(false);
+    // The folders install.sh created are gone with it, being empty.
+    expect(existsSync(prefix)).toBe(false);
     expect(sh(["bash", "scripts/uninstall.sh", "--prefix", prefix], { cwd: clone, env }).code).toBe(0);
+  }, 120_000);
+
+  test("uninstall.sh, then uninstall.sh --purge without the binary: nothing of atrad is left in HOME, and the caches are named", async () => {
+    const home = join(tmp, "purge-home");
+    const env = envFor(home, true);
+    // The default prefix (~/.local) and the login service (background mode here), on a port of its own.
+    const port = freePort();
+    mkdirSync(join(home, ".atrad"), { recursive: true });
+    writeFileSync(join(home, ".atrad/config.toml"), `[server]\nport = ${port}\n`);
+    const r = sh(["bash", "scripts/install.sh"], { cwd: clone, env });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`is up at http://127.0.0.1:${port}`);
+    expect(r.out).toContain('export PATH="$HOME/.local/bin:$PATH"');
+
+    const plain = sh(["bash", "scripts/uninstall.sh"], { cwd: clone, env });
+    expect(plain.code).toBe(0);
+    expect(existsSync(join(home, ".atrad/config.toml"))).toBe(true); // kept without --purge
+    expect(existsSync(join(home, ".local"))).toBe(false);
+
+    const purge = sh(["bash", "scripts/uninstall.sh", "--purge"], { cwd: clone, env });
+    expect(purge.code).toBe(0);
+    expect(purge.out).toContain(`removed ${join(home, ".atrad")}`);
+    // What is left is exactly the caches it names, each with the command that removes it.
+    const named = [...purge.out.matchAll(/^ {2}(\S+) \(.*\): (rm -rf .*)$/gm)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(0);
+    expect(readdirSync(home).map((e) => join(home, e)).sort()).toEqual(named.sort());
+    // And the daemon is stopped.
+    expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "up", () => "down")).toBe("down");
   }, 120_000);
 });
