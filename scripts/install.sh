@@ -44,7 +44,9 @@ if [ -z "$bun" ]; then
   else
     command -v npm >/dev/null 2>&1 || die "need Bun, Homebrew or npm to continue"
     say "installing Bun from the npm registry into $prefix/libexec/atrad/bun"
-    npm install --silent --no-audit --no-fund --prefix "$prefix/libexec/atrad/bun" bun >/dev/null
+    # --loglevel=error, not --silent: when the registry is unreachable the user must see why.
+    npm install --loglevel=error --no-audit --no-fund --no-update-notifier --prefix "$prefix/libexec/atrad/bun" bun >/dev/null ||
+      die "npm could not install Bun (its error is above): check the network or proxy, or install Bun yourself (https://bun.sh) and run this again"
     bun="$prefix/libexec/atrad/bun/node_modules/.bin/bun"
   fi
 fi
@@ -57,9 +59,9 @@ say "using Bun $("$bun" --version) ($bun)"
 # 2. Dependencies and the executable.
 cd "$root"
 say "installing dependencies"
-"$bun" install --frozen-lockfile >/dev/null
+"$bun" install --frozen-lockfile >/dev/null || die "bun install failed (its error is above): check the network or proxy and run this again"
 say "building dist/atrad"
-"$bun" scripts/build.ts >/dev/null  # not `bun run build`: it echoes the command to stderr
+"$bun" scripts/build.ts >/dev/null || die "building dist/atrad failed (its error is above)"  # not `bun run build`: it echoes the command to stderr
 install -m 0755 "$root/dist/atrad" "$prefix/bin/atrad"
 say "installed $prefix/bin/atrad ($("$prefix/bin/atrad" --version))"
 
@@ -67,11 +69,19 @@ say "installed $prefix/bin/atrad ($("$prefix/bin/atrad" --version))"
 #    (it finds itself already in place) and records where it lives for `atrad uninstall`.
 if [ "$service" = 1 ]; then
   say "registering the login service"
-  "$prefix/bin/atrad" install --prefix "$prefix" ${service_flags[@]+"${service_flags[@]}"}
+  # With $prefix/bin on its PATH, so it leaves the PATH advice to the end of this script.
+  PATH="$prefix/bin:$PATH" "$prefix/bin/atrad" install --prefix "$prefix" ${service_flags[@]+"${service_flags[@]}"}
 else
   say "skipped the login service (--no-service); start it later with: atrad install"
 fi
+# A script cannot change its caller's PATH: say the one line to paste (and to add to the
+# shell's startup file), with $HOME spelled out so it stays right if pasted elsewhere.
 case ":$PATH:" in
-  *":$prefix/bin:"*) ;;
-  *) say "add $prefix/bin to your PATH to run atrad" ;;
+  *":$prefix/bin:"*) say "run: atrad status" ;;
+  *)
+    shown="$prefix/bin"
+    case "$shown" in "$HOME"/*) shown="\$HOME${shown#"$HOME"}" ;; esac
+    say "atrad is not on your PATH yet; paste this line here (and into your shell's startup file):"
+    printf 'export PATH="%s:$PATH"\n' "$shown"
+    ;;
 esac
