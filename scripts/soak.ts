@@ -2,8 +2,8 @@
  * The soak: N mixed requests against a real `atrad serve` process (all four kinds, streaming
  * and not, a share of them aborted by the client at a random moment) with healthy stand-in
  * upstreams, so every 5xx or stream `error` is atrad's own. Reports the daemon's RSS and open
- * fds after warm-up and at the end. `bun scripts/soak.ts --requests 20000`; the test suite
- * runs it reduced (test/reliability/soak.test.ts).
+ * fds after warm-up and at the end. `bun scripts/soak.ts --requests 20000`; the long test run
+ * (`./scripts/test.sh --long`) runs it reduced (test/reliability/soak.long.ts).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

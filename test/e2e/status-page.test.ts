@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { duration, secondsSince } from "../../src/ui/client/format.ts";
 import { VERSION } from "../../src/version.ts";
 import { startGateway } from "../../src/gateway/server.ts";
 import { Router } from "../../src/router/router.ts";
@@ -20,22 +21,46 @@ import { startCounting } from "../standins/counting.ts";
 import { ensureBinary, freePort, ROOT, waitForHealth } from "../support/binary.ts";
 import { startTestDaemon, testConfig } from "../support/daemon.ts";
 
-const CHROMIUM = process.env.ATRAD_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(ROOT, "test-artifacts");
 const TOKEN = "page-admin-token-42";
+const ARTIFACTS = join(ROOT, "test-artifacts");
 const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn().catch(() => {});
 });
 
+/** Where a headless Chromium usually is: ATRAD_CHROMIUM, Debian/Ubuntu's packages, macOS apps. */
+const CANDIDATES = [
+  process.env.ATRAD_CHROMIUM,
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+  "/Applications/Chromium.app/Contents/MacOS/Chromium",
+].filter((p): p is string => Boolean(p));
+const CHROMIUM = process.env.ATRAD_CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
+const HOW_TO_GET =
+  process.platform === "darwin"
+    ? "install Google Chrome, or: brew install --cask chromium"
+    : "apt-get update && apt-get install -y chromium (.ci/run does this)";
+
+/**
+ * No silent skip: without Chromium this one test fails, saying how to get it, and the page
+ * tests below are not run (each would only repeat the same line).
+ */
+test("a headless Chromium for the status page tests is installed", () => {
+  if (!CHROMIUM || !existsSync(CHROMIUM))
+    throw new Error(`no headless Chromium found (${CANDIDATES.join(", ")}): ${HOW_TO_GET}; or set ATRAD_CHROMIUM=/path/to/chromium`);
+});
+
 let browser: Browser | undefined;
-/** No silent skip: without Chromium the test fails and says how to get it (CI installs it). */
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`headless Chromium not found at ${CHROMIUM}: install Debian's package (apt-get update && apt-get install -y chromium; .ci/run does this) or set ATRAD_CHROMIUM`);
   if (!browser) {
+    // playwright gives Chromium a temp profile; ~/.pki, dconf and mimeapps.list go wherever HOME
+    // and the XDG folders point: into a temp dir too, never the user's home.
+    const scratch = mkdtempSync(join(tmpdir(), "atrad-chromium-"));
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM!,
+      env: { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, "config"), XDG_CACHE_HOME: join(scratch, "cache"), XDG_DATA_HOME: join(scratch, "data") },
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
     const b = browser;
@@ -43,6 +68,7 @@ async function launch(): Promise<Browser> {
   }
   return browser;
 }
+const pageTest = CHROMIUM && existsSync(CHROMIUM) ? test : test.skip;
 
 /** Every request the page makes, to prove it needs nothing but atrad itself. */
 function watchNetwork(page: Page): string[] {
@@ -51,7 +77,7 @@ function watchNetwork(page: Page): string[] {
   return urls;
 }
 
-test("a request through atrad shows on the page with its route, the routes and the service states, live", async () => {
+pageTest("a request through atrad shows on the page with its route, the routes and the service states, live", async () => {
   const up = startCounting("up");
   cleanup.push(() => up.stop());
   const atrad = await startTestDaemon(`
@@ -73,9 +99,9 @@ health = "${up.url}/v1/models"
 `);
   cleanup.push(() => atrad.stop());
   const client = new Anthropic({ baseURL: atrad.url, apiKey: TOKEN, maxRetries: 0 });
-  await client.messages.create({ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+  await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
   const first = atrad.records.at(-1)!;
-  expect(first).toMatchObject({ model: "claude-sonnet-4-5", target: "local/m", status: 200 });
+  expect(first).toMatchObject({ model: "claude-sonnet-4-6", target: "local/m", status: 200 });
 
   // The data endpoint follows the admin rule; the page itself is open.
   expect((await fetch(`${atrad.url}/atrad/ui/state`)).status).toBe(401);
@@ -90,7 +116,7 @@ health = "${up.url}/v1/models"
 
   const row = page.locator(`[data-request-id="${first.request_id}"]`);
   await row.waitFor();
-  expect(await row.locator(".model").textContent()).toBe("claude-sonnet-4-5");
+  expect(await row.locator(".model").textContent()).toBe("claude-sonnet-4-6");
   expect(await row.locator(".target").textContent()).toBe("local/m");
   expect(await row.textContent()).toContain("200");
   expect(await row.locator(".fallbacks").textContent()).toContain("dead/m");
@@ -166,10 +192,10 @@ function fixtureState() {
     services,
     routes: { default: ["ollama/qwen2.5-coder:32b", "mlx/qwen2.5-3b"], haiku: ["ollama/phi3.5:3.8b"], "very-long-alias-for-a-narrow-screen": ["ollama/qwen2.5-coder:32b-instruct-q8_0", "mlx/mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"] },
   };
-  return { STATES, status, requests, series: { ollama: [900, 1200, 700, 4200, 850, 800, 1900, 760, 640, 2300, 810, 790], mlx: [] as number[] } };
+  return { now, STATES, status, requests, series: { ollama: [900, 1200, 700, 4200, 850, 800, 1900, 760, 640, 2300, 810, 790], mlx: [] as number[] } };
 }
 
-test("every service state, a narrow dark screen, keyboard focus and nothing fetched from elsewhere", async () => {
+pageTest("every service state, a narrow dark screen, keyboard focus and nothing fetched from elsewhere", async () => {
   const fx = fixtureState();
   const config = testConfig(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:9"\n[providers.mlx]\nkind = "ollama"\nurl = "http://127.0.0.1:9"\n`);
   const gw = startGateway(
@@ -194,12 +220,23 @@ test("every service state, a narrow dark screen, keyboard focus and nothing fetc
   cleanup.push(() => context.close());
   const page = await context.newPage();
   const urls = watchNetwork(page);
+  // The page draws "up for …" against the `now` of each state document it fetched.
+  const drawnAt: Array<Promise<number>> = [];
+  page.on("response", (r) => {
+    if (new URL(r.url()).pathname === "/atrad/ui/state") drawnAt.push(r.json().then((b) => Date.parse(b.now), () => NaN));
+  });
   await page.goto(`${gw.url}/`);
   await page.locator("body[data-ready]").waitFor({ state: "attached" });
 
   for (const state of fx.STATES) expect(await page.locator(`[data-service="svc-${state}"] .badge`).getAttribute("data-state")).toBe(state);
   expect(await page.locator('[data-service="svc-failed"] .error').textContent()).toContain("restart budget spent");
-  expect(await page.locator('[data-service="svc-up"]').textContent()).toContain("up for1m 37s");
+  // Up since 97 s before the fixture was made: "1m 37s" at first, a second more per second the
+  // page's clock has moved on since — the text must match one of the clocks it drew with.
+  expect(duration(secondsSince(fx.status.services[0]!.since, fx.now))).toBe("1m 37s");
+  const facts = await page.locator('[data-service="svc-up"] .facts').evaluate((dl) => [...dl.querySelectorAll("dt")].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]));
+  const upFor = facts.find(([k]) => k === "up for")?.[1];
+  const clocks = await Promise.all(drawnAt);
+  expect(clocks.map((now) => duration(secondsSince(fx.status.services[0]!.since, now)))).toContain(upFor!);
   expect(await page.locator('[data-provider="mlx"] .badge').first().getAttribute("data-state")).toBe("down");
   expect(await page.locator('[data-provider="ollama"] .models li').allTextContents()).toEqual(["qwen2.5-coder:32b", "phi3.5:3.8b", "llama3.1:8b"]);
   expect((await page.locator('[data-provider="ollama"] svg.spark').getAttribute("aria-label"))!).toContain("last 12 requests");
@@ -232,7 +269,7 @@ test("every service state, a narrow dark screen, keyboard focus and nothing fetc
   expect(urls.every((u) => u.startsWith(gw.url))).toBe(true);
 }, 30_000);
 
-test("the compiled binary serves the page from memory, far from any source tree", async () => {
+pageTest("the compiled binary serves the page from memory, far from any source tree", async () => {
   const bin = await ensureBinary();
   const home = mkdtempSync(join(tmpdir(), "atrad-ui-bin-"));
   const port = freePort();

@@ -2,7 +2,8 @@
  * HTTP fuzz against a real `atrad serve` process: thousands of malformed and mutated requests —
  * mutations of the real Claude Code request, random JSON, broken bytes, odd methods, paths and
  * headers — must each get a 4xx Anthropic envelope or a success; the daemon stays up, its RSS
- * steady and its fds at the baseline. A few seconds in `bun test`; ATRAD_FUZZ=N for more.
+ * steady and its fds at the baseline. In the long run (`./scripts/test.sh --long`); ATRAD_FUZZ=N
+ * for more.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
