@@ -55,6 +55,8 @@ export function defineCommand<O extends Options>(spec: CommandSpec<O>): CommandS
 export class UsageError extends Error {}
 
 export const EXIT_USAGE = 2;
+/** No daemon answers (status, reload): what a script checks to start one. */
+export const EXIT_DAEMON_DOWN = 3;
 
 const HELP_OPTION = { type: "boolean", short: "h", help: "print this help and exit" } as const;
 

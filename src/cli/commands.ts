@@ -5,7 +5,8 @@
  *
  * A new command: one entry here plus one file exporting its `run`, typed `Input<typeof opts>`.
  */
-import { defineCommand, type CommandSpec, type Input, type Options } from "./command.ts";
+import { EXIT_CONFIG, EXIT_IN_USE } from "../platform/exit-codes.ts";
+import { defineCommand, EXIT_DAEMON_DOWN, type CommandSpec, type Input, type Options } from "./command.ts";
 import type { CliIO } from "./io.ts";
 
 const CONFIG = { type: "string", value: "FILE", help: "the config file (default: $ATRAD_CONFIG, else $ATRAD_HOME/config.toml)" } as const;
@@ -60,13 +61,13 @@ export const commands: Record<string, CommandSpec<any>> = {
   serve: defineCommand({
     summary: "run the daemon in the foreground (what launchd/systemd run)",
     options: serveOptions,
-    exits: { 0: "stopped by SIGTERM/SIGINT", 1: "an unexpected error", 78: "the config is invalid, or a non-loopback bind has no auth tokens", 98: "the port is in use" },
+    exits: { 0: "stopped by SIGTERM/SIGINT", 1: "an unexpected error", [EXIT_CONFIG]: "the config is invalid, or a non-loopback bind has no auth tokens", [EXIT_IN_USE]: "the port is in use, or another atrad runs for this ATRAD_HOME" },
     run: async (input, io) => (await import("./serve.ts")).serveCommand(input, io),
   }),
   status: defineCommand({
     summary: "the daemon, its providers and the supervised services",
     options: statusOptions,
-    exits: { 0: "the daemon answered", 1: "something answered that is not atrad's status", 3: "the daemon is down (services are probed directly)" },
+    exits: { 0: "the daemon answered", 1: "something answered that is not atrad's status", [EXIT_DAEMON_DOWN]: "the daemon is down (services are probed directly)" },
     run: async (input, io) => (await import("./status.ts")).statusCommand(input, io),
   }),
   logs: defineCommand({
@@ -98,7 +99,7 @@ export const commands: Record<string, CommandSpec<any>> = {
   reload: defineCommand({
     summary: "re-read the config in the running daemon (also: SIGHUP, or just edit the file)",
     options: reloadOptions,
-    exits: { 0: "reloaded", 1: "the new config was rejected; the running one stays", 3: "no daemon answers" },
+    exits: { 0: "reloaded", 1: "the new config was rejected; the running one stays", [EXIT_DAEMON_DOWN]: "no daemon answers" },
     run: async (input, io) => (await import("./reload.ts")).reloadCommand(input, io),
   }),
   launch: defineCommand({

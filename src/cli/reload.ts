@@ -1,6 +1,6 @@
 /** `atrad reload`: re-read the config in the running daemon (same as SIGHUP). */
 import { daemonClient } from "./client.ts";
-import type { Input } from "./command.ts";
+import { EXIT_DAEMON_DOWN, type Input } from "./command.ts";
 import type { reloadOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
@@ -11,7 +11,7 @@ export async function reloadCommand({ values }: Input<typeof reloadOptions>, io:
     res = await fetch(`${url}/atrad/reload`, { method: "POST", headers, signal: AbortSignal.timeout(10_000) });
   } catch {
     io.err(`atrad reload: no daemon answers at ${url} (start it with \`atrad start\` or \`atrad serve\`)\n`);
-    return 3;
+    return EXIT_DAEMON_DOWN;
   }
   const body = (await res.json().catch(() => ({}))) as { ok?: boolean; error?: string; changed?: boolean };
   if (!res.ok || !body.ok) {

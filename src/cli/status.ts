@@ -13,11 +13,9 @@ import { probeService } from "../supervisor/probe.ts";
 import { portHolder } from "../supervisor/ports.ts";
 import { VERSION } from "../version.ts";
 import { checkUrl, connectUrl } from "./client.ts";
-import type { Input } from "./command.ts";
+import { EXIT_DAEMON_DOWN, type Input } from "./command.ts";
 import type { statusOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
-
-export const EXIT_DAEMON_DOWN = 3;
 
 export async function statusCommand({ values }: Input<typeof statusOptions>, io: CliIO): Promise<number> {
   const given = checkUrl(values.url);

@@ -37,6 +37,19 @@ afterAll(async () => {
   }
 });
 
+describe("dist/atrad's command contract", () => {
+  test("status --help exits 0 with its options; an unknown option exits 2 with the usage; -V", () => {
+    const help = atrad(["status", "--help"]);
+    expect(help.code).toBe(0);
+    for (const option of ["--json", "--url URL", "--config FILE"]) expect(help.out).toContain(option);
+    const bad = atrad(["status", "--jsno"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('unknown option "--jsno"');
+    expect(bad.err).toContain("Usage: atrad status [options]");
+    expect(atrad(["-V"]).out).toMatch(/^atrad \d/);
+  });
+});
+
 describe("dist/atrad status", () => {
   test("no daemon: says so, still probes, exits 3 (table and --json)", () => {
     const empty = mkdtempSync(join(tmpdir(), "atrad-bin-"));
