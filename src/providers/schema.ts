@@ -36,6 +36,19 @@ function sharedKeys<M extends ToolMode>(modes: readonly M[], fallback: M) {
   };
 }
 
+/**
+ * Keys of the kinds whose answers stream through src/wire (not victoria, whose `timeout_s` is
+ * already a deadline for the whole task).
+ */
+export const streamingKeys = {
+  /**
+   * The whole answer may take at most this long (0 = no limit): it ends a stream that is
+   * drip-fed forever, which `timeout_s` (no content for that long) never catches. Generous,
+   * because local models are slow.
+   */
+  response_deadline_s: Seconds(1800),
+};
+
 /** One kind's table: `kind = "<kind>"`, the shared keys, and the kind's own options. */
 export function providerTable<K extends string, M extends ToolMode, O extends TProperties>(
   kind: K,

@@ -4,6 +4,7 @@
  */
 import { errorTypeForStatus } from "../anthropic/errors.ts";
 import type { ProviderBase as Provider } from "./schema.ts";
+import type { BodyOptions } from "../wire/body.ts";
 import { plainCause } from "../wire/cause.ts";
 
 /** What kind of failure a status-0 UpstreamError was, for callers that retry on one kind. */
@@ -149,6 +150,21 @@ function watchSilence(res: Response, ms: number, ac: AbortController): Response 
     { highWaterMark: 0 },
   );
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/**
+ * The deadlines on a streamed answer's body: no content for `timeout_s`, and at most
+ * `response_deadline_s` in all, each named by its key when it ends a response.
+ */
+export function streamDeadlines(provider: Provider & { response_deadline_s?: number }, target: string): BodyOptions {
+  const key = (k: string) => `providers.${provider.name}.${k}`;
+  return {
+    target,
+    idleMs: provider.timeout_s * 1000,
+    idleKey: key("timeout_s"),
+    totalMs: (provider.response_deadline_s ?? 0) * 1000,
+    totalKey: key("response_deadline_s"),
+  };
 }
 
 /** Turn a non-2xx upstream response into an UpstreamError, keeping its body. */

@@ -117,7 +117,10 @@ export async function readText(body: ReadableStream<Uint8Array>, opts: BodyOptio
   const max = opts.maxFrameBytes ?? MAX_FRAME_BYTES;
   const parts: Uint8Array[] = [];
   let size = 0;
-  for await (const bytes of new UpstreamBody(body, opts).chunks()) {
+  const upstream = new UpstreamBody(body, opts);
+  for await (const bytes of upstream.chunks()) {
+    // Every byte of a whole body is content: only the total deadline can end a slow one.
+    upstream.progress();
     size += bytes.length;
     if (size > max) throw frameTooLarge(opts.target, "body", max);
     parts.push(bytes);

@@ -38,6 +38,7 @@ beforeAll(async () => {
 ping_interval_s = 0.5
 ${KINDS.map((k) => provider(`f${k}`, k, faulty.url, 'timeout_s = 1\napi_key = "sk-secret-key"')).join("")}
 ${KINDS.map((k) => provider(`r${k}`, k, `http://127.0.0.1:${refusedPort}`, "timeout_s = 1")).join("")}
+${KINDS.map((k) => provider(`d${k}`, k, faulty.url, "timeout_s = 3\nresponse_deadline_s = 1.5")).join("")}
 [providers.vic]
 kind = "victoria"
 url = "${faulty.url}"
@@ -219,6 +220,16 @@ describe("progress deadlines", () => {
       const a = await ask(`f${kind}/comments`, true);
       expectStreamError(a, `f${kind}/comments`, "timeout_error");
       expect(last(a).error.message).toContain(`providers.f${kind}.timeout_s`);
+    });
+  }
+
+  for (const kind of KINDS) {
+    test(`${kind}: a valid stream drip-fed a byte at a time → error event at response_deadline_s`, async () => {
+      const a = await ask(`d${kind}/drip`, true);
+      expectStreamError(a, `d${kind}/drip`, "timeout_error");
+      expect(last(a).error.message).toContain(`providers.d${kind}.response_deadline_s`);
+      // It was making progress: content arrived before the deadline ended it.
+      expect(a.events!.some((e) => e.type === "content_block_delta")).toBe(true);
     });
   }
 });

@@ -3,15 +3,16 @@ import { messageToEvents, withSignature } from "../../anthropic/stream.ts";
 import { AtradError } from "../../anthropic/errors.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
-import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import type { AnthropicProvider } from "./spec.ts";
+import { authHeaders, errorMessageOf, fetchUpstream, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
 import { sseEvents } from "../../wire/sse.ts";
 import { forwardedHeaders, fromUpstreamEvent, toUpstreamRequest } from "./translate.ts";
 
-export const anthropicAdapter: Adapter = {
-  async call(ctx: CallContext): Promise<Outcome> {
+export const anthropicAdapter: Adapter<AnthropicProvider> = {
+  async call(ctx: CallContext<AnthropicProvider>): Promise<Outcome> {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
     const body = JSON.stringify(toUpstreamRequest(normalise(ctx.request), ctx.model));
@@ -35,7 +36,7 @@ export const anthropicAdapter: Adapter = {
     const contentType = res.headers.get("content-type") ?? "";
     if (!ctx.request.stream) {
       // Cut or stalled after the headers: the upstream's failure, not atrad's (a 502/504, not a 500).
-      const text = res.body ? await readText(res.body, { target: label }).catch(asUpstreamError) : "";
+      const text = res.body ? await readText(res.body, streamDeadlines(provider, label)).catch(asUpstreamError) : "";
       // A 200 that is not a Message (an error envelope, an empty or cut body) is a failure:
       // relayed as a 200 the client would take it for an answer.
       const message = tryJson(text) as Message | null | undefined;
@@ -47,11 +48,11 @@ export const anthropicAdapter: Adapter = {
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     if (!contentType.includes("text/event-stream")) {
       // Some compatible servers ignore `stream: true` and answer one JSON Message.
-      const message = tryJson(await readText(res.body, { target: label }).catch(asUpstreamError)) as Message | undefined;
+      const message = tryJson(await readText(res.body, streamDeadlines(provider, label)).catch(asUpstreamError)) as Message | undefined;
       if (message?.type !== "message") throw new UpstreamError(502, `${label} answered ${contentType || "no content type"} to a streaming request`);
       return { type: "events", events: messageToEvents(message) };
     }
-    return { type: "events", events: relay(res.body, { target: label, idleMs: provider.timeout_s * 1000, idleKey: `providers.${provider.name}.timeout_s` }) };
+    return { type: "events", events: relay(res.body, streamDeadlines(provider, label)) };
   },
 
   async listModels(provider, url, signal) {

@@ -7,7 +7,7 @@ import type { StreamEvent } from "../../anthropic/types.ts";
 import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
-import { authHeaders, errorMessageOf, fetchUpstream, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { authHeaders, errorMessageOf, fetchUpstream, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { convertStream } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
@@ -31,7 +31,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: countRequestTokens(ctx.request as never) });
-    return { type: "events", events: ndjsonEvents(res.body, converter, { target: label, idleMs: provider.timeout_s * 1000, idleKey: `providers.${provider.name}.timeout_s` }) };
+    return { type: "events", events: ndjsonEvents(res.body, converter, streamDeadlines(provider, label)) };
   },
 
   async listModels(provider, url, signal) {

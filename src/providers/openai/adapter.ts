@@ -6,7 +6,8 @@ import type { StreamEvent } from "../../anthropic/types.ts";
 import type { ProviderBase as Provider } from "../schema.ts";
 import { countRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
-import { authHeaders, fetchUpstream, UpstreamError } from "../upstream.ts";
+import type { OpenaiProvider } from "./spec.ts";
+import { authHeaders, fetchUpstream, streamDeadlines, UpstreamError } from "../upstream.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { readText, tryJson } from "../../wire/body.ts";
 import { sseEvents } from "../../wire/sse.ts";
@@ -23,8 +24,8 @@ export function apiBase(url: string): string {
   return trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`;
 }
 
-export const openaiAdapter: Adapter = {
-  async call(ctx: CallContext): Promise<Outcome> {
+export const openaiAdapter: Adapter<OpenaiProvider> = {
+  async call(ctx: CallContext<OpenaiProvider>): Promise<Outcome> {
     const { provider, request, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
     const chat = toChatRequest(normalise(request), ctx.model, { tools: provider.tools });
@@ -51,11 +52,11 @@ export const openaiAdapter: Adapter = {
     const contentType = res.headers.get("content-type") ?? "";
     if (contentType.includes("application/json")) {
       // A server that ignores `stream: true` answers one chat.completion: same converter.
-      const whole = tryJson(await readText(res.body, { target: label })) as ChatChunk | null;
+      const whole = tryJson(await readText(res.body, streamDeadlines(provider, label))) as ChatChunk | null;
       if (!whole || typeof whole !== "object") throw new UpstreamError(502, `${label} answered 200 with a body that is not JSON`);
       return { type: "events", events: fromCompletion(converter, whole) };
     }
-    return { type: "events", events: convert(converter, res.body, { target: label, idleMs: provider.timeout_s * 1000, idleKey: `providers.${provider.name}.timeout_s` }) };
+    return { type: "events", events: convert(converter, res.body, streamDeadlines(provider, label)) };
   },
 
   async listModels(provider: Provider, url: string, signal: AbortSignal): Promise<string[]> {

@@ -1,8 +1,8 @@
 /** The `openai` kind: Chat Completions servers (LM Studio, vLLM, llama.cpp, mlx_lm.server, OpenAI). */
 import { openaiAdapter } from "./adapter.ts";
-import { defineSpec, providerTable, type Resolved } from "../schema.ts";
+import { defineSpec, providerTable, streamingKeys, type Resolved } from "../schema.ts";
 
-const table = providerTable("openai", { modes: ["native", "prompt", "none"], default: "native" }, {});
+const table = providerTable("openai", { modes: ["native", "prompt", "none"], default: "native" }, streamingKeys);
 export type OpenaiProvider = Resolved<typeof table>;
 
 export const openaiSpec = defineSpec(table, { adapter: openaiAdapter, listsModels: true });
