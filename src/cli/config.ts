@@ -50,7 +50,7 @@ export async function configCommand({ values, args }: Input<typeof configOptions
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, renderInitialConfig(routes), { mode: 0o600 });
       const found = discovered.filter((d) => d.models.length).map((d) => `${d.provider} (${d.models.length} models)`);
-      io.out(`wrote ${file}${found.length ? ` — routes from ${found.join(", ")}` : " — no running provider found; edit [routes] by hand"}\n`);
+      io.out(`wrote ${file}${found.length ? ` — routes from ${found.join(", ")}` : " — no model found on any provider: atrad picks one itself once there is one (config init --force writes the choice down)"}\n`);
       return 0;
     }
     default:

@@ -15,6 +15,8 @@ export interface LogEntry {
   name: string;
   path: string;
   what: string;
+  /** A service atrad only watches (no `command`): nothing of its output passes through atrad. */
+  watched?: boolean;
 }
 
 /** Every log `atrad logs NAME` can show: the daemon's, the requests, each service atrad starts. */
@@ -31,9 +33,11 @@ export function knownLogs(home: string, env: Record<string, string | undefined>)
     // A broken config still leaves the files on disk to list.
   }
   for (const s of services)
-    if (s.command && !seen.has(s.name)) {
+    if (!seen.has(s.name)) {
       seen.add(s.name);
-      out.push({ name: s.name, path: serviceLogPath(home, s.name), what: `output of service ${s.name}, which atrad starts` });
+      const path = serviceLogPath(home, s.name);
+      if (s.command) out.push({ name: s.name, path, what: `output of service ${s.name}, which atrad starts` });
+      else out.push({ name: s.name, path, what: `service ${s.name} is only watched (it has no command), so atrad keeps no log of it`, watched: true });
     }
   let files: string[] = [];
   try {
@@ -53,7 +57,7 @@ function listing(logs: LogEntry[]): string {
     return s ? `${(s.size / 1024).toFixed(0)} KB` : "nothing written yet";
   };
   const w = Math.max(...logs.map((l) => l.name.length));
-  return logs.map((l) => `  ${l.name.padEnd(w)}  ${l.path}  (${size(l.path)}): ${l.what}\n`).join("");
+  return logs.map((l) => (l.watched && !existsSync(l.path) ? `  ${l.name.padEnd(w)}  (none): ${l.what}\n` : `  ${l.name.padEnd(w)}  ${l.path}  (${size(l.path)}): ${l.what}\n`)).join("");
 }
 
 export async function logsCommand({ values, args }: Input<typeof logsOptions>, io: CliIO, opts: { signal?: AbortSignal; pollMs?: number } = {}): Promise<number> {
@@ -73,6 +77,10 @@ export async function logsCommand({ values, args }: Input<typeof logsOptions>, i
     return 1;
   }
   const path = entry.path;
+  if (!existsSync(path) && entry.watched) {
+    io.err(`atrad logs: ${entry.what}; its own log is wherever it writes one\n`);
+    return 1;
+  }
   if (!existsSync(path) && !values.follow) {
     io.err(`atrad logs: ${name} has not logged yet; its log (${entry.what}) will be ${path}\n  (atrad logs -f ${name} waits for it)\n`);
     return 1;

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import type { CliIO } from "../../src/cli/io.ts";
+import { noDefaultServices } from "../support/services.ts";
 
-function box(config = "[services.mlx]\nenabled = false\n[services.victoria]\nenabled = false\n[services.svc]\ncommand = [\"sleep\", \"1\"]\nport = 1\n") {
+function box(config = noDefaultServices("mlx") + '[services.svc]\ncommand = ["sleep", "1"]\nport = 1\n') {
   const home = mkdtempSync(join(tmpdir(), "atrad-logs-"));
   mkdirSync(join(home, "logs"));
   writeFileSync(join(home, "config.toml"), config);
@@ -35,7 +36,8 @@ describe("atrad logs", () => {
     const r = await logs(home, "--list");
     expect(r.code).toBe(0);
     const names = r.out.split("\n").filter(Boolean).map((l) => l.trim().split(/\s+/)[0]);
-    expect(names).toEqual(["atrad", "requests", "svc", "old"]);
+    expect(names).toEqual(["atrad", "requests", "mlx", "svc", "old"]);
+    expect(r.out).toMatch(/^  mlx +\(none\): service mlx is only watched/m);
     expect(r.out).toContain(`${join(home, "logs", "requests.jsonl")}  (nothing written yet): one JSON line per request`);
     expect(r.out).toContain(join(home, "logs", "svc.log"));
   });
@@ -46,6 +48,12 @@ describe("atrad logs", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain(`svc has not logged yet; its log (output of service svc, which atrad starts) will be ${join(home, "logs", "svc.log")}`);
     expect(r.err).toContain("atrad logs -f svc");
+  });
+
+  test("a service atrad only watches: says atrad keeps no log of it", async () => {
+    const r = await logs(box(), "mlx");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("service mlx is only watched (it has no command), so atrad keeps no log of it");
   });
 
   test("a name that is no log: the list of what there is", async () => {
