@@ -48,6 +48,18 @@ describe("normalise: turns", () => {
       ],
     },
     {
+      // Claude Code answers in completion order; results of unknown calls stay behind.
+      name: "Turns_ResultsFollowTheOrderOfTheirCalls",
+      messages: [
+        { role: "assistant", content: [use("a", "Read"), use("b", "Read")] },
+        { role: "user", content: [result("x"), result("b"), { type: "text", text: "t" }, result("a")] },
+      ],
+      want: [
+        { role: "assistant", content: [use("a", "Read"), use("b", "Read")] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "a", content: [{ type: "text", text: "ok" }] }, { type: "tool_result", tool_use_id: "b", content: [{ type: "text", text: "ok" }] }, { type: "text", text: "t" }, { type: "tool_result", tool_use_id: "x", content: [{ type: "text", text: "ok" }] }] as never },
+      ],
+    },
+    {
       name: "Turns_AlreadyWrappedNoteIsNotWrappedTwice",
       messages: [{ role: "user", content: "go" }, { role: "system", content: "<system-reminder>\nx\n</system-reminder>" }],
       want: [{ role: "user", content: [{ type: "text", text: "go" }, note("x")] }],

@@ -11,7 +11,7 @@
  *   their position as user-role `<system-reminder>` text. Moving them into the leading system
  *   prompt, as chat templates do with system messages, changes the start of the prompt on every
  *   note and so throws away a local server's whole prefix cache;
- * - the tool-use id → name/position index.
+ * - the tool-use id → name/position index, and tool results in the order of their calls.
  */
 import type {
   ContentBlock,
@@ -173,9 +173,44 @@ export function toolCallIndex(turns: Turn[]): Map<string, ToolCallRef> {
   return index;
 }
 
+/**
+ * Tool results in the order of the calls they answer. Claude Code returns them in completion
+ * order (`[B, A]` after calls `[A, B]`); a backend that pairs results with calls by position
+ * (Ollama's `role: tool` messages carry only the tool's name, prompt tools only text) would
+ * read B's output as A's. Results keep the slots they occupied; results of other turns' calls
+ * (or unknown ids) stay behind the answered ones, in their own order.
+ */
+export function orderResults(turns: Turn[], toolCalls: Map<string, ToolCallRef>): void {
+  turns.forEach((t, i) => {
+    if (t.role !== "user" || turns[i - 1]?.role !== "assistant") return;
+    const slots: number[] = [];
+    const results: ToolResult[] = [];
+    t.content.forEach((b, at) => {
+      if (b.type !== "tool_result") return;
+      slots.push(at);
+      results.push(b);
+    });
+    if (results.length < 2) return;
+    const rank = (r: ToolResult) => {
+      const ref = toolCalls.get(r.tool_use_id);
+      return ref?.turn === i - 1 ? ref.position : Number.MAX_SAFE_INTEGER;
+    };
+    const sorted = results.map((r, k) => ({ r, k })).sort((a, b) => rank(a.r) - rank(b.r) || a.k - b.k);
+    slots.forEach((at, k) => (t.content[at] = sorted[k]!.r));
+  });
+}
+
+/** The 1-based position of the call a result answers in the turn just before it, if it does. */
+export function callNumber(n: Normalised, turn: number, toolUseId: string): number | undefined {
+  const ref = n.toolCalls.get(toolUseId);
+  return ref && ref.turn === turn - 1 ? ref.position + 1 : undefined;
+}
+
 export function normalise(request: MessagesRequest): Normalised {
   const turns = turnsOf(request.messages);
-  return { request, system: systemOf(request.system), turns, toolCalls: toolCallIndex(turns) };
+  const toolCalls = toolCallIndex(turns);
+  orderResults(turns, toolCalls);
+  return { request, system: systemOf(request.system), turns, toolCalls };
 }
 
 /** Tool definitions the model may call: deferred tools wait for a tool search that local servers lack. */

@@ -189,3 +189,28 @@ describe("ollama kind through atrad (official Anthropic SDK)", () => {
     expect((await client.models.retrieve("mlx/phi3.5")).id).toBe("mlx/phi3.5");
   });
 });
+
+const Read = { name: "Read", description: "Read a file", input_schema: { type: "object" as const, properties: { path: { type: "string" } }, required: ["path"] } };
+
+describe("ollama kind: parallel tool results (official Anthropic SDK)", () => {
+  // /api/chat pairs a `role: tool` message with a call by position only (tool_name is the same
+  // for two Reads); Claude Code sends results in completion order. Like a chat template, this
+  // model reads the i-th tool message after a turn as the answer to that turn's i-th call.
+  test("results sent in completion order still answer their own calls", async () => {
+    chat.reply = (body) => {
+      const msgs = body.messages as Array<{ role: string; content: string; tool_name?: string; tool_calls?: Array<{ function: { name: string; arguments: { path: string } } }> }>;
+      const at = msgs.findLastIndex((m) => m.role === "assistant" && m.tool_calls?.length);
+      if (at < 0) return { items: [{ tool: { name: "Read", arguments: { path: "/a" } } }, { tool: { name: "Read", arguments: { path: "/b" } } }, { tool: { name: "Read", arguments: { path: "/c" } } }] };
+      const results = msgs.slice(at + 1).filter((m) => m.role === "tool");
+      return { items: [{ text: msgs[at]!.tool_calls!.map((c, i) => `${c.function.arguments.path}=${results[i]?.content}(${results[i]?.tool_name})`).join(" ") }] };
+    };
+    const ask = { role: "user" as const, content: "read a, b and c" };
+    const first = await client.messages.create({ model: "ollama/qwen2.5-coder:7b", max_tokens: 100, tools: [Read], messages: [ask] });
+    const uses = first.content.filter((b) => b.type === "tool_use");
+    expect(uses.map((u) => (u.input as { path: string }).path)).toEqual(["/a", "/b", "/c"]);
+    // Completion order: c, a, b.
+    const results = [uses[2]!, uses[0]!, uses[1]!].map((u) => ({ type: "tool_result" as const, tool_use_id: u.id, content: `contents of ${(u.input as { path: string }).path}` }));
+    const second = await client.messages.create({ model: "ollama/qwen2.5-coder:7b", max_tokens: 100, tools: [Read], messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: results }] });
+    expect(second.content).toEqual([{ type: "text", text: "/a=contents of /a(Read) /b=contents of /b(Read) /c=contents of /c(Read)" }] as never);
+  });
+});

@@ -69,7 +69,7 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
     expect(second.stop_reason).toBe("end_turn");
     const history = mlx.received.at(-1)!.body.messages;
     expect(history.at(-2)).toEqual({ role: "assistant", content: `I will write the file.\n<tool_call>\n${JSON.stringify({ name: "Write", arguments: use.input })}\n</tool_call>` });
-    expect(history.at(-1)).toEqual({ role: "user", content: '<tool_result name="Write">\nFile created successfully\n</tool_result>' });
+    expect(history.at(-1)).toEqual({ role: "user", content: '<tool_result call="1" name="Write">\nFile created successfully\n</tool_result>' });
   });
 
   test("plain multi-line text with tools offered arrives byte-for-byte", async () => {
@@ -102,5 +102,26 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
     mlx.reply = () => ({ items: [{ text: '<tool_call>{"name":"Write"}</tool_call>' }] });
     const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 20, messages: [{ role: "user", content: "x" }] });
     expect(msg.content).toEqual([{ type: "text", text: '<tool_call>{"name":"Write"}</tool_call>' }] as never);
+  });
+
+  // Prompt tools carry no ids: results come back in the order of the calls, each numbered. This
+  // model pairs the i-th <tool_result> with its own i-th <tool_call>, as a model reading in order.
+  test("parallel results sent in completion order still answer their own calls", async () => {
+    const callsOf = (text: string) => [...text.matchAll(/<tool_call>\n(.*?)\n<\/tool_call>/gs)].map((m) => JSON.parse(m[1]!) as { arguments: { path: string } });
+    const resultsOf = (text: string) => [...text.matchAll(/<tool_result call="(\d+)" name="Read">\n(.*?)\n<\/tool_result>/gs)].map((m) => `${m[2]}#${m[1]}`);
+    mlx.reply = (body) => {
+      const msgs = body.messages as Array<{ role: string; content: string }>;
+      const assistant = msgs.findLast((m) => m.role === "assistant");
+      if (!assistant) return { items: [{ text: ["/a", "/b", "/c"].map((path) => `<tool_call>\n${JSON.stringify({ name: "Read", arguments: { path } })}\n</tool_call>`).join("\n") }] };
+      const results = resultsOf(lastUser(body));
+      return { items: [{ text: callsOf(assistant.content).map((c, i) => `${c.arguments.path}=${results[i]}`).join(" ") }] };
+    };
+    const ask = { role: "user" as const, content: "read a, b and c" };
+    const first = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Read], messages: [ask] });
+    const uses = first.content.filter((b) => b.type === "tool_use");
+    expect(uses.map((u) => (u.input as { path: string }).path)).toEqual(["/a", "/b", "/c"]);
+    const results = [uses[1]!, uses[2]!, uses[0]!].map((u) => ({ type: "tool_result" as const, tool_use_id: u.id, content: `contents of ${(u.input as { path: string }).path}` }));
+    const second = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Read], messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: results }] });
+    expect(second.content).toEqual([{ type: "text", text: "/a=contents of /a#1 /b=contents of /b#2 /c=contents of /c#3" }] as never);
   });
 });

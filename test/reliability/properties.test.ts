@@ -405,6 +405,56 @@ const anthropicFrame = fc.oneof(
   fc.tuple(fc.constant("content_block_delta"), fc.jsonValue({ maxDepth: 2 }).map((j) => JSON.stringify(j))),
 );
 
+describe("property: tool results answer their own calls on kinds without ids", () => {
+  // Calls (some of one tool, so names alone are ambiguous), the results in any order, maybe an
+  // earlier round trip and trailing user text: each result must reach the upstream in its call's place.
+  const round = fc
+    .array(fc.constantFrom("Read", "Bash", "Edit"), { minLength: 1, maxLength: 6 })
+    .chain((names) => fc.tuple(fc.constant(names), fc.shuffledSubarray(names.map((_, i) => i), { minLength: names.length, maxLength: names.length })));
+  const requestOf = ([names, order]: [string[], number[]], earlier: boolean, text: boolean): MessagesRequest => {
+    const id = (i: number) => `toolu_${i}`;
+    const history = earlier
+      ? [{ role: "assistant", content: [{ type: "tool_use", id: "toolu_old", name: "Read", input: {} }] }, { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_old", content: "old" }] }]
+      : [];
+    return {
+      model: "m",
+      max_tokens: 10,
+      messages: [
+        { role: "user", content: "go" },
+        ...history,
+        { role: "assistant", content: names.map((name, i) => ({ type: "tool_use", id: id(i), name, input: { n: i } })) },
+        { role: "user", content: [...order.map((i) => ({ type: "tool_result", tool_use_id: id(i), content: `result ${i}` })), ...(text ? [{ type: "text", text: "more" }] : [])] },
+      ],
+    } as MessagesRequest;
+  };
+
+  test("ollama /api/chat: the i-th tool message after a turn answers its i-th call", () => {
+    fc.assert(
+      fc.property(round, fc.boolean(), fc.boolean(), (r, earlier, text) => {
+        const out = toOllamaChat(normalise(requestOf(r, earlier, text)), "m", { nativeTools: true });
+        const at = out.messages.findLastIndex((m) => m.role === "assistant");
+        const calls = out.messages[at]!.tool_calls!;
+        const tools = out.messages.slice(at + 1).filter((m) => m.role === "tool");
+        expect(tools.map((t) => [t.content, t.tool_name])).toEqual(calls.map((c) => [`result ${c.function.arguments.n}`, c.function.name]));
+      }),
+      params,
+    );
+  });
+
+  test("prompt tools: the i-th <tool_result> answers the i-th <tool_call>, and says so", () => {
+    fc.assert(
+      fc.property(round, fc.boolean(), fc.boolean(), (r, earlier, text) => {
+        const out = toPromptToolsRequest(normalise(requestOf(r, earlier, text)));
+        const texts = (m: MessagesRequest["messages"][number]) => (typeof m.content === "string" ? m.content : m.content.map((b) => (b as { text?: string }).text ?? "").join("\n"));
+        const calls = [...texts(out.messages.at(-2)!).matchAll(/<tool_call>\n(.*?)\n<\/tool_call>/gs)].map((m) => JSON.parse(m[1]!) as { name: string; arguments: { n: number } });
+        const results = [...texts(out.messages.at(-1)!).matchAll(/<tool_result call="(\d+)" name="(\w+)">\nresult (\d+)\n/g)].map((m) => [Number(m[1]), m[2], Number(m[3])]);
+        expect(results).toEqual(calls.map((c, i) => [i + 1, c.name, c.arguments.n]));
+      }),
+      params,
+    );
+  });
+});
+
 describe("property: any upstream byte stream becomes a well-formed Anthropic event sequence", () => {
   test("the checker itself rejects malformed sequences", () => {
     const start: StreamEvent = { type: "message_start", message: { id: "m", type: "message", role: "assistant", model: "m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } } };

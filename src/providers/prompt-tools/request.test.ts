@@ -52,7 +52,7 @@ describe("toPromptToolsRequest", () => {
     );
     expect(out.messages[1] as unknown).toEqual({ role: "assistant", content: [{ type: "text", text: `Sure.\n${renderCall("Write", { file_path: "/a", content: "x" })}` }] });
     expect(out.messages[2]!.content as unknown).toEqual([
-      { type: "text", text: '<tool_result name="Write">\nFile created\n</tool_result>' },
+      { type: "text", text: '<tool_result call="1" name="Write">\nFile created\n</tool_result>' },
       { type: "text", text: '<tool_result error="true">\nboom\n</tool_result>' },
       { type: "image", source: { type: "base64", media_type: "image/png", data: "QQ" } },
     ]);

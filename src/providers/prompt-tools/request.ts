@@ -7,7 +7,7 @@
  * Why `<tool_call>{"name": …, "arguments": …}</tool_call>`: it is the Hermes/Qwen 2.5 tool
  * format, which the small models people run locally (qwen2.5, many fine-tunes) were trained on.
  */
-import { offeredTools, type Block, type Normalised, type ResultPart, type ToolResult } from "../../anthropic/normalise.ts";
+import { callNumber, offeredTools, type Block, type Normalised, type ResultPart, type ToolResult } from "../../anthropic/normalise.ts";
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolResultBlock } from "../../anthropic/schema.ts";
 
 export { offeredTools };
@@ -29,7 +29,7 @@ export function renderToolsPrompt(tools: Tool[], choice?: { type: string; name?:
     renderCall("tool_name", { argument: "value" }),
     "",
     "Rules:",
-    "- Write nothing after your tool calls: stop and wait. The results come back in the next user message as <tool_result> blocks.",
+    "- Write nothing after your tool calls: stop and wait. The results come back in the next user message as <tool_result> blocks, in the order of your calls: call=\"1\" answers your first call, call=\"2\" your second.",
     "- Never write a <tool_result> yourself and never guess what a tool returns.",
     "- Only call tools listed here. When you need no tool, just answer in plain text.",
   ];
@@ -60,10 +60,15 @@ function compactSchema(schema: unknown): unknown {
   return out;
 }
 
-function toolResultText(b: ToolResult, names: Normalised["toolCalls"]): string {
+/**
+ * A result names its tool and, when it answers the turn just before, the number of the call:
+ * with two calls of one tool, the name alone would not say which output is whose.
+ */
+function toolResultText(b: ToolResult, n: Normalised, turn: number): string {
   const content = b.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n\n");
-  const name = names.get(b.tool_use_id)?.name;
-  const attrs = `${name ? ` name="${name}"` : ""}${b.is_error ? ` error="true"` : ""}`;
+  const name = n.toolCalls.get(b.tool_use_id)?.name;
+  const call = callNumber(n, turn, b.tool_use_id);
+  const attrs = `${call ? ` call="${call}"` : ""}${name ? ` name="${name}"` : ""}${b.is_error ? ` error="true"` : ""}`;
   return `<tool_result${attrs}>\n${content}\n</tool_result>`;
 }
 
@@ -77,13 +82,13 @@ function wire(b: Block | ResultPart): ContentBlock {
 /** The request an upstream without tool support receives: no `tools`, history as text. */
 export function toPromptToolsRequest(n: Normalised): MessagesRequest {
   const req = n.request;
-  const messages = n.turns.map((t): MessageParam => {
+  const messages = n.turns.map((t, turn): MessageParam => {
     const content = t.content.flatMap((b): ContentBlock[] => {
       if (b.type === "tool_use") return [{ type: "text", text: renderCall(b.name, b.input) }];
       if (b.type !== "tool_result") return [wire(b)];
       // Images a tool returned stay images, next to the result text (for vision models).
       const images = b.content.filter((p) => p.type === "image");
-      return [{ type: "text", text: toolResultText(b, n.toolCalls) }, ...images];
+      return [{ type: "text", text: toolResultText(b, n, turn) }, ...images];
     });
     return { role: t.role, content: t.role === "assistant" ? mergeText(content) : content };
   });
