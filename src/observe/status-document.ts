@@ -32,6 +32,15 @@ export const ServiceEntrySchema = Type.Object({
   holder: Type.Optional(Type.Object({ pid: Type.Integer(), command: Type.String() })),
   /** The service log's last lines once it has `failed`. */
   log_tail: Type.Optional(Type.Array(Type.String())),
+  /** The last run of an external service's `restart` command: how it ended and what it said. */
+  restart_command: Type.Optional(
+    Type.Object({
+      state: Type.Union([Type.Literal("running"), Type.Literal("succeeded"), Type.Literal("failed")]),
+      at: Type.String(),
+      exit_code: Nullable(Type.Integer()),
+      output_tail: Type.Array(Type.String()),
+    }),
+  ),
 });
 
 /** The last hour's traffic of one provider. */

@@ -111,11 +111,71 @@ const rows: Row[] = [
   {
     name: "external that stays down after its restart backs off again",
     policy: { ...external, startTimeoutMs: 1000 },
-    events: [probe(refused), probe(refused), probe(refused), timer(), probe(refused, 60_000)],
+    events: [probe(refused), probe(refused), probe(refused), timer(), { type: "command_exited", code: 0, why: "exited 0" }, probe(refused, 60_000)],
     state: "backoff",
     actions: ["schedule", "restart_command", "schedule"],
     reason: /restarting in 2s/,
   },
+  {
+    name: "a failing restart command backs off with its exit status and output in the reason",
+    policy: external,
+    events: [probe(refused), probe(refused), probe(refused), timer(), { type: "command_exited", code: 3, why: "exited 3: brew: no such service" }],
+    state: "backoff",
+    actions: ["schedule", "restart_command", "schedule"],
+    reason: /restart command exited 3: brew: no such service; restarting in 2s/,
+  },
+  {
+    name: "while the restart command runs, failed probes never start another one",
+    policy: { ...external, startTimeoutMs: 1000 },
+    events: [probe(refused), probe(refused), probe(refused), timer(), probe(refused, 60_000), probe(refused, 70_000), probe(refused, 80_000)],
+    state: "starting",
+    actions: ["schedule", "restart_command"],
+    reason: /restart command still running/,
+  },
+  {
+    name: "a health kill's reason survives the exit that follows",
+    policy: { ...owned, failThreshold: 2 },
+    events: [probe(refused), spawned(), probe(ok), probe(sick), probe(sick), killed],
+    state: "backoff",
+    reason: /2 failed probes: status is "unhealthy" \(pid 100 stopped; killed by SIGKILL\)/,
+  },
+  { name: "a port taken at spawn time is a conflict, not a blind spawn", policy: owned, events: [probe(refused), { type: "blocked", reason: "port 11435 is held by pid 9 (ollama)" }], state: "conflict", actions: ["spawn"], reason: /pid 9/ },
+  {
+    name: "failed: after the cool-off a free port is filled again with a fresh budget",
+    policy: { ...owned, cooloffMs: 5000 },
+    start: { state: "failed", since: 0, boot: false, attempts: [1, 2, 3, 4, 5] },
+    events: [probe(refused, 1000), probe(refused, 6000)],
+    state: "starting",
+    actions: ["spawn"],
+  },
+  {
+    name: "failed: an external service gets a new round after the cool-off",
+    policy: { ...external, cooloffMs: 5000 },
+    start: { state: "failed", since: 0, boot: false, attempts: [1, 2, 3, 4, 5] },
+    events: [probe(refused, 6000)],
+    state: "starting",
+    actions: ["restart_command"],
+  },
+  { name: "failed: a stranger on the port after the cool-off is not spawned over", policy: { ...owned, cooloffMs: 5000 }, start: { state: "failed", since: 0, boot: false }, events: [probe(stranger, 6000)], state: "failed", actions: [] },
+  {
+    name: "stop request: killed, then nothing restarts it",
+    policy: owned,
+    events: [probe(refused), spawned(), probe(ok), { type: "request", action: "stop" }, exited(), probe(refused), timer()],
+    state: "stopped",
+    actions: ["spawn", "kill"],
+    reason: /stopped on request/,
+  },
+  { name: "start request after a stop spawns it", policy: owned, events: [probe(refused), spawned(), { type: "request", action: "stop" }, exited(), { type: "request", action: "start" }], state: "starting", actions: ["spawn", "kill", "spawn"] },
+  {
+    name: "restart request: killed, then spawned at once without backoff",
+    policy: owned,
+    events: [probe(refused), spawned(), probe(ok), { type: "request", action: "restart" }, killed],
+    state: "starting",
+    actions: ["spawn", "kill", "spawn"],
+    restarts: 1,
+  },
+  { name: "restart request brings a failed owned service back", policy: owned, start: { state: "failed", boot: false, attempts: [1, 2, 3, 4, 5] }, events: [{ type: "request", action: "restart" }], state: "starting", actions: ["spawn"] },
+  { name: "restart request runs an external service's restart command", policy: external, start: { state: "failed", boot: false }, events: [{ type: "request", action: "restart" }], state: "starting", actions: ["restart_command"] },
   { name: "external conflict is reported, never restarted", policy: external, events: [probe(stranger), probe(stranger), probe(stranger)], state: "conflict", actions: [] },
   { name: "stop kills a running owned child", policy: owned, events: [probe(refused), spawned(), { type: "stop" }], state: "stopped", actions: ["spawn", "kill"] },
   { name: "after stop an exit does not restart", policy: owned, events: [probe(refused), spawned(), { type: "stop" }, exited()], state: "stopped", actions: ["spawn", "kill"] },
@@ -134,7 +194,7 @@ describe("service state machine", () => {
     });
   }
 
-  test("backoff doubles from base to max and resets after a healthy probe", () => {
+  test("backoff doubles from base to max and resets only after stableMs healthy", () => {
     const p = { ...owned, budget: 100, backoffBaseMs: 1000, backoffMaxMs: 4000 };
     let m = step(initial(p, 0), { type: "probe", outcome: refused, now: 1 }, p).machine;
     const delays: number[] = [];
@@ -145,7 +205,10 @@ describe("service state machine", () => {
       m = step(r.machine, { type: "timer", now: 4 }, p).machine;
     }
     expect(delays).toEqual([1000, 2000, 4000, 4000]);
+    // One healthy probe is not enough: it must stay healthy for stableMs.
     m = step(m, { type: "probe", outcome: ok, now: 5 }, p).machine;
+    expect(m.backoffMs).toBe(4000);
+    m = step(m, { type: "probe", outcome: ok, now: 5 + p.stableMs }, p).machine;
     expect(m.backoffMs).toBe(1000);
   });
 

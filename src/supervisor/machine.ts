@@ -8,6 +8,10 @@
  *    probes, and kills it at shutdown;
  *  - external: atrad only watches; with a `restart` command it runs that when the service stays
  *    down. Both recover under the same exponential backoff and restart budget.
+ *
+ * No state is a dead end: `failed` is probed on, and after a cool-off a free port (owned) or a
+ * fresh restart-command round (external) tries again; `atrad start|stop|restart NAME` arrive
+ * here as `request` events.
  */
 
 export type ServiceState = "up" | "degraded" | "down" | "starting" | "backoff" | "failed" | "conflict" | "stopped";
@@ -31,7 +35,15 @@ export type Event =
   | { type: "exited"; code: number | null; signal: string | null; now: number }
   | { type: "spawn_failed"; error: string; now: number }
   | { type: "timer"; now: number }
+  /** The port was checked before a spawn and someone already listens there. */
+  | { type: "blocked"; reason: string; now: number }
+  /** The external restart command finished: exit code (null: killed, e.g. for hanging), output tail. */
+  | { type: "command_exited"; code: number | null; why: string; now: number }
+  /** `atrad start|stop|restart NAME`. */
+  | { type: "request"; action: RequestAction; now: number }
   | { type: "stop"; now: number };
+
+export type RequestAction = "start" | "stop" | "restart";
 
 export type Action =
   | { type: "spawn" }
@@ -52,6 +64,10 @@ export interface Policy {
   windowMs: number;
   /** How long a (re)started service may take to answer healthy before it counts as failed. */
   startTimeoutMs: number;
+  /** How long `failed` waits before it tries again (a free port, or one more restart round). */
+  cooloffMs: number;
+  /** Healthy this long in a row before the backoff starts again at the base delay. */
+  stableMs: number;
 }
 
 export const DEFAULT_POLICY: Omit<Policy, "owned" | "restartCommand"> = {
@@ -61,6 +77,8 @@ export const DEFAULT_POLICY: Omit<Policy, "owned" | "restartCommand"> = {
   budget: 5,
   windowMs: 10 * 60_000,
   startTimeoutMs: 60_000,
+  cooloffMs: 60_000,
+  stableMs: 30_000,
 };
 
 export interface Machine {
@@ -83,6 +101,14 @@ export interface Machine {
   backoffMs: number;
   /** Why atrad is stopping its process: kept for the exit that follows, so the cause survives. */
   killReason: string | null;
+  /** Since when it has been healthy without a break (null: not healthy now). */
+  healthySince: number | null;
+  /** Stopped by request: nothing restarts it until a start/restart request. */
+  held: boolean;
+  /** A restart request: once the old process is gone, spawn at once (no backoff). */
+  restartNow: boolean;
+  /** The external restart command is running (attempts never overlap). */
+  commandRunning: boolean;
 }
 
 export function initial(policy: Policy, now: number): Machine {
@@ -99,6 +125,10 @@ export function initial(policy: Policy, now: number): Machine {
     attempts: [],
     backoffMs: policy.backoffBaseMs,
     killReason: null,
+    healthySince: null,
+    held: false,
+    restartNow: false,
+    commandRunning: false,
   };
 }
 
@@ -116,6 +146,7 @@ const keep = (machine: Machine): Step => ({ machine, actions: [] });
 
 export function step(m: Machine, ev: Event, p: Policy): Step {
   if (m.stopping) return afterStop(m, ev);
+  if (m.held && (ev.type === "probe" || ev.type === "timer")) return keep(m);
   switch (ev.type) {
     case "stop": {
       const machine = { ...to(m, "stopped", "atrad is shutting down", ev.now), stopping: true };
@@ -135,19 +166,24 @@ export function step(m: Machine, ev: Event, p: Policy): Step {
     case "exited": {
       const how = ev.signal ? `killed by ${ev.signal}` : `exited with code ${ev.code}`;
       const why = m.killReason ? `${m.killReason} (pid ${m.pid} stopped; ${how})` : `pid ${m.pid} ${how}`;
-      return recover({ ...m, running: false, pid: null, killReason: null }, p, ev.now, why);
+      const gone = { ...m, running: false, pid: null, killReason: null, healthySince: null };
+      if (m.held) return keep(gone);
+      if (m.restartNow) return { machine: { ...to(gone, "starting", "restarting on request", ev.now), restartNow: false, restarts: m.restarts + 1 }, actions: [{ type: "spawn" }] };
+      return recover(gone, p, ev.now, why);
     }
+    case "blocked":
+      return keep({ ...to(m, "conflict", ev.reason, ev.now), running: false, pid: null, healthySince: null });
+    case "command_exited": {
+      const done = { ...m, commandRunning: false };
+      if (ev.code === 0) return keep(done); // now the probes decide, within startTimeoutMs
+      if (m.state === "up" || m.state === "degraded") return keep({ ...done, reason: `the restart command failed (${ev.why}), but the service answers` });
+      return recover(done, p, ev.now, `restart command ${ev.why}`);
+    }
+    case "request":
+      return request(m, ev.action, p, ev.now);
     case "timer":
       if (m.state !== "backoff") return keep(m); // a stale timer: the service recovered meanwhile
-      return {
-        machine: {
-          ...to(m, "starting", p.owned ? "restarting" : "ran the restart command", ev.now),
-          restarts: m.restarts + 1,
-          attempts: [...m.attempts, ev.now],
-          failures: 0,
-        },
-        actions: [p.owned ? { type: "spawn" } : { type: "restart_command" }],
-      };
+      return restart(m, p, ev.now, m.attempts);
     case "probe":
       return probe(m, ev.outcome, p, ev.now);
   }
@@ -160,15 +196,54 @@ function afterStop(m: Machine, ev: Event): Step {
   return keep(m);
 }
 
+/** Start (owned) or run the restart command (external) now, counting one restart. */
+function restart(m: Machine, p: Policy, now: number, attempts: number[]): Step {
+  return {
+    machine: {
+      ...to(m, "starting", p.owned ? "restarting" : "running the restart command", now),
+      restarts: m.restarts + 1,
+      attempts: [...attempts, now],
+      failures: 0,
+      commandRunning: !p.owned,
+    },
+    actions: [p.owned ? { type: "spawn" } : { type: "restart_command" }],
+  };
+}
+
+function request(m0: Machine, action: RequestAction, p: Policy, now: number): Step {
+  // A request starts from a clean slate: the budget and the backoff are the user's to reset.
+  const m = { ...m0, held: false, attempts: [], backoffMs: p.backoffBaseMs, failures: 0 };
+  if (action === "stop") {
+    const held = { ...to(m, "stopped", "stopped on request (atrad start NAME resumes it)", now), held: true, restartNow: false };
+    return m.running ? kill(held, "stopped on request") : keep(held);
+  }
+  if (m.running) {
+    if (action === "start") return keep(m0.held ? to(m, "starting", "resumed on request", now) : m);
+    return kill({ ...to(m, "starting", "restarting on request", now), restartNow: true }, "restart requested");
+  }
+  if (p.owned || (p.restartCommand && !m.commandRunning)) return restart(to(m, "starting", null, now), p, now, []);
+  return keep(to(m, "starting", `${action} requested: waiting for the next probe`, now));
+}
+
 function probe(m0: Machine, o: ProbeOutcome, p: Policy, now: number): Step {
   const m = { ...m0, boot: false };
   if (o.outcome === "ok") {
-    // Healthy resets the failure count and the backoff: a later crash starts again at 1 s.
+    // The backoff starts again at the base only after a while healthy: a service that dies
+    // two seconds after each start must not be restarted every second forever.
+    const healthySince = m.healthySince ?? now;
+    const stable = now - healthySince >= p.stableMs;
     const next = o.degraded ? to(m, "degraded", o.degraded, now) : to(m, "up", null, now);
-    return keep({ ...next, failures: 0, backoffMs: p.backoffBaseMs });
+    return keep({ ...next, failures: 0, healthySince, backoffMs: stable ? p.backoffBaseMs : m.backoffMs, ...(stable ? { attempts: [] } : {}) });
   }
   const failures = m.failures + 1;
-  const f = { ...m, failures };
+  const f = { ...m, failures, healthySince: null };
+
+  if (m.state === "failed" && now - m.since >= p.cooloffMs) {
+    // The cool-off is over: a free port is filled again, an external service gets a new round.
+    if (p.owned && !m.running && o.outcome === "unreachable")
+      return restart(to(f, "starting", null, now), p, now, []);
+    if (p.restartCommand && !m.commandRunning && o.outcome !== "foreign") return restart(to(f, "starting", null, now), p, now, []);
+  }
 
   if (p.owned && !m.running) {
     // Our process is not running. Only a free port may be filled: never start a duplicate.
@@ -182,7 +257,9 @@ function probe(m0: Machine, o: ProbeOutcome, p: Policy, now: number): Step {
 
   if (o.outcome === "foreign" && !p.owned) return keep(to(f, "conflict", o.reason, now));
 
-  // A (re)started (or adopted) service gets startTimeoutMs to come up before failures count.
+  // A (re)started (or adopted) service gets startTimeoutMs to come up before failures count;
+  // a restart command still running is waited for (it ends, or is killed for hanging).
+  if (m.state === "starting" && m.commandRunning) return keep({ ...f, reason: `restart command still running; not healthy yet: ${o.reason}` });
   if (m.state === "starting" && (m.running || (p.restartCommand && !m0.boot))) {
     if (now - m.since < p.startTimeoutMs) return keep({ ...f, reason: `not healthy yet: ${o.reason}` });
     const why = `not healthy ${Math.round(p.startTimeoutMs / 1000)}s after start: ${o.reason}`;
@@ -211,7 +288,8 @@ function recover(m: Machine, p: Policy, now: number, why: string): Step {
   const attempts = m.attempts.filter((t) => now - t < p.windowMs);
   if (attempts.length >= p.budget) {
     const window = p.windowMs >= 60_000 ? `${Math.round(p.windowMs / 60_000)} min` : `${p.windowMs} ms`;
-    return keep({ ...to(m, "failed", `${why}; gave up after ${attempts.length} restarts in ${window}`, now), attempts });
+    const again = p.owned ? "starts again once its port is free" : "tries again";
+    return keep({ ...to(m, "failed", `${why}; gave up after ${attempts.length} restarts in ${window}; ${again} after a ${fmtMs(p.cooloffMs)} cool-off (or: atrad restart NAME)`, now), attempts });
   }
   const delay = m.backoffMs;
   return {

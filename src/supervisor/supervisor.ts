@@ -4,16 +4,17 @@
  * fits the router's HealthView (the daemon hands it over; the supervisor imports nothing of the
  * router): a provider whose backing service is down is skipped without a connect.
  */
-import { closeSync } from "node:fs";
+import { spawn as spawnProcess, type ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import type { Provider, Service } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { ServiceEntry } from "../observe/status-document.ts";
-import { DEFAULT_POLICY, initial, isDown, step, type Event, type Machine, type Policy, type ProbeOutcome } from "./machine.ts";
+import { DEFAULT_POLICY, initial, isDown, step, type Event, type Machine, type Policy, type ProbeOutcome, type RequestAction } from "./machine.ts";
 import { probeService, type ProbeResult } from "./probe.ts";
 import { portHolder, type PortHolder } from "./ports.ts";
 import { adoptedChild, killTreeNow, noteDescendants, pidfilePath, readPidfile, recognise, spawnChild, stopTree, writePidfile, type Child, type PidEntry } from "./process.ts";
 import { hasEnvMarker, procOf } from "./proctable.ts";
-import { DEFAULT_MAX_BYTES, openAppend, rotateIfLarge, serviceLogPath, tailLines } from "./logfile.ts";
+import { DEFAULT_MAX_BYTES, rotateIfLarge, serviceLogPath, tailLines } from "./logfile.ts";
 
 /** Timing and policy knobs. Production uses the defaults; tests shrink them. */
 export interface SupervisorTiming extends Partial<Omit<Policy, "owned" | "restartCommand">> {
@@ -34,6 +35,9 @@ export interface SupervisorOptions {
 
 /** One entry of the status document's `services`: its schema (observe/status-document.ts) is the type. */
 export type ServiceStatus = ServiceEntry;
+
+/** What `atrad start|stop|restart NAME` got back. */
+export type RequestResult = { ok: true; service: ServiceStatus } | { ok: false; status: 404 | 409; error: string };
 
 const DEFAULT_GRACE_MS = 8_000;
 
@@ -148,9 +152,17 @@ export class Supervisor {
     return this.opts.timing?.graceMs ?? DEFAULT_GRACE_MS;
   }
 
+  /** `atrad start|stop|restart NAME`: act on one service. */
+  request(name: string, action: RequestAction): RequestResult {
+    const r = this.runners.find((x) => x.svc.name === name);
+    if (!r) return { ok: false, status: 404, error: `no service named "${name}" (configured: ${this.runners.map((x) => x.svc.name).join(", ") || "none"})` };
+    const refusal = r.request(action);
+    return refusal ? { ok: false, status: 409, error: refusal } : { ok: true, service: r.status() };
+  }
+
   downReason(provider: string): string | undefined {
     const rs = this.links.get(provider);
-    if (!rs?.length || !rs.every((r) => isDown(r.m.state))) return undefined;
+    if (!rs?.length || !rs.every((r) => r.unavailable())) return undefined;
     return rs.map((r) => `service ${r.svc.name} is ${r.m.state}${r.m.reason ? ` (${r.m.reason})` : ""}`).join("; ");
   }
 
@@ -185,6 +197,8 @@ class Runner {
   private stopped = false;
   private holder: PortHolder | undefined;
   private readonly logPath: string;
+  private command: ChildProcess | undefined;
+  private commandRun: ServiceStatus["restart_command"];
 
   constructor(
     readonly svc: Service,
@@ -216,6 +230,21 @@ class Runner {
     this.childSince = since;
     this.watchExit(child);
     this.dispatch({ type: "adopted", pid: child.pid, now: this.sup.now() });
+  }
+
+  /** Not worth a connect: down for good, or (re)starting and not yet healthy after a first probe. */
+  unavailable(): boolean {
+    return isDown(this.m.state) || (this.m.state === "starting" && !this.m.boot);
+  }
+
+  /** A start/stop/restart request; a refusal says why (nothing atrad could do). */
+  request(action: RequestAction): string | undefined {
+    if (this.stopped) return "atrad is shutting down";
+    if (!this.svc.command && !this.svc.restart && action !== "start")
+      return `service ${this.svc.name} is not started by atrad (no \`command\`) and has no \`restart\` command: atrad can only watch it`;
+    this.log.info(`service ${this.svc.name}: ${action} requested`);
+    this.dispatch({ type: "request", action, now: this.sup.now() });
+    return undefined;
   }
 
   /** Something about this service worth showing although no state changed. */
@@ -265,6 +294,15 @@ class Runner {
 
   /** A mismatching answer is ours-but-sick or a stranger on the port: the port table decides. */
   private async classify(r: ProbeResult): Promise<ProbeOutcome> {
+    if (r.outcome === "ok" && this.svc.command && !this.child && !this.svc.expect && this.svc.port) {
+      // Any 200 is "ok" without `expect`: for a service atrad starts, a healthy answer while its
+      // process is not running is someone else's unless the port table says otherwise.
+      const holder = await portHolder(this.svc.port);
+      if (holder) {
+        this.holder = holder;
+        return { outcome: "foreign", reason: `port ${this.svc.port} is held by pid ${holder.pid} (${holder.command}), which atrad did not start (give the service an \`expect\` to accept it as ${this.svc.name})` };
+      }
+    }
     if (r.outcome !== "mismatch") {
       if (r.outcome === "ok" || r.outcome === "unreachable") this.holder = undefined;
       return r;
@@ -291,8 +329,27 @@ class Runner {
     void this.reaping.then(() => this.spawnNow());
   }
 
-  private spawnNow() {
-    if (this.stopped) return;
+  /** Is anyone listening on the service's (local) port right now? */
+  private async portTaken(): Promise<PortHolder | "unknown" | undefined> {
+    const port = this.svc.port;
+    if (!port || (this.svc.health && !LOOPBACK.has(new URL(this.svc.health).hostname))) return undefined;
+    const r = await probeService({ port, timeoutMs: 500 });
+    if (r.outcome !== "ok") return undefined;
+    return (await portHolder(port)) ?? "unknown";
+  }
+
+  private async spawnNow() {
+    if (this.stopped || this.child) return;
+    // Checked before every spawn: a stranger that took the port during a backoff is a
+    // conflict to show, not a reason for five blind EADDRINUSE respawns.
+    const taken = await this.portTaken();
+    if (this.stopped || this.child) return;
+    if (taken) {
+      this.holder = taken === "unknown" ? undefined : taken;
+      const who = taken === "unknown" ? "a process atrad cannot identify" : `pid ${taken.pid} (${taken.command})`;
+      this.dispatch({ type: "blocked", reason: `port ${this.svc.port} is already held by ${who}; not starting a second listener`, now: this.sup.now() });
+      return;
+    }
     const cmd = this.svc.command!;
     try {
       const child = spawnChild({ name: this.svc.name, command: cmd, cwd: this.svc.cwd, env: this.svc.env, logPath: this.logPath });
@@ -326,27 +383,65 @@ class Runner {
     this.killing = stopTree(child, this.graceMs);
   }
 
+  /**
+   * The external service's `restart` command: one at a time, killed (with its group) when it
+   * hangs past the start timeout, its exit status and output tail kept for status.
+   */
   private runRestartCommand() {
+    if (this.command) return;
     const cmd = this.svc.restart!;
     this.log.warn(`service ${this.svc.name}: running its restart command`, { command: cmd.join(" ") });
-    let fd: number | undefined;
+    const at = new Date().toISOString();
+    let out = "";
+    const finish = (code: number | null, why: string) => {
+      clearTimeout(timer);
+      this.command = undefined;
+      const tail = out.split("\n").map((l) => l.trim()).filter(Boolean).slice(-5);
+      this.commandRun = { state: code === 0 ? "succeeded" : "failed", at, exit_code: code, output_tail: tail };
+      try {
+        appendFileSync(this.logPath, `--- ${at} restart command: ${cmd.join(" ")}\n${out}${out.endsWith("\n") || !out ? "" : "\n"}--- ${why}\n`);
+      } catch {}
+      if (code !== 0) this.log.warn(`service ${this.svc.name}: restart command ${why}`, { log: this.logPath });
+      this.dispatch({ type: "command_exited", code, why: tail.length && code !== 0 ? `${why}: ${tail.slice(-2).join(" / ")}` : why, now: this.sup.now() });
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let child: ChildProcess;
     try {
-      fd = openAppend(this.logPath);
-      const p = Bun.spawn(cmd, { stdin: "ignore", stdout: fd, stderr: fd, cwd: this.svc.cwd, env: { ...process.env, ...this.svc.env } });
-      const timer = setTimeout(() => p.kill(), 120_000);
-      void p.exited.then((code) => {
-        clearTimeout(timer);
-        if (code !== 0) this.log.warn(`service ${this.svc.name}: restart command exited ${code}`, { log: this.logPath });
-      });
+      child = spawnProcess(cmd[0]!, cmd.slice(1), { cwd: this.svc.cwd, env: { ...process.env, ...this.svc.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     } catch (err) {
-      this.log.warn(`service ${this.svc.name}: restart command could not run: ${(err as Error).message}`);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+      return finish(null, `could not run: ${(err as Error).message}`);
     }
+    this.command = child;
+    this.commandRun = { state: "running", at, exit_code: null, output_tail: [] };
+    const take = (b: Buffer) => (out = (out + b.toString("utf8")).slice(-16_384));
+    child.stdout?.on("data", take);
+    child.stderr?.on("data", take);
+    let hung = false;
+    let spawnError: string | undefined;
+    child.once("error", (err) => (spawnError = err.message));
+    const limit = this.policy.startTimeoutMs;
+    timer = setTimeout(() => {
+      hung = true;
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }, limit);
+    child.once("close", (code, signal) => {
+      if (hung) finish(null, `hung for ${fmtS(limit)} and was killed`);
+      else if (spawnError) finish(null, `could not run: ${spawnError}`);
+      else finish(code, signal ? `was killed by ${signal}` : `exited ${code}`);
+    });
   }
 
   async shutdown() {
     this.stopped = true;
+    if (this.command?.pid) {
+      try {
+        process.kill(-this.command.pid, "SIGKILL");
+      } catch {}
+    }
     clearTimeout(this.timer);
     clearTimeout(this.probeTimer);
     this.dispatch({ type: "stop", now: this.sup.now() });
@@ -370,9 +465,12 @@ class Runner {
       ...(this.svc.health ? { health: this.svc.health } : {}),
       ...(m.state === "conflict" && this.holder ? { holder: this.holder } : {}),
       ...(m.state === "failed" ? { log_tail: tailLines(this.logPath, 20) } : {}),
+      ...(this.commandRun ? { restart_command: this.commandRun } : {}),
     };
   }
 }
+
+const fmtS = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"]);
 
