@@ -46,6 +46,9 @@ export const serviceOptions = {
 const { binary, "with-ollama": withOllama, purge } = serviceOptions;
 const SERVICE_NOTES = "ATRAD_SERVICE_MANAGER=launchd|systemd|none overrides detection (none: a background process with a pidfile).";
 const SERVICE_EXITS = { 0: "done", 1: "a step failed, or atrad is not installed as a login service (the message says which)" };
+const ACTION_EXITS = { ...SERVICE_EXITS, 1: `${SERVICE_EXITS[1]}; with NAME: the daemon refused (no such service, or one atrad only watches)`, 3: "with NAME: no daemon answers" };
+const SERVICE_NAME = { name: "NAME", optional: true, help: "one supervised service (as in atrad status) instead of the daemon" } as const;
+const SERVICE_ACTION = { ...SERVICE_COMMON, url: URL_OPT } as const satisfies Options;
 
 export const reloadOptions = { url: URL_OPT } as const satisfies Options;
 export const statuslineOptions = { url: URL_OPT, plain: { type: "boolean", help: "no colour" } } as const satisfies Options;
@@ -91,11 +94,10 @@ export const commands: Record<string, CommandSpec<any>> = {
     notes: SERVICE_NOTES,
     run: service("uninstall"),
   }),
-  // start / stop / restart act on the daemon; a NAME argument (one supervised service) is
-  // declared here, in `args`, when the service commands grow it.
-  start: defineCommand({ summary: "start the daemon (login service, or a background process where there is none)", options: SERVICE_COMMON, exits: SERVICE_EXITS, notes: SERVICE_NOTES, run: service("start") }),
-  stop: defineCommand({ summary: "stop the daemon", options: SERVICE_COMMON, exits: SERVICE_EXITS, notes: SERVICE_NOTES, run: service("stop") }),
-  restart: defineCommand({ summary: "restart the daemon", options: SERVICE_COMMON, exits: SERVICE_EXITS, notes: SERVICE_NOTES, run: service("restart") }),
+  // start / stop / restart act on the daemon, or with NAME on one supervised service.
+  start: defineCommand({ summary: "start the daemon (login service, or a background process where there is none), or one service: start NAME", args: [SERVICE_NAME], options: SERVICE_ACTION, exits: ACTION_EXITS, notes: SERVICE_NOTES, run: service("start") }),
+  stop: defineCommand({ summary: "stop the daemon, or one service: stop NAME (it stays stopped until start NAME)", args: [SERVICE_NAME], options: SERVICE_ACTION, exits: ACTION_EXITS, notes: SERVICE_NOTES, run: service("stop") }),
+  restart: defineCommand({ summary: "restart the daemon, or one service: restart NAME (also brings a failed one back)", args: [SERVICE_NAME], options: SERVICE_ACTION, exits: ACTION_EXITS, notes: SERVICE_NOTES, run: service("restart") }),
   reload: defineCommand({
     summary: "re-read the config in the running daemon (also: SIGHUP, or just edit the file)",
     options: reloadOptions,

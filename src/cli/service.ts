@@ -16,6 +16,8 @@ import { planFor, type Operation } from "../platform/service.ts";
 import type { Values } from "./command.ts";
 import type { serviceOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
+import { daemonClient } from "./client.ts";
+import { readDaemonState } from "../daemon/state.ts";
 
 /** Each service command takes a subset of these (commands.ts); absent ones are off. */
 type ServiceValues = Partial<Values<typeof serviceOptions>>;
@@ -77,7 +79,9 @@ function managerName(l: Layout): string {
   return "background process";
 }
 
-export async function serviceCommand(op: Operation, { values }: { values: ServiceValues }, io: CliIO): Promise<number> {
+export async function serviceCommand(op: Operation, { values, args }: { values: ServiceValues & { url?: string }; args?: string[] }, io: CliIO): Promise<number> {
+  const name = args?.[0];
+  if (name && (op === "start" || op === "stop" || op === "restart")) return serviceAction(op, name, values.url, io);
   const ctx = await serviceContext(io, values);
   const l = ctx.layout;
   const log = (line: string) => io.out(`  ${line}\n`);
@@ -122,6 +126,32 @@ export async function serviceCommand(op: Operation, { values }: { values: Servic
     throw err;
   }
   await report(op, l, io, Boolean(values.purge));
+  return 0;
+}
+
+/** `atrad start|stop|restart NAME`: ask the running daemon to act on one supervised service. */
+async function serviceAction(action: "start" | "stop" | "restart", name: string, urlOption: string | undefined, io: CliIO): Promise<number> {
+  let stateUrl: string | undefined;
+  try {
+    stateUrl = readDaemonState(loadConfig({ env: io.env }).home)?.url;
+  } catch {
+    // a broken config: the client falls back to the default address
+  }
+  const { url, headers } = daemonClient(io.env, urlOption ?? stateUrl);
+  let res: Response;
+  try {
+    res = await fetch(`${url}/atrad/services/${encodeURIComponent(name)}/${action}`, { method: "POST", headers, signal: AbortSignal.timeout(10_000) });
+  } catch {
+    io.err(`atrad ${action} ${name}: no daemon answers at ${url} (start it with \`atrad start\`)\n`);
+    return 3;
+  }
+  const body = (await res.json().catch(() => ({}))) as { service?: { state: string; last_error: string | null }; error?: { message?: string } };
+  if (!res.ok || !body.service) {
+    io.err(`atrad ${action} ${name}: ${body.error?.message ?? `HTTP ${res.status}`}\n`);
+    return 1;
+  }
+  const s = body.service;
+  io.out(`service ${name}: ${action} requested; now ${s.state}${s.last_error ? ` (${s.last_error})` : ""}\n`);
   return 0;
 }
 

@@ -18,6 +18,7 @@ import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
 import { uiRoutes } from "../ui/routes.ts";
 import { removeDaemonState, writeDaemonState } from "./state.ts";
 import { lockHome } from "./lock.ts";
+import { withServiceRoutes } from "./service-routes.ts";
 
 export interface Daemon {
   config: Config;
@@ -119,13 +120,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       status,
       reload: async () => reload(),
-      routes: uiRoutes({
+      routes: withServiceRoutes(uiRoutes({
         version: VERSION,
         providers: () => config.providers.map((p) => p.name),
         status,
         recent: () => recent.recent(),
         series: (provider) => recent.series(provider),
-      }),
+      }), supervisor),
     },
     host,
     port,

@@ -1,0 +1,162 @@
+/**
+ * No state is a dead end, and what happens is visible: a `failed` service comes back once its
+ * port is free, a stranger taking the port during a backoff is a conflict (not blind respawns),
+ * requests act on one service, and an external restart command's failure or hang shows in
+ * status within seconds while the router treats the service as down.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Provider, Service } from "../../src/config/load.ts";
+import { silentLogger } from "../../src/log.ts";
+import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
+import { FIXTURE } from "../support/services.ts";
+
+const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
+const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 100, startTimeoutMs: 3000, graceMs: 500, failThreshold: 2, budget: 2, cooloffMs: 300 };
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+function owned(name: string, port: number, tag: string, env: Record<string, string> = {}): Service {
+  return {
+    name,
+    port,
+    health: `http://127.0.0.1:${port}/health`,
+    expect: { status: ["healthy"] },
+    command: [process.execPath, FIXTURE, `--tag=${tag}`],
+    env: { PORT: String(port), FIXTURE_TAG: tag, ...env },
+    interval_s: 0.1,
+    timeout_s: 1,
+  };
+}
+
+function start(services: Service[], timing: SupervisorTiming = FAST, providers: Provider[] = []) {
+  const home = mkdtempSync(join(tmpdir(), "atrad-deadends-"));
+  const sup = new Supervisor(services, providers, { home, logger: silentLogger, timing });
+  cleanup.push(() => sup.stop());
+  return { sup, home, ready: sup.start() };
+}
+
+function stranger(port: number) {
+  const p = Bun.spawn([process.execPath, FOREIGN, String(port)], { stdout: "ignore", stderr: "ignore" });
+  cleanup.push(() => p.kill("SIGKILL"));
+  return p;
+}
+
+const svc = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
+
+describe("no dead ends", () => {
+  test("failed, then a stranger on the port is not spawned over; once the port is free it comes back up", async () => {
+    const tag = crypto.randomUUID();
+    const port = freePort();
+    const crashFile = join(mkdtempSync(join(tmpdir(), "atrad-crash-")), "crash");
+    writeFileSync(crashFile, "");
+    const { sup, ready } = start([owned("flaky", port, tag, { CRASH_IF_EXISTS: crashFile })]);
+    await ready;
+    await waitFor("failed", () => svc(sup, "flaky").state === "failed");
+    expect(svc(sup, "flaky").last_error).toMatch(/gave up after 2 restarts.*cool-off/);
+    rmSync(crashFile);
+    const other = stranger(port);
+    await waitFor("stranger listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
+    await Bun.sleep(FAST.cooloffMs! + 300); // the cool-off is over while the stranger holds the port
+    expect(svc(sup, "flaky").state).toBe("failed");
+    expect(taggedProcesses(tag)).toEqual([]);
+    other.kill("SIGKILL");
+    await waitFor("back up once the port is free", () => svc(sup, "flaky").state === "up");
+    expect(taggedProcesses(tag)).toHaveLength(1);
+  });
+
+  test("a stranger taking the port during the backoff: conflict naming its pid and command, no respawn into EADDRINUSE", async () => {
+    const tag = crypto.randomUUID();
+    const port = freePort();
+    const { sup, ready } = start([owned("mlx", port, tag)], { ...FAST, backoffBaseMs: 2000, backoffMaxMs: 2000 });
+    await ready;
+    const pid = await waitFor("up", () => svc(sup, "mlx").state === "up" && svc(sup, "mlx").pid);
+    process.kill(pid, "SIGKILL");
+    await waitFor("backoff", () => svc(sup, "mlx").state === "backoff");
+    const other = stranger(port);
+    const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"), 10_000);
+    expect(s.holder?.pid).toBe(other.pid);
+    expect(s.last_error).toContain(`pid ${other.pid}`);
+    expect(s.last_error).toContain("foreign-server.ts");
+    expect(s.restarts).toBe(1);
+    expect(taggedProcesses(tag)).toEqual([]);
+  });
+
+  test("requests: stop holds it stopped, start brings it back, restart replaces the process", async () => {
+    const tag = crypto.randomUUID();
+    const { sup, ready } = start([owned("one", freePort(), tag)]);
+    await ready;
+    const first = await waitFor("up", () => svc(sup, "one").state === "up" && svc(sup, "one").pid);
+    expect(sup.request("one", "stop").ok).toBe(true);
+    await waitFor("stopped and gone", () => svc(sup, "one").state === "stopped" && taggedProcesses(tag).length === 0);
+    await Bun.sleep(400); // probes go on; nothing restarts a service stopped on request
+    expect(svc(sup, "one").state).toBe("stopped");
+    expect(taggedProcesses(tag)).toEqual([]);
+    sup.request("one", "start");
+    const second = await waitFor("up again", () => svc(sup, "one").state === "up" && svc(sup, "one").pid);
+    expect(second).not.toBe(first);
+    sup.request("one", "restart");
+    const third = await waitFor("restarted", () => svc(sup, "one").state === "up" && svc(sup, "one").pid !== second && svc(sup, "one").pid);
+    expect(taggedProcesses(tag)).toEqual([third]);
+    const missing = sup.request("nope", "restart");
+    expect(missing.ok).toBe(false);
+    if (!missing.ok) expect(missing.error).toContain('no service named "nope"');
+  });
+
+  test("restart NAME brings a failed service back without waiting for the cool-off", async () => {
+    const tag = crypto.randomUUID();
+    const crashFile = join(mkdtempSync(join(tmpdir(), "atrad-crash-")), "crash");
+    writeFileSync(crashFile, "");
+    const { sup, ready } = start([owned("flaky", freePort(), tag, { CRASH_IF_EXISTS: crashFile })], { ...FAST, cooloffMs: 600_000 });
+    await ready;
+    await waitFor("failed", () => svc(sup, "flaky").state === "failed");
+    rmSync(crashFile);
+    sup.request("flaky", "restart");
+    await waitFor("up", () => svc(sup, "flaky").state === "up");
+  });
+});
+
+describe("external restart commands are visible", () => {
+  const provider = (name: string, url: string): Provider =>
+    ({ name, kind: "openai", urls: [url], tools: "none", maxConcurrency: 0, queueTimeoutMs: 0, timeoutMs: 0, projectContext: "keep", showProgress: false }) as Provider;
+
+  test("a failing restart command shows in status within seconds, with its exit status and output; the router skips the provider", async () => {
+    const port = freePort();
+    const ext: Service = {
+      name: "ollama",
+      port,
+      health: `http://127.0.0.1:${port}/health`,
+      restart: ["sh", "-c", "echo 'Error: Formula ollama is not installed' >&2; exit 3"],
+      provider: "ollama",
+      interval_s: 0.1,
+      timeout_s: 0.5,
+    };
+    const { sup, ready } = start([ext], { ...FAST, budget: 5 }, [provider("ollama", `http://127.0.0.1:${port}`)]);
+    await ready;
+    const s = await waitFor("restart command failed", () => svc(sup, "ollama").restart_command?.state === "failed" && svc(sup, "ollama"), 5000);
+    expect(s.restart_command!.exit_code).toBe(3);
+    expect(s.restart_command!.output_tail.join("\n")).toContain("Formula ollama is not installed");
+    await waitFor("reason names the failure", () => /restart command exited 3: Error: Formula ollama is not installed/.test(svc(sup, "ollama").last_error ?? ""), 5000);
+    expect(sup.downReason("ollama")).toMatch(/service ollama is/);
+  });
+
+  test("a hanging restart command is killed after the start timeout, and attempts never overlap", async () => {
+    const port = freePort();
+    const tag = crypto.randomUUID();
+    const ext: Service = { name: "victoria", port, health: `http://127.0.0.1:${port}/health`, restart: ["sh", "-c", `sleep 30; : ${tag}`], interval_s: 0.05, timeout_s: 0.3 };
+    const { sup, ready } = start([ext], { ...FAST, startTimeoutMs: 400, budget: 3 });
+    await ready;
+    let most = 0;
+    await waitFor("hang reported", () => {
+      most = Math.max(most, taggedProcesses(tag).length);
+      return /hung for 0.4 s and was killed/.test(svc(sup, "victoria").last_error ?? "");
+    }, 8000, 20);
+    expect(most).toBe(1);
+    expect(svc(sup, "victoria").restart_command?.state).toBe("failed");
+  });
+});
