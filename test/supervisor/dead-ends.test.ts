@@ -123,7 +123,7 @@ describe("no dead ends", () => {
 
 describe("external restart commands are visible", () => {
   const provider = (name: string, url: string): Provider =>
-    ({ name, kind: "openai", urls: [url], tools: "none", maxConcurrency: 0, queueTimeoutMs: 0, timeoutMs: 0, projectContext: "keep", showProgress: false }) as Provider;
+    ({ name, kind: "openai", urls: [url], tools: "none", max_concurrency: 0, max_fails: 3, cooldown_s: 0, queue_timeout_s: 0, timeout_s: 0 }) as unknown as Provider;
 
   test("a failing restart command shows in status within seconds, with its exit status and output; the router skips the provider", async () => {
     const port = freePort();
