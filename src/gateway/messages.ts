@@ -27,7 +27,7 @@ export function messagesRoutes(deps: GatewayDeps) {
       "/v1/messages/count_tokens",
       async ({ request }) => {
         const body = await readJson(request, checkCount, deps.config().server.max_body_mb * 1024 * 1024);
-        return Response.json({ input_tokens: countRequestTokens(body as never) });
+        return Response.json({ input_tokens: await countRequestTokens(body as never) });
       },
       { parse: "none" },
     );

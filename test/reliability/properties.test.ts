@@ -12,7 +12,7 @@ import { normalise } from "../../src/anthropic/normalise.ts";
 import fc from "fast-check";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { AtradError } from "../../src/anthropic/errors.ts";
-import { countRequestTokens } from "../../src/tokens/count.ts";
+import { countRequestTokens, estimateRequestTokens } from "../../src/tokens/count.ts";
 import { MessagesRequestSchema, type MessagesRequest } from "../../src/anthropic/schema.ts";
 import { parseSse } from "../../src/wire/sse.ts";
 import { aggregateStream, guardStream, messageToEvents } from "../../src/anthropic/stream.ts";
@@ -246,11 +246,10 @@ describe("property: every valid request translates into a valid upstream request
       );
     });
 
-    test(`countRequestTokens (${label}): a count for every admitted request`, () => {
-      fc.assert(
-        fc.property(arb, (req) => {
-          const n = countRequestTokens(req as never);
-          expect(Number.isInteger(n) && n >= 0).toBe(true);
+    test(`countRequestTokens and estimateRequestTokens (${label}): a count for every admitted request`, async () => {
+      await fc.assert(
+        fc.asyncProperty(arb, async (req) => {
+          for (const n of [await countRequestTokens(req as never), estimateRequestTokens(req as never)]) expect(Number.isInteger(n) && n >= 0).toBe(true);
         }),
         params,
       );

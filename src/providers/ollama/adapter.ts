@@ -4,7 +4,7 @@
  * and GET {url}/api/tags for the model list.
  */
 import type { StreamEvent } from "../../anthropic/types.ts";
-import { countRequestTokens } from "../../tokens/count.ts";
+import { estimateRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
@@ -30,7 +30,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     // come as {"error": "..."}; UpstreamError maps the status and lets the router fall back.
     if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
-    const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: countRequestTokens(ctx.request as never) });
+    const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: estimateRequestTokens(ctx.request as never) });
     return { type: "events", events: ndjsonEvents(res.body, converter, streamDeadlines(provider, label)) };
   },
 

@@ -87,7 +87,7 @@ const cases: Array<{ name: string; ndjson: string; want: string[] }> = [
   {
     name: "StreamConverter_MissingCountsEstimated",
     ndjson: msg({ content: "hello world" }) + line({ model: "m", message: { role: "assistant", content: "" }, done: true }),
-    want: ["message_start", "start[0] text", "delta[0] hello world", "stop[0]", "message_delta end_turn 99/2", "message_stop"],
+    want: ["message_start", "start[0] text", "delta[0] hello world", "stop[0]", "message_delta end_turn 99/3", "message_stop"],
   },
   {
     name: "StreamConverter_NotJsonLine",

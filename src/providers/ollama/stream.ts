@@ -11,7 +11,7 @@ import type { Converter } from "../../anthropic/converter.ts";
 import { AtradError } from "../../anthropic/errors.ts";
 import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
-import { countText } from "../../tokens/count.ts";
+import { estimateTokens } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
 
 export interface OllamaChunk {
@@ -117,7 +117,7 @@ export class OllamaStreamConverter implements Converter<string> {
     // believe the context is empty (a known pain, DESIGN §5).
     const usage = {
       input_tokens: chunk.prompt_eval_count ?? this.opts.inputTokens,
-      output_tokens: chunk.eval_count ?? countText(this.outputText),
+      output_tokens: chunk.eval_count ?? estimateTokens(this.outputText),
     };
     return [...this.blocks.close(), { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }, { type: "message_stop" }];
   }

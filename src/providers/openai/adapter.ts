@@ -4,7 +4,7 @@
  */
 import type { StreamEvent } from "../../anthropic/types.ts";
 import type { ProviderBase as Provider } from "../schema.ts";
-import { countRequestTokens } from "../../tokens/count.ts";
+import { estimateRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OpenaiProvider } from "./spec.ts";
 import { authHeaders, fetchUpstream, streamDeadlines, UpstreamError } from "../upstream.ts";
@@ -45,7 +45,7 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
 
     const converter = new StreamConverter({
       model: ctx.model,
-      inputTokens: countRequestTokens(request as never),
+      inputTokens: estimateRequestTokens(request as never),
       stopSequences: request.stop_sequences,
       label,
     });

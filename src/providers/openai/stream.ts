@@ -13,7 +13,7 @@ import type { Converter } from "../../anthropic/converter.ts";
 import { AtradError, errorTypeForStatus } from "../../anthropic/errors.ts";
 import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
-import { countText } from "../../tokens/count.ts";
+import { estimateTokens } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
 import { streamErrorMessage } from "./errors.ts";
 import type { ChatChunk, ChunkChoice, ToolCallDelta } from "./types.ts";
@@ -151,7 +151,7 @@ export class StreamConverter implements Converter<string> {
     if (stop !== "max_tokens") stop = this.emittedToolUse ? "tool_use" : stop === "tool_use" ? "end_turn" : stop;
     const stopSequence = stop === "end_turn" && this.matchedStop !== null ? this.matchedStop : null;
     if (stopSequence !== null) stop = "stop_sequence";
-    const usage: Partial<Usage> = { output_tokens: this.usage.completion ?? countText(this.generated) };
+    const usage: Partial<Usage> = { output_tokens: this.usage.completion ?? estimateTokens(this.generated) };
     if (this.usage.prompt !== undefined) {
       // Anthropic counts cached prompt tokens apart from input_tokens; OpenAI includes them.
       const cached = Math.min(this.usage.cached ?? 0, this.usage.prompt);

@@ -6,7 +6,7 @@
 import { AtradError } from "../../anthropic/errors.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
 import { sessionIdOf } from "../../anthropic/session.ts";
-import { countText } from "../../tokens/count.ts";
+import { estimateTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { VictoriaProvider } from "./spec.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
@@ -34,7 +34,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
     const deadline = Date.now() + provider.timeout_s * 1000;
     const headers = { "x-correlation-id": requestId };
     const ids: Ids = { provider: provider.name, correlationId: requestId };
-    const answer = new AnswerEvents(ctx.request.model, countText(sentText(body)));
+    const answer = new AnswerEvents(ctx.request.model, estimateTokens(sentText(body)));
 
     const res = await submit(ctx, body);
     const text = await res.text().catch(() => "");

@@ -47,14 +47,14 @@ describe("answerOf", () => {
 });
 
 describe("AnswerEvents", () => {
-  test("progress goes to a thinking block before the text; usage counts real tokens", async () => {
+  test("progress goes to a thinking block before the text; usage estimates output tokens from the text", async () => {
     const updates: RunUpdate[] = [{ type: "progress", note: "queued\n" }, { type: "progress", note: "running\n" }, { type: "answer", answer: { kind: "text", text: "hello world" } }];
     const msg = await aggregateStream(convertStream(new AnswerEvents("victoria", 7), updates));
     expect(msg.content).toEqual([
       { type: "thinking", thinking: "queued\nrunning\n", signature: "" },
       { type: "text", text: "hello world" },
     ]);
-    expect(msg.usage).toEqual({ input_tokens: 7, output_tokens: 2 });
+    expect(msg.usage).toEqual({ input_tokens: 7, output_tokens: 3 });
     expect(msg.stop_reason).toBe("end_turn");
   });
 

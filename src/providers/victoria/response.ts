@@ -8,7 +8,7 @@
 import type { Converter } from "../../anthropic/converter.ts";
 import { AtradError } from "../../anthropic/errors.ts";
 import { emptyMessage, type StreamEvent } from "../../anthropic/types.ts";
-import { countText } from "../../tokens/count.ts";
+import { estimateTokens } from "../../tokens/count.ts";
 
 /** The union of the sync reply and the status document: both carry status + output. */
 export interface RunResult {
@@ -160,7 +160,7 @@ export class AnswerEvents implements Converter<RunUpdate> {
     out.push({
       type: "message_delta",
       delta: { stop_reason: "end_turn", stop_sequence: null },
-      usage: { input_tokens: this.inputTokens, output_tokens: countText(answer.text) },
+      usage: { input_tokens: this.inputTokens, output_tokens: estimateTokens(answer.text) },
     });
     out.push({ type: "message_stop" });
     return out;
