@@ -4,7 +4,7 @@
  */
 import { errorTypeForStatus } from "../anthropic/errors.ts";
 import type { ProviderBase as Provider } from "./schema.ts";
-import type { BodyOptions } from "../wire/body.ts";
+import { readPrefix, type BodyOptions } from "../wire/body.ts";
 import { plainCause } from "../wire/cause.ts";
 
 /** What kind of failure a status-0 UpstreamError was, for callers that retry on one kind. */
@@ -167,9 +167,12 @@ export function streamDeadlines(provider: Provider & { response_deadline_s?: num
   };
 }
 
-/** Turn a non-2xx upstream response into an UpstreamError, keeping its body. */
+/** An error body longer than this is cut: its first part says what went wrong. */
+const MAX_ERROR_BODY = 1024 * 1024;
+
+/** Turn a non-2xx upstream response into an UpstreamError, keeping (the first MiB of) its body. */
 export async function upstreamFailure(res: Response, label: string, anthropic: boolean, extractMessage: (text: string) => string | undefined): Promise<UpstreamError> {
-  const text = await res.text().catch(() => "");
+  const text = await readPrefix(res.body, MAX_ERROR_BODY);
   const detail = extractMessage(text) || text.slice(0, 300) || res.statusText || "no body";
   return new UpstreamError(
     res.status,

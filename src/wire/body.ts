@@ -128,6 +128,28 @@ export async function readText(body: ReadableStream<Uint8Array>, opts: BodyOptio
   return new TextDecoder().decode(Buffer.concat(parts));
 }
 
+/**
+ * At most `maxBytes` of a body as text, the rest left unread (the connection is closed); a
+ * failure mid-way keeps what arrived. For error bodies: their first part says what went wrong.
+ */
+export async function readPrefix(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!body) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  try {
+    while (size < maxBytes) {
+      const r = await reader.read();
+      if (r.done) break;
+      parts.push(r.value);
+      size += r.value.length;
+    }
+  } catch {}
+  void reader.cancel().catch(() => {});
+  const all = Buffer.concat(parts);
+  return new TextDecoder().decode(all.length > maxBytes ? all.subarray(0, maxBytes) : all);
+}
+
 /** JSON.parse that answers undefined for text that is not JSON. */
 export function tryJson(text: string): unknown {
   try {

@@ -10,7 +10,7 @@ import { estimateTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { VictoriaProvider } from "./spec.ts";
 import { errorMessageOf, fetchUpstream, UpstreamError } from "../upstream.ts";
-import { tryJson } from "../../wire/body.ts";
+import { readText, tryJson } from "../../wire/body.ts";
 import { advance, startPolling, type PollInput } from "./poller.ts";
 import { convertStream } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
@@ -37,7 +37,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
     const answer = new AnswerEvents(ctx.request.model, estimateTokens(sentText(body)));
 
     const res = await submit(ctx, body);
-    const text = await res.text().catch(() => "");
+    const text = res.body ? await readText(res.body, { target: provider.name }).catch(() => "") : "";
     if (res.status === 202) {
       const taskId = (tryJson(text) as { task_id?: unknown } | undefined)?.task_id;
       if (typeof taskId !== "string" || !taskId) {
@@ -137,7 +137,7 @@ async function pollOnce(ctx: CallContext<VictoriaProvider>, taskId: string, dead
       { method: "GET", headers: { accept: "application/json", "x-correlation-id": ctx.requestId } },
       ctx.signal,
     );
-    const text = await res.text();
+    const text = res.body ? await readText(res.body, { target: ctx.provider.name }) : "";
     if (!res.ok) return { type: "http", status: res.status, detail: errorMessageOf(text) || text.slice(0, 200) };
     const body = tryJson(text);
     if (!body || typeof body !== "object") return { type: "http", status: 502, detail: `status is not JSON: ${text.slice(0, 200)}` };
