@@ -58,7 +58,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // throws HomeLockedError naming the running daemon (pid, port).
   const lock = lockHome(config.home);
   const supervisor =
-    opts.supervisor === false ? undefined : new Supervisor(config.services, config.providers, { home: config.home, logger, timing: opts.supervisor });
+    opts.supervisor === false
+      ? undefined
+      : new Supervisor(config.services, config.providers, {
+          home: config.home,
+          logger,
+          timing: opts.supervisor,
+          // A provider's models appear when its service does, not a cache period later.
+          onUp: (svc) => void (svc.provider && router.catalog.refresh(svc.provider)),
+        });
   const router = new Router(config, supervisor);
   const startedAt = Date.now();
   const host = opts.host ?? config.server.host;

@@ -1,6 +1,9 @@
 /**
  * Which models each provider serves: the configured list, else what the upstream reports,
  * cached briefly so `/v1/models` and zero-config routing don't query upstreams per request.
+ * A cached list can be behind the upstream (at login Ollama often comes up after atrad), so
+ * it is asked again at once when its service comes up, and when a request would otherwise
+ * be refused for want of a model.
  */
 import type { Provider } from "../config/load.ts";
 import { specOf } from "../providers/index.ts";
@@ -32,18 +35,39 @@ export class ModelCatalog {
    * in the background, so a hung upstream never delays a request on the hot path.
    */
   async models(provider: Provider): Promise<string[]> {
-    if (provider.models) return provider.models;
-    if (!specOf(provider).capabilities.listsModels) return [];
+    if (!this.asks(provider)) return provider.models ?? [];
     const hit = this.cache.get(provider.name);
     if (hit && hit.at > 0) {
-      if (Date.now() - hit.at >= this.ttlMs && !hit.pending) void this.refresh(provider, hit);
+      if (Date.now() - hit.at >= this.ttlMs && !hit.pending) void this.ask(provider, hit);
       return hit.models;
     }
     if (hit?.pending) return hit.pending;
-    return this.refresh(provider, hit);
+    return this.ask(provider, hit);
   }
 
-  private refresh(provider: Provider, hit: Entry | undefined): Promise<string[]> {
+  /**
+   * Ask one provider again now, whatever is cached (its service just came up, or a request
+   * found no model in the list). Joins a request already in flight rather than adding one.
+   */
+  refresh(name: string): Promise<string[]> {
+    const provider = this.providers.find((p) => p.name === name);
+    if (!provider || !this.asks(provider)) return Promise.resolve(this.known(name).models);
+    const hit = this.cache.get(name);
+    return hit?.pending ?? this.ask(provider, hit);
+  }
+
+  /** Ask again every provider whose list is empty (never answered, failed, or had none). */
+  async refreshEmpty(): Promise<void> {
+    const empty = this.providers.filter((p) => this.asks(p) && !this.cache.get(p.name)?.models.length);
+    await Promise.all(empty.map((p) => this.refresh(p.name)));
+  }
+
+  /** Whether the list comes from the upstream (not from config, and the kind names models). */
+  private asks(provider: Provider): boolean {
+    return !provider.models && specOf(provider).capabilities.listsModels;
+  }
+
+  private ask(provider: Provider, hit: Entry | undefined): Promise<string[]> {
     const pending = specOf(provider)
       .listModels(provider, provider.urls[0]!, AbortSignal.timeout(this.timeoutMs))
       .then((models) => {

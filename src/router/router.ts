@@ -116,7 +116,12 @@ export class Router {
   }
 
   async dispatch(input: DispatchInput): Promise<Dispatched> {
-    const { rule, targets } = await this.resolve(input.request.model);
+    let { rule, targets } = await this.resolve(input.request.model);
+    if (!targets.length) {
+      // The model lists may be behind (a provider that came up after atrad): ask once more before a 404.
+      await this.catalog.refreshEmpty();
+      ({ rule, targets } = await this.resolve(input.request.model));
+    }
     if (!targets.length) {
       throw new AtradError(
         "not_found_error",
@@ -162,7 +167,7 @@ export class Router {
     const adapter = provider.tools === "prompt" && input.request.tools?.length ? withPromptTools(native) : native;
     let model = t.model;
     if (!model && specOf(provider).capabilities.listsModels) {
-      model = (await this.catalog.models(provider))[0] ?? "";
+      model = (await this.catalog.models(provider))[0] ?? (await this.catalog.refresh(provider.name))[0] ?? "";
       if (!model) throw new UpstreamError(404, `${provider.name} reports no models; name one as ${provider.name}/<model>`);
     }
     const pool = this.pools.get(provider.name)!;

@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   timing?: SupervisorTiming;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Called when a service starts answering healthy (the daemon refreshes its provider's model list). */
+  onUp?: (service: Service) => void;
 }
 
 /** What a runner needs from the supervisor that owns it. */
@@ -121,6 +123,8 @@ export class Runner {
       const calm = ["up", "degraded", "starting", "stopped"].includes(machine.state);
       const level = calm ? "info" : "warn";
       this.log[level](`service ${this.svc.name}: ${prev.state} → ${machine.state}`, { reason: machine.reason ?? "healthy" });
+      const serving = (s: string) => s === "up" || s === "degraded";
+      if (serving(machine.state) && !serving(prev.state)) this.sup.opts.onUp?.(this.svc);
     }
     for (const a of actions) {
       if (a.type === "spawn") this.spawn();

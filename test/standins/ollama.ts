@@ -50,7 +50,8 @@ export function lastUserText(body: any): string {
   return last.content.filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
 }
 
-export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[] } = {}): OllamaStandIn {
+/** `port`: listen there instead of an ephemeral port (a server that comes up at a known place). */
+export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[]; port?: number } = {}): OllamaStandIn {
   const state: OllamaStandIn = {
     url: "",
     port: 0,
@@ -61,7 +62,7 @@ export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[
   };
   const server: Server<unknown> = Bun.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    port: opts.port ?? 0,
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
