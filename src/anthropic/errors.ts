@@ -1,7 +1,8 @@
 /**
  * One error type that knows its response: every failure atrad reports leaves in Anthropic's
- * own envelope `{"type":"error","error":{"type","message"}}` with the matching status, so the
- * SDKs' retry logic (408/409/429/≥500, `retry-after`) and Claude Code's messages work unchanged.
+ * own envelope `{"type":"error","error":{"type","message"}}` with the matching status (or, once
+ * a stream's 200 is out, as an `error` event), so the SDKs' retry logic (408/409/429/≥500,
+ * `retry-after`, `x-should-retry`) and Claude Code's messages work unchanged.
  */
 
 export type ErrorType =
@@ -27,6 +28,8 @@ const STATUS: Record<ErrorType, number> = {
   overloaded_error: 529,
 };
 
+const isErrorType = (t: string): t is ErrorType => Object.hasOwn(STATUS, t);
+
 /** Map an upstream HTTP status onto Anthropic's error types (as Ollama's middleware does). */
 export function errorTypeForStatus(status: number): ErrorType {
   if (status === 400 || status === 422) return "invalid_request_error";
@@ -40,28 +43,57 @@ export function errorTypeForStatus(status: number): ErrorType {
   return "api_error";
 }
 
+export interface ErrorOptions {
+  status?: number;
+  headers?: Record<string, string>;
+  /** An Anthropic upstream's own error body, answered unmodified (Claude Code reads its wording). */
+  relay?: { text: string; contentType: string };
+}
+
 export class AtradError extends Error {
   readonly type: ErrorType;
   readonly status: number;
   readonly headers: Record<string, string>;
+  readonly relay?: { text: string; contentType: string };
 
-  constructor(type: ErrorType, message: string, opts: { status?: number; headers?: Record<string, string> } = {}) {
+  constructor(type: ErrorType, message: string, opts: ErrorOptions = {}) {
     super(message);
     this.name = "AtradError";
     this.type = type;
     this.status = opts.status ?? STATUS[type];
     this.headers = opts.headers ?? {};
+    this.relay = opts.relay;
+  }
+
+  /**
+   * Anything thrown, as the error the client is told about. Unknown exceptions say "internal
+   * error" (a bug of atrad's); aborts and timeouts say what they are.
+   */
+  static from(err: unknown): AtradError {
+    if (err instanceof AtradError) return err;
+    if (err instanceof Error && err.name === "TimeoutError") return new AtradError("timeout_error", err.message);
+    if (err instanceof Error && err.name === "AbortError") return new AtradError("api_error", "request aborted");
+    return new AtradError("api_error", `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** An `error` event a client received after its 200 (type names outside the list become api_error). */
+  static fromEvent(error: { type: string; message: string }): AtradError {
+    return new AtradError(isErrorType(error.type) ? error.type : "api_error", error.message);
   }
 
   toJSON() {
     return errorBody(this.type, this.message);
   }
 
+  /** The same failure once a stream's 200 is committed. */
+  toEvent(): { type: "error"; error: { type: string; message: string } } {
+    return errorBody(this.type, this.message);
+  }
+
   toResponse(extraHeaders: Record<string, string> = {}): Response {
-    return new Response(JSON.stringify(this.toJSON()), {
-      status: this.status,
-      headers: { "content-type": "application/json", ...this.headers, ...extraHeaders },
-    });
+    const body = this.relay?.text ?? JSON.stringify(this.toJSON());
+    const contentType = this.relay?.contentType ?? "application/json";
+    return new Response(body, { status: this.status, headers: { "content-type": contentType, ...this.headers, ...extraHeaders } });
   }
 }
 
@@ -71,3 +103,5 @@ export function errorBody(type: string, message: string) {
 
 export const invalidRequest = (message: string) => new AtradError("invalid_request_error", message);
 export const notFound = (message: string) => new AtradError("not_found_error", message);
+/** Said to every request still open when the daemon stops: retrying reaches the next daemon. */
+export const shuttingDown = () => new AtradError("overloaded_error", "atrad is shutting down; retry the request", { headers: { "retry-after": "1" } });

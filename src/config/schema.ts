@@ -44,6 +44,12 @@ export const ServerSchema = Type.Object(
     shutdown_grace_s: Type.Number({ minimum: 0, maximum: 14, default: 10 }),
     /** Requests in progress at once, beyond which new ones get 529 at once (not a queue). */
     max_connections: Type.Integer({ minimum: 1, default: 1024 }),
+    /**
+     * Seconds a streaming request waits for the upstream's first event before its 200 goes out
+     * (then pings keep it alive): a failure before then keeps its status, so clients retry it.
+     * Claude Code gives up after 5 minutes without a byte.
+     */
+    stream_commit_s: Type.Number({ exclusiveMinimum: 0, maximum: 290, default: 120 }),
   },
   table,
 );

@@ -6,15 +6,15 @@ import { Elysia } from "elysia";
 import { AtradError, notFound } from "../anthropic/errors.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { checkAccess } from "./guard.ts";
-import { errorResponse, messagesRoutes } from "./messages.ts";
+import { errorResponse } from "./lifecycle.ts";
+import { messagesRoutes } from "./messages.ts";
 import { modelsRoutes } from "./models.ts";
 
 export function createApp(deps: GatewayDeps) {
   return new Elysia()
     .onRequest(({ request, set }) => {
-      const path = new URL(request.url).pathname;
       try {
-        checkAccess(request, path, deps.config());
+        checkAccess(request, new URL(request.url).pathname, deps.config());
       } catch (err) {
         return errorResponse(err);
       }
@@ -28,9 +28,10 @@ export function createApp(deps: GatewayDeps) {
       }
     })
     .onError(({ code, error }) => {
-      if (error instanceof AtradError) return error.toResponse();
-      if (code === "NOT_FOUND") return notFound("not found: atrad serves /v1/messages, /v1/messages/count_tokens, /v1/models and /health").toResponse();
-      if (code === "PARSE" || code === "VALIDATION") return new AtradError("invalid_request_error", String((error as Error).message).slice(0, 500)).toResponse();
+      if (code === "NOT_FOUND") return errorResponse(notFound("not found: atrad serves /v1/messages, /v1/messages/count_tokens, /v1/models and /health"));
+      // decodeURIComponent of a path parameter: a malformed %-escape is the client's mistake.
+      if (error instanceof URIError) return errorResponse(new AtradError("invalid_request_error", `malformed %-escape in the path: ${error.message}`));
+      if (code === "PARSE" || code === "VALIDATION") return errorResponse(new AtradError("invalid_request_error", String((error as Error).message).slice(0, 500)));
       return errorResponse(error);
     })
     .get("/health", () => ({ status: "ok", version: deps.version, uptime_s: Math.round((Date.now() - deps.startedAt) / 1000) }))

@@ -54,7 +54,26 @@ function precise(error: ValueError | undefined): ValueError | undefined {
   return best ?? error;
 }
 
-function tooLarge(maxBytes: number) {
+
+/** Longer than any real model id (`provider/hf.co/org/repo:quant` included). */
+export const MAX_MODEL_NAME = 256;
+/** Control characters, line and paragraph separators, bidi/format characters, lone surrogates. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A model name becomes a routing key, a response header and a log field: it is printable text
+ * of sane length, or the request is refused here, before anything else sees it.
+ */
+export function checkModelName(model: string): void {
+  if (model.length > MAX_MODEL_NAME) throw invalidRequest(`model: the name is ${model.length} characters long; at most ${MAX_MODEL_NAME} are allowed (see GET /v1/models for the names atrad serves)`);
+  const bad = UNPRINTABLE.exec(model);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    throw invalidRequest(`model: the name contains the unprintable character U+${code} at position ${bad.index}; send a plain model name (see GET /v1/models)`);
+  }
+}
+
+export function tooLarge(maxBytes: number) {
   return new AtradError("request_too_large", `request body exceeds ${Math.round(maxBytes / 1024 / 1024)} MB (server.max_body_mb)`);
 }
 

@@ -3,6 +3,7 @@
  * `pingMs` of silence (Ollama sends none during model load and prefill, DESIGN §4.8, and
  * idle connections get closed). Cancelling the response (client gone) calls `onCancel`.
  */
+import { shuttingDown } from "../anthropic/errors.ts";
 import { encodeEvent, formatEvent } from "../anthropic/sse.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 
@@ -27,7 +28,7 @@ const encoder = new TextEncoder();
 /** Resolves after the microtasks queued now have run: events already in hand beat it. */
 const afterMicrotasks = () => new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
 
-const SHUTTING_DOWN = encodeEvent({ type: "error", error: { type: "overloaded_error", message: "atrad is shutting down; retry the request" } });
+const SHUTTING_DOWN = encodeEvent(shuttingDown().toEvent());
 
 export function createEventStream(events: AsyncIterable<StreamEvent>, opts: EventStreamOptions): ReadableStream<Uint8Array> {
   const it = events[Symbol.asyncIterator]();
@@ -100,7 +101,7 @@ export function createEventStream(events: AsyncIterable<StreamEvent>, opts: Even
         lastWrite = Date.now();
         controller.enqueue(encoder.encode(text));
       } catch (err) {
-        // guardStream turns failures into `error` events; this is the last line of defence.
+        // The lifecycle's guard turns failures into `error` events; this is the last line of defence.
         if (text) controller.enqueue(encoder.encode(text));
         finish(false);
         controller.error(err);

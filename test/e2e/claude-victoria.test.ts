@@ -38,6 +38,7 @@ beforeAll(async () => {
   atrad = await startTestDaemon(`
 [server]
 ping_interval_s = 0.2
+stream_commit_s = 0.2
 [providers.victoria]
 kind = "victoria"
 url = "${victoria.url}"

@@ -18,6 +18,7 @@ beforeAll(async () => {
   atrad = await startTestDaemon(`
 [server]
 ping_interval_s = 0.2
+stream_commit_s = 0.2
 max_body_mb = 1
 allowed_hosts = ["atrad.lan"]
 [providers.ollama]

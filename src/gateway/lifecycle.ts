@@ -1,0 +1,292 @@
+/**
+ * One request's life, from dispatch to its last byte, in one place:
+ * - the client leaving aborts the upstream call, wherever it is;
+ * - the provider slot, the idle timeout and the request record are settled exactly once,
+ *   however the exchange ends — an answer, an error, a client gone, the daemon stopping, or a
+ *   throw anywhere (a `Response` refusing a header value included);
+ * - a streaming 200 is committed only when the upstream has produced its first event, or after
+ *   `server.stream_commit_s` of silence (then pings keep the client's connection alive); until
+ *   then a failure keeps its real status and headers, so SDKs retry a 529 as they should;
+ * - every failure leaves through `toWire`: an Anthropic envelope with its status, or an `error`
+ *   event once the 200 is out.
+ */
+import { AtradError, shuttingDown } from "../anthropic/errors.ts";
+import type { MessagesRequest } from "../anthropic/schema.ts";
+import { sessionIdOf } from "../anthropic/session.ts";
+import { aggregateStream } from "../anthropic/stream.ts";
+import type { StreamEvent } from "../anthropic/types.ts";
+import { errorMessageOf, UpstreamError } from "../providers/upstream.ts";
+import type { Dispatched } from "../router/router.ts";
+import type { GatewayDeps } from "./deps.ts";
+import { createEventStream } from "./event-stream.ts";
+import { headerText } from "./headers.ts";
+import { RecordBuilder } from "./record.ts";
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" };
+
+export const newRequestId = () => `req_${crypto.randomUUID().replaceAll("-", "")}`;
+
+/** Answer one checked Messages request. Never throws: a failure is an Anthropic answer. */
+export async function serveMessages(request: Request, body: MessagesRequest, requestId: string, deps: GatewayDeps): Promise<Response> {
+  const exchange = new Exchange(request, body, requestId, deps);
+  try {
+    return await exchange.run();
+  } catch (err) {
+    return exchange.fail(err);
+  }
+}
+
+/** The one mapping of anything thrown onto what the client is told. */
+export function toWire(err: unknown): AtradError {
+  if (!(err instanceof UpstreamError)) return AtradError.from(err);
+  const headers: Record<string, string> = err.retryAfter ? { "retry-after": err.retryAfter } : {};
+  if (err.body?.anthropic && isAnthropicError(err.body.text)) {
+    // Claude Code reads an Anthropic upstream's own wording: its body goes out unmodified.
+    return new AtradError(err.errorType, errorMessageOf(err.body.text) ?? err.message, { status: err.status, headers, relay: { text: err.body.text, contentType: err.body.contentType } });
+  }
+  return new AtradError(err.errorType, err.message, { status: err.status === 0 ? 529 : err.status, headers });
+}
+
+/** Answer with `err` in Anthropic's envelope (routes other than /v1/messages, guards, Elysia's errors). */
+export function errorResponse(err: unknown, requestId = newRequestId()): Response {
+  return toWire(err).toResponse({ "request-id": requestId });
+}
+
+function isAnthropicError(text: string): boolean {
+  try {
+    const j = JSON.parse(text) as { type?: string; error?: { type?: string } };
+    return j.type === "error" && typeof j.error?.type === "string";
+  } catch {
+    return false;
+  }
+}
+
+const LATE = Symbol("late");
+type Late = typeof LATE;
+
+class Exchange {
+  private readonly rec: RecordBuilder;
+  private readonly upstream = new AbortController();
+  private release?: () => void;
+  private ended = false;
+  /** A committed stream not yet handed to a Response: cancelled if building the Response fails. */
+  private stream?: ReadableStream<Uint8Array>;
+  private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
+  private onShutdown?: () => void;
+  private stopped?: Promise<never>;
+
+  constructor(
+    private readonly request: Request,
+    private readonly body: MessagesRequest,
+    private readonly requestId: string,
+    private readonly deps: GatewayDeps,
+  ) {
+    this.rec = new RecordBuilder(requestId, sessionIdOf(request.headers, body.metadata), body.model, body.stream === true);
+    request.signal.addEventListener("abort", this.clientLeft, { once: true });
+    // The body is in: local models may think for minutes, so the socket's idle limit is lifted
+    // until the answer is over (restoreTimeout in end()).
+    deps.relaxTimeout?.(request);
+  }
+
+  private readonly clientLeft = () => this.upstream.abort(new DOMException("client disconnected", "AbortError"));
+
+  async run(): Promise<Response> {
+    const dispatching = this.deps.router.dispatch({ request: this.body, headers: this.request.headers, requestId: this.requestId, signal: this.upstream.signal });
+    // The slot is the router's as soon as it answers; give it back at once if we are already done.
+    dispatching.then(
+      (d) => {
+        this.release = d.release;
+        if (this.ended) d.release();
+      },
+      () => {},
+    );
+    return this.body.stream === true ? this.streaming(dispatching) : this.whole(dispatching);
+  }
+
+  /** A non-streaming answer: the body relayed, or the events folded into one Message. */
+  private async whole(dispatching: Promise<Dispatched>): Promise<Response> {
+    const d = await this.orShutdown(dispatching);
+    const headers = this.routed(d);
+    const { outcome } = d;
+    if (outcome.type === "body") {
+      this.request.signal.removeEventListener("abort", this.clientLeft);
+      this.rec.record.ttft_ms = Math.round(performance.now() - this.rec.started);
+      this.rec.usageFromBody(outcome.body);
+      const response = new Response(outcome.body, { status: outcome.status, headers: new Headers({ ...outcome.headers, ...headers }) });
+      this.end(outcome.status);
+      return response;
+    }
+    const message = await this.orShutdown(aggregateStream(this.tap(guard(outcome.events, () => d.target))));
+    const response = Response.json(message, { headers: new Headers(headers) });
+    this.end(200);
+    return response;
+  }
+
+  /**
+   * A streaming answer. Until the upstream's first event (or the commit window), nothing is
+   * written, so a failure is still an HTTP status; after that it is an `error` event.
+   */
+  private async streaming(dispatching: Promise<Dispatched>): Promise<Response> {
+    const window = this.window(this.deps.config().server.stream_commit_s * 1000);
+    const d = await this.orShutdown(Promise.race([dispatching, window]));
+    if (d === LATE) return this.commit(this.lateEvents(dispatching), { "request-id": this.requestId }, true);
+    const headers = this.routed(d);
+    if (d.outcome.type === "body") throw new AtradError("api_error", `${d.target} answered a streaming request with a plain body`, { status: 502 });
+    const it = guard(d.outcome.events, () => d.target)[Symbol.asyncIterator]();
+    const next = it.next();
+    const first = await this.orShutdown(Promise.race([next, window]));
+    if (first === LATE) return this.commit(resume(next, it), headers, true);
+    if (first.done) throw new AtradError("api_error", `${d.target} ended the stream before message_start`, { status: 502 });
+    if (first.value.type === "error") {
+      // Nothing is committed yet: the client gets the failure as a status it can act on.
+      this.rec.onEvent(first.value);
+      void it.return?.(undefined)?.catch(() => {});
+      throw AtradError.fromEvent(first.value.error);
+    }
+    return this.commit(resume(Promise.resolve(first), it), headers, false);
+  }
+
+  /** The events of a stream committed before the router answered: its outcome or its failure. */
+  private async *lateEvents(dispatching: Promise<Dispatched>): AsyncGenerator<StreamEvent> {
+    let target = this.body.model;
+    async function* source(self: Exchange): AsyncGenerator<StreamEvent> {
+      const d = await dispatching;
+      self.routed(d);
+      target = d.target;
+      if (d.outcome.type === "body") throw new AtradError("api_error", `${d.target} answered a streaming request with a plain body`);
+      yield* d.outcome.events;
+    }
+    yield* guard(source(this), () => target);
+  }
+
+  private commit(events: AsyncIterable<StreamEvent>, headers: Record<string, string>, initialPing: boolean): Response {
+    // Headers first: if a value is refused, no stream exists yet to clean up.
+    const head = new Headers({ ...SSE_HEADERS, ...headers });
+    this.stream = createEventStream(events, {
+      pingMs: this.deps.config().server.ping_interval_s * 1000,
+      initialPing,
+      stop: this.deps.shutdown,
+      onEvent: (e) => this.rec.onEvent(e),
+      onCancel: this.clientLeft,
+      onClose: (aborted) => this.end(200, aborted || this.request.signal.aborted),
+    });
+    const response = new Response(this.stream, { status: 200, headers: head });
+    this.stream = undefined;
+    return response;
+  }
+
+  /** Whatever went wrong, as the client's answer; the exchange is over. */
+  fail(err: unknown): Response {
+    if (this.request.signal.aborted) {
+      this.end(499, true);
+      this.cancel(err);
+      return new Response(null, { status: 499 });
+    }
+    let response: Response;
+    const wire = toWire(err);
+    this.rec.record.error_type ??= wire.type;
+    try {
+      response = wire.toResponse({ "request-id": this.requestId });
+    } catch (e) {
+      // The error's own headers were refused (an upstream's retry-after, say): say so plainly.
+      response = new AtradError("api_error", `internal error: ${(e as Error).message}`).toResponse({ "request-id": this.requestId });
+    }
+    this.end(response.status);
+    this.cancel(err);
+    return response;
+  }
+
+  /** Stop whatever still runs for this exchange: the upstream call, a stream never handed out. */
+  private cancel(reason: unknown) {
+    this.upstream.abort(reason instanceof Error && reason.name === "AbortError" ? reason : new DOMException("the request ended", "AbortError"));
+    const stream = this.stream;
+    this.stream = undefined;
+    void stream?.cancel().catch(() => {});
+  }
+
+  /** Settle the exchange once: slot back, idle timeout back, record out. Nothing here may throw. */
+  private end(status: number, aborted = false) {
+    if (this.ended) return;
+    this.ended = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.request.signal.removeEventListener("abort", this.clientLeft);
+    if (this.onShutdown) this.deps.shutdown?.removeEventListener("abort", this.onShutdown);
+    const { deps, request, rec } = this;
+    quietly(() => this.release?.());
+    quietly(() => deps.restoreTimeout?.(request));
+    quietly(() => deps.observe?.(rec.finish(status, aborted)));
+  }
+
+  /** Record where the request went; the response headers that say so. */
+  private routed(d: Dispatched): Record<string, string> {
+    const r = this.rec.record;
+    r.target = d.target;
+    r.provider = d.provider.name;
+    r.fallbacks = d.fallbacks;
+    return {
+      "request-id": this.requestId,
+      "x-atrad-target": headerText(d.target),
+      ...(d.fallbacks.length ? { "x-atrad-fallbacks": headerText(d.fallbacks.map((f) => f.target).join(", ")) } : {}),
+      ...(d.outcome.type === "events" ? (d.outcome.headers ?? {}) : {}),
+    };
+  }
+
+  /** Resolves to LATE after `ms` (a timer we clear: a pending sleep would keep the exchange alive). */
+  private window(ms: number): Promise<Late> {
+    return new Promise((resolve) => this.timers.push(setTimeout(() => resolve(LATE), ms)));
+  }
+
+  /**
+   * `work`, unless the daemon's grace ends first: a request still waiting then gets an error
+   * answer (retry the next daemon), not a closed socket.
+   */
+  private orShutdown<T>(work: Promise<T>): Promise<T> {
+    const stop = this.deps.shutdown;
+    if (!stop) return work;
+    this.stopped ??= stop.aborted
+      ? Promise.reject(shuttingDown())
+      : new Promise<never>((_, reject) => stop.addEventListener("abort", (this.onShutdown = () => reject(shuttingDown())), { once: true }));
+    return Promise.race([work, this.stopped]);
+  }
+
+  private async *tap(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+    for await (const e of events) {
+      this.rec.onEvent(e);
+      yield e;
+    }
+  }
+}
+
+/**
+ * Relay `source` until its terminal event; a throw becomes an `error` event (through the one
+ * mapping), and a source that just stops is told to the client as a failure naming `target`.
+ */
+async function* guard(source: AsyncIterable<StreamEvent>, target: () => string): AsyncGenerator<StreamEvent> {
+  try {
+    for await (const event of source) {
+      yield event;
+      if (event.type === "message_stop" || event.type === "error") return;
+    }
+  } catch (err) {
+    const wire = err instanceof AtradError || err instanceof UpstreamError || (err instanceof Error && err.name === "TimeoutError") ? toWire(err) : new AtradError("api_error", `${target()}: the stream broke off: ${err instanceof Error ? err.message : String(err)}`);
+    yield wire.toEvent();
+    return;
+  }
+  yield new AtradError("api_error", `${target()} ended the stream before message_stop (the upstream failed mid-response)`).toEvent();
+}
+
+/** The events of `it` with the first one (already asked for) in front. */
+async function* resume(first: Promise<IteratorResult<StreamEvent>>, it: AsyncIterator<StreamEvent>): AsyncGenerator<StreamEvent> {
+  const r = await first;
+  if (r.done) return;
+  yield r.value;
+  yield* { [Symbol.asyncIterator]: () => it };
+}
+
+function quietly(fn: () => void) {
+  try {
+    fn();
+  } catch {
+    // Bookkeeping (a full disk under the request log, a socket already gone) never fails an answer.
+  }
+}
