@@ -25,6 +25,18 @@ export interface RequestRecord {
 
 export type Observer = (record: RequestRecord) => void;
 
+/**
+ * Text a client chose (a session id, a model name) is kept at most this long: the recent
+ * requests, the session map and the request log hold many records, and must stay small
+ * whatever a client sends.
+ */
+export const MAX_FIELD = 256;
+/**
+ * A copy, not a slice: a slice of a string shares its parent's memory, so a kept 256-char
+ * slice of a 1 MB session id would keep the whole megabyte alive.
+ */
+const clip = (s: string) => (s.length > MAX_FIELD ? `${Buffer.from(s.slice(0, MAX_FIELD), "utf16le").toString("utf16le")}…` : s);
+
 /** Accumulates a record while a response streams. */
 export class RecordBuilder {
   readonly started = performance.now();
@@ -34,8 +46,8 @@ export class RecordBuilder {
     this.record = {
       time: new Date().toISOString(),
       request_id: requestId,
-      session_id: sessionId,
-      model,
+      session_id: sessionId === null ? null : clip(sessionId),
+      model: clip(model),
       target: null,
       provider: null,
       fallbacks: [],
@@ -73,7 +85,23 @@ export class RecordBuilder {
     }
   }
 
+  /** Usage and stop reason of a whole Message relayed as it came. */
+  usageFromBody(body: string) {
+    try {
+      const m = JSON.parse(body) as { usage?: { input_tokens?: number; output_tokens?: number }; stop_reason?: string } | null;
+      this.record.input_tokens = m?.usage?.input_tokens ?? null;
+      this.record.output_tokens = m?.usage?.output_tokens ?? null;
+      this.record.stop_reason = m?.stop_reason ?? null;
+    } catch {}
+  }
+
   finish(status: number, clientAborted = false): RequestRecord {
+    // Upstreams name these (a model, an error type, an error text in a fallback reason).
+    const r = this.record;
+    if (r.target) r.target = clip(r.target);
+    if (r.error_type) r.error_type = clip(r.error_type);
+    if (r.stop_reason) r.stop_reason = clip(r.stop_reason);
+    r.fallbacks = r.fallbacks.slice(0, 8).map((f) => ({ target: clip(f.target), reason: clip(f.reason) }));
     this.record.status = status;
     this.record.client_aborted = clientAborted;
     this.record.total_ms = Math.round(performance.now() - this.started);

@@ -28,4 +28,29 @@ describe("RecentRequests", () => {
     expect(st.p50_ms).toBeLessThanOrEqual(55);
     expect(s.series("b", 3)).toEqual([97, 98, 99]);
   });
+
+  test("Bounded_InBytes_WhateverTheClientsSend", () => {
+    // Fields arrive clipped from the gateway; even so, 100,000 distinct sessions with the
+    // longest fields a record can hold stay within the byte budgets.
+    const s = new RecentRequests();
+    const long = "x".repeat(10_000);
+    for (let i = 0; i < 100_000; i++) {
+      const r = new RecordBuilder(`req_${i}`, `${i}-${long}`, long, false);
+      r.record.fallbacks = Array.from({ length: 20 }, () => ({ target: long, reason: long }));
+      s.add({ ...r.finish(500), provider: "p" });
+    }
+    expect(s.keptBytes.last).toBeLessThanOrEqual(256 * 1024);
+    expect(s.keptBytes.sessions).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(s.recent().length).toBeGreaterThan(10);
+    expect(JSON.stringify(s.recent()).length).toBeLessThan(256 * 1024);
+    expect(s.lastOfSession(`99999-${long}`.slice(0, 256) + "…")?.request_id).toBe("req_99999");
+    expect(s.lastOfSession(`0-${long}`.slice(0, 256) + "…")).toBeUndefined();
+  });
+
+  test("Sessions_SameIdKeepsOneRecord", () => {
+    const s = new RecentRequests();
+    for (let i = 0; i < 5; i++) s.add({ ...new RecordBuilder(`req_${i}`, "sess", "m", false).finish(200), provider: "p" });
+    expect(s.lastOfSession("sess")?.request_id).toBe("req_4");
+    expect(s.keptBytes.sessions).toBe(s.keptBytes.last / 5);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Recent traffic in memory: the last requests (for the status page) and, per provider, the
  * last hour's requests, errors and latency percentiles (for `atrad status`). Memory and the
- * cost of a status call are bounded whatever the traffic: counts per minute, latencies sampled.
+ * cost of a status call are bounded whatever the traffic: counts per minute, latencies sampled,
+ * and the kept records capped in bytes as well as in number (clients choose their session ids).
  */
 import type { RequestRecord } from "../gateway/record.ts";
 
@@ -17,6 +18,18 @@ export interface ProviderStats {
 
 /** Latencies kept per provider for percentiles: a bounded sample, so status stays O(1) in traffic. */
 const SAMPLE = 2048;
+/** Byte budgets of the kept records: the status page's list, and the last record per session. */
+const LAST_BYTES = 256 * 1024;
+const SESSION_BYTES = 2 * 1024 * 1024;
+const MAX_SESSIONS = 1000;
+
+/** About what a record costs in memory: its strings (UTF-16) plus the fixed fields. */
+export function recordBytes(r: RequestRecord): number {
+  let n = 160 + 2 * (r.time.length + r.request_id.length + (r.session_id?.length ?? 0) + r.model.length);
+  n += 2 * ((r.target?.length ?? 0) + (r.provider?.length ?? 0) + (r.stop_reason?.length ?? 0) + (r.error_type?.length ?? 0));
+  for (const f of r.fallbacks) n += 32 + 2 * (f.target.length + f.reason.length);
+  return n;
+}
 
 interface ProviderWindow {
   /** Per-minute counts for the last hour, indexed by minute % 60. */
@@ -28,8 +41,10 @@ interface ProviderWindow {
 
 export class RecentRequests {
   private readonly last: RequestRecord[] = [];
+  private lastBytes = 0;
   /** The last request of each Claude Code session (for `atrad statusline`), oldest evicted first. */
-  private readonly sessions = new Map<string, RequestRecord>();
+  private readonly sessions = new Map<string, { record: RequestRecord; bytes: number }>();
+  private sessionBytes = 0;
   private readonly byProvider = new Map<string, ProviderWindow>();
   /** The status page polls every 2 s and status may be asked often: a second-old answer is fine. */
   private readonly cached = new Map<string, { at: number; stats: ProviderStats }>();
@@ -37,12 +52,23 @@ export class RecentRequests {
   constructor(private readonly keepLast = 50) {}
 
   add(r: RequestRecord, now = Date.now()) {
+    const bytes = recordBytes(r);
     this.last.push(r);
-    if (this.last.length > this.keepLast) this.last.shift();
+    this.lastBytes += bytes;
+    while (this.last.length > 1 && (this.last.length > this.keepLast || this.lastBytes > LAST_BYTES)) this.lastBytes -= recordBytes(this.last.shift()!);
     if (r.session_id) {
-      this.sessions.delete(r.session_id);
-      this.sessions.set(r.session_id, r);
-      if (this.sessions.size > 1000) this.sessions.delete(this.sessions.keys().next().value!);
+      const old = this.sessions.get(r.session_id);
+      if (old) {
+        this.sessions.delete(r.session_id);
+        this.sessionBytes -= old.bytes;
+      }
+      this.sessions.set(r.session_id, { record: r, bytes });
+      this.sessionBytes += bytes;
+      while (this.sessions.size > 1 && (this.sessions.size > MAX_SESSIONS || this.sessionBytes > SESSION_BYTES)) {
+        const [id, oldest] = this.sessions.entries().next().value!;
+        this.sessions.delete(id);
+        this.sessionBytes -= oldest.bytes;
+      }
     }
     const key = r.provider ?? "(none)";
     let w = this.byProvider.get(key);
@@ -59,7 +85,12 @@ export class RecentRequests {
   }
 
   lastOfSession(id: string): RequestRecord | undefined {
-    return this.sessions.get(id);
+    return this.sessions.get(id)?.record;
+  }
+
+  /** What the kept records cost, as recordBytes counts it. */
+  get keptBytes(): { last: number; sessions: number } {
+    return { last: this.lastBytes, sessions: this.sessionBytes };
   }
 
   recent(): RequestRecord[] {
