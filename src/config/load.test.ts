@@ -27,6 +27,7 @@ describe("config", () => {
       idle_timeout_s: 60,
       shutdown_grace_s: 10,
       max_connections: 1024,
+      stream_commit_s: 120,
     });
     expect(c.routes).toEqual({ default: [], aliases: {} });
     expect(c.log).toEqual({ level: "info" });

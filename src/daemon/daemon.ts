@@ -101,7 +101,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   const shutdown = new AbortController();
   const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor });
-  const gateway = lock.during(() => startGateway(
+  const gateway = await startGateway(
     {
       shutdown: shutdown.signal,
       config: () => config,
@@ -138,7 +138,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     host,
     port,
-  ));
+  ).catch((err) => {
+    // Not bound (the port is taken): the home is free for the daemon that holds it.
+    lock.release();
+    throw err;
+  });
   lock.setUrl(gateway.url);
   Object.defineProperty(daemon, "config", { get: () => config, enumerable: true });
   Object.assign(daemon, {

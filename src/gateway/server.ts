@@ -1,16 +1,19 @@
 /**
- * Binding the gateway to a socket: the only place Bun.serve is called.
- * `reusePort: false` so a second daemon fails loudly instead of sharing the port (DESIGN §5).
+ * Binding the gateway to a socket: the only place a server is started. It is node:http, not
+ * Bun.serve, for what a client can send that Bun.serve (1.4) answers on its own: two pipelined
+ * requests behind an async answer made it close the connection with neither answered; bodies
+ * past its limit, malformed request lines and oversized headers got bare status lines; CONNECT
+ * and a request without Host reached the app with URLs that do not parse. Here every answer is
+ * atrad's envelope, and pipelined requests are answered in order. Exclusive bind: a second
+ * daemon fails loudly instead of sharing the port.
  */
-import type { Server } from "bun";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { AtradError } from "../anthropic/errors.ts";
 import { createApp } from "./app.ts";
+import { tooLarge } from "./body.ts";
 import type { GatewayDeps } from "./deps.ts";
-
-const overloaded = () =>
-  new Response(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "atrad is at server.max_connections requests in progress; retry shortly" } }), {
-    status: 529,
-    headers: { "content-type": "application/json", "retry-after": "1" },
-  });
+import { errorResponse, newRequestId } from "./lifecycle.ts";
 
 export class PortInUseError extends Error {
   constructor(readonly host: string, readonly port: number) {
@@ -19,47 +22,220 @@ export class PortInUseError extends Error {
 }
 
 export interface RunningGateway {
-  server: Server<unknown>;
   url: string;
+  port: number;
+  /** Requests being answered right now. */
+  readonly inFlight: number;
+  /** Stop accepting; resolves once every request in flight is answered (`force`: cut them now). */
   stop(force?: boolean): Promise<void>;
 }
 
-export function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTimeout">, host: string, port: number): RunningGateway {
-  let server: Server<unknown>;
-  const idleTimeout = deps.config().server.idle_timeout_s;
-  const setTimeoutOf = (req: Request, seconds: number) => {
-    try {
-      server.timeout(req, seconds);
-    } catch {
-      // the connection is already gone
-    }
-  };
-  const app = createApp({ ...deps, relaxTimeout: (req) => setTimeoutOf(req, 0), restoreTimeout: (req) => setTimeoutOf(req, idleTimeout) });
-  try {
-    server = Bun.serve({
-      hostname: host,
-      port,
-      reusePort: false,
-      // Idle sockets (and slow senders) are cut after server.idle_timeout_s (60 s); a request
-      // whose body is in gets no idle limit (relaxTimeout) because local models may think for
-      // minutes, and gets it back once answered (restoreTimeout): a kept-alive connection
-      // must not stay open forever.
-      idleTimeout,
-      maxRequestBodySize: deps.config().server.max_body_mb * 1024 * 1024 + 1024 * 1024,
-      // Bun.serve has no connection cap; requests in progress are the part that costs memory
-      // (bodies, streams, upstream sockets), so past the cap new ones are refused at once.
-      fetch: (request) => (server.pendingRequests > deps.config().server.max_connections ? overloaded() : app.handle(request)),
-      error: () => new Response(JSON.stringify({ type: "error", error: { type: "api_error", message: "internal error" } }), { status: 500, headers: { "content-type": "application/json" } }),
-    });
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    if (e.code === "EADDRINUSE" || /in use|EADDRINUSE/i.test(e.message ?? "")) throw new PortInUseError(host, port);
-    throw err;
-  }
+const NO_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+
+export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTimeout">, host: string, port: number): Promise<RunningGateway> {
+  const sockets = new WeakMap<Request, Socket>();
+  const idleMs = () => deps.config().server.idle_timeout_s * 1000;
+  const app = createApp({
+    ...deps,
+    relaxTimeout: (req) => sockets.get(req)?.setTimeout(0),
+    restoreTimeout: (req) => sockets.get(req)?.setTimeout(idleMs()),
+  });
   const shownHost = host.includes(":") ? `[${host}]` : host;
+  let inFlight = 0;
+  let stopping = false;
+  let idle: Array<() => void> = [];
+
+  const server = createServer(async (req, res) => {
+    inFlight++;
+    res.once("close", () => {
+      if (--inFlight === 0 && idle.length) for (const resolve of idle.splice(0)) resolve();
+    });
+    try {
+      await answer(req, res);
+    } catch (err) {
+      if (!res.headersSent) await send(req, res, errorResponse(err)).catch(() => res.destroy());
+      else res.destroy();
+    }
+  });
+
+  async function answer(req: IncomingMessage, res: ServerResponse) {
+    const config = deps.config();
+    // Requests in progress are what costs memory (bodies, streams, upstream sockets): past the
+    // cap new ones are refused at once rather than piled up.
+    if (inFlight > config.server.max_connections) {
+      return send(req, res, errorResponse(new AtradError("overloaded_error", "atrad is at server.max_connections requests in progress; retry shortly", { headers: { "retry-after": "1" } })));
+    }
+    const url = requestUrl(req, shownHost, server.address());
+    if (!url) return send(req, res, errorResponse(new AtradError("invalid_request_error", `malformed request target "${String(req.url).slice(0, 100)}": send an origin-form path such as /v1/messages`)));
+    const max = config.server.max_body_mb * 1024 * 1024;
+    if (Number(req.headers["content-length"] ?? 0) > max) return refuseBody(req, res, max);
+    const body = NO_BODY.has(req.method ?? "GET") ? undefined : await readBody(req, max);
+    if (body === TOO_LARGE) return refuseBody(req, res, max);
+    if (body === GONE) return;
+    // The client leaving (before the answer is complete) aborts the request's signal.
+    const left = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) left.abort();
+    });
+    const request = new Request(url, { method: req.method, headers: headersOf(req), body: body as BodyInit | undefined, signal: left.signal });
+    sockets.set(request, req.socket);
+    await send(req, res, await app.handle(request));
+  }
+
+  /** A body past server.max_body_mb: the envelope, then the rest read and dropped so the client sees it. */
+  function refuseBody(req: IncomingMessage, res: ServerResponse, max: number) {
+    res.shouldKeepAlive = false;
+    req.resume();
+    return send(req, res, errorResponse(tooLarge(max)));
+  }
+
+  async function send(req: IncomingMessage, res: ServerResponse, response: Response) {
+    const headers: Record<string, string | string[]> = {};
+    response.headers.forEach((v, k) => (headers[k] = v));
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) headers["set-cookie"] = cookies;
+    headers["request-id"] ??= newRequestId();
+    if (stopping) res.shouldKeepAlive = false;
+    const status = response.status === 499 ? 400 : response.status;
+    if (req.method === "HEAD" || !response.body || status === 204 || status === 304) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    if (!String(headers["content-type"] ?? "").includes("event-stream")) {
+      const bytes = Buffer.from(await response.arrayBuffer());
+      headers["content-length"] = String(bytes.byteLength);
+      res.writeHead(status, headers);
+      res.end(bytes);
+      return;
+    }
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    await pipe(response.body, res);
+  }
+
+  server.timeout = idleMs();
+  server.keepAliveTimeout = idleMs();
+  server.on("clientError", (err: Error & { code?: string }, socket: Socket) => rejectRaw(err, socket));
+  // CONNECT is for proxies; without this listener the socket would just be dropped.
+  server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+    writeRaw(socket, 405, new AtradError("invalid_request_error", "atrad is not a proxy: CONNECT is not supported; send POST /v1/messages", { status: 405 }));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: Error & { code?: string }) => reject(err.code === "EADDRINUSE" ? new PortInUseError(host, port) : err));
+    server.listen({ host, port, exclusive: true }, () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
   return {
-    server,
-    url: `http://${shownHost}:${server.port}`,
-    stop: (force = false) => server.stop(force),
+    url: `http://${shownHost}:${bound}`,
+    port: bound,
+    get inFlight() {
+      return inFlight;
+    },
+    async stop(force = false) {
+      stopping = true;
+      server.close();
+      server.closeIdleConnections();
+      if (force) return void server.closeAllConnections();
+      if (inFlight > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      server.closeIdleConnections();
+    },
   };
 }
+
+const TOO_LARGE = Symbol("too large");
+const GONE = Symbol("client gone");
+
+/** The whole body (atrad reads JSON whole anyway), TOO_LARGE once it passes `max` bytes, GONE if the client left. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | typeof TOO_LARGE | typeof GONE | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > max) {
+        req.off("data", onData);
+        chunks.length = 0;
+        resolve(TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(size === 0 ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once("error", reject);
+    req.once("close", () => {
+      if (!req.complete) resolve(GONE);
+    });
+  });
+}
+
+/** Stream a body to the socket with backpressure; the client leaving cancels the body (and so the upstream). */
+async function pipe(body: ReadableStream<Uint8Array>, res: ServerResponse) {
+  const reader = body.getReader();
+  const gone = () => void reader.cancel().catch(() => {});
+  res.once("close", gone);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (!res.write(value)) await new Promise<void>((resolve) => {
+        res.once("drain", resolve);
+        res.once("close", resolve);
+      });
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    res.off("close", gone);
+  }
+}
+
+function headersOf(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
+/**
+ * The request's URL, from its target and Host. An absolute-form target keeps only its path (the
+ * Host header is what the guard checks); a request without Host (HTTP/1.0) is addressed to the
+ * bound socket. Anything else (`*`, a bare authority, a Host that is not a host) is undefined.
+ */
+export function requestUrl(req: { url?: string; headers: { host?: string } }, boundHost: string, address: unknown): URL | undefined {
+  const target = req.url ?? "";
+  const authority = req.headers.host || `${boundHost}:${(address as { port?: number } | null)?.port ?? 0}`;
+  try {
+    if (target.startsWith("/")) return new URL(`http://${authority}${target}`);
+    const abs = new URL(target);
+    if (abs.protocol !== "http:" && abs.protocol !== "https:") return undefined;
+    return new URL(`http://${authority}${abs.pathname}${abs.search}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the HTTP parser refused, in atrad's envelope (the connection then closes). */
+function rejectRaw(err: Error & { code?: string }, socket: Socket) {
+  if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  const [status, message] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "request headers are too large: keep them under 16 KB"]
+      : err.code === "HPE_INVALID_VERSION"
+        ? [505, "unsupported HTTP version: atrad speaks HTTP/1.1"]
+        : [400, `malformed HTTP request (${err.message.replace(/^Parse Error: /, "")}): send an HTTP/1.1 request such as POST /v1/messages`];
+  writeRaw(socket, status, new AtradError("invalid_request_error", message, { status }));
+}
+
+function writeRaw(socket: Socket, status: number, err: AtradError) {
+  const body = JSON.stringify(err.toJSON());
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: application/json\r\nrequest-id: ${newRequestId()}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+const REASONS: Record<number, string> = { 400: "Bad Request", 405: "Method Not Allowed", 431: "Request Header Fields Too Large", 505: "HTTP Version Not Supported" };

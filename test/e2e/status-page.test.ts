@@ -198,7 +198,7 @@ function fixtureState() {
 pageTest("every service state, a narrow dark screen, keyboard focus and nothing fetched from elsewhere", async () => {
   const fx = fixtureState();
   const config = testConfig(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:9"\n[providers.mlx]\nkind = "ollama"\nurl = "http://127.0.0.1:9"\n`);
-  const gw = startGateway(
+  const gw = await startGateway(
     {
       config: () => config,
       router: new Router(config),
