@@ -2,7 +2,8 @@
  * The shape of src/: its folders form layers (docs/architecture.md draws them), and a file may
  * import only from its own folder or from a layer below. That rules out import cycles between
  * folders and upward imports, type-only imports included (a cycle of types is still a cycle a
- * reader has to hold in their head). And no file under src/ grows past 400 lines.
+ * reader has to hold in their head). No file under src/ grows past 400 lines, and nothing
+ * outside src/providers/ tests a provider kind by name.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -152,6 +153,11 @@ describe("src/", () => {
     const product = new Map([...files].filter(([f]) => !f.endsWith(".test.ts")));
     expect(product.size).toBeGreaterThan(50);
     expect(format(layeringViolations(product))).toBe("");
+  });
+
+  test('no `kind === "…"` outside src/providers/: code asks the kind\'s spec (providers/registry.ts)', () => {
+    const tests = [...files].filter(([f]) => !f.startsWith("providers/")).flatMap(([f, s]) => s.split("\n").flatMap((l, i) => (/\bkind\s*[!=]==?\s*["'`]/.test(l) ? [`src/${f}:${i + 1}: ${l.trim()}`] : [])));
+    expect(tests).toEqual([]);
   });
 
   test(`no file over ${MAX_LINES} lines`, () => {
