@@ -25,15 +25,19 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.out(versionLine() + "\n");
     return 0;
   }
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined;
-    io.out(topic ? helpText(rest[0]!, topic) : usage());
+  const topic = name === "help" ? rest[0] : undefined;
+  if (!name || name === "--help" || name === "-h" || (name === "help" && !topic)) {
+    io.out(usage());
     return 0;
   }
-  const command = commands[name];
+  const command = commands[topic ?? name];
   if (!command) {
-    io.err(`atrad: unknown command "${name}"\n\n${usage()}`);
+    io.err(`atrad: unknown command "${topic ?? name}"\n\n${usage()}`);
     return EXIT_USAGE;
+  }
+  if (topic) {
+    io.out(helpText(topic, command));
+    return 0;
   }
   try {
     return await runCommand(name, command, rest, io);

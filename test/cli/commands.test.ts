@@ -97,9 +97,9 @@ describe("usage errors exit 2 with the command's usage", () => {
     expect(io.stderr).toContain(`Usage: atrad ${argv[0]}`);
   });
 
-  test("an unknown command exits 2 with the command list", async () => {
+  test.each([[["stauts"]], [["help", "stauts"]]])("an unknown command exits 2 with the command list: %p", async (argv) => {
     const io = captureIO();
-    expect(await runCli(["stauts"], io)).toBe(2);
+    expect(await runCli(argv, io)).toBe(2);
     expect(io.stderr).toContain('unknown command "stauts"');
     expect(io.stderr).toContain("Usage: atrad <command>");
   });
