@@ -29,7 +29,7 @@ const ok = (name: string, detail: string): Check => ({ name, level: "ok", detail
 const warn = (name: string, detail: string, fix?: string): Check => ({ name, level: "warn", detail, fix });
 const fail = (name: string, detail: string, fix: string): Check => ({ name, level: "fail", detail, fix });
 
-/** Ollama serves /v1/messages from 0.14 on (DESIGN §4.3). */
+/** Ollama serves /v1/messages from 0.14 on. */
 export const MIN_OLLAMA = [0, 14, 0] as const;
 const LOG_WARN_BYTES = 256 * 1024 * 1024;
 type Env = Record<string, string | undefined>;
