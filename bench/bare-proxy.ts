@@ -15,3 +15,4 @@ Bun.serve({
   },
 });
 console.log("ready");
+export {}; // a module, so its top-level names do not clash with the other bench scripts
