@@ -2,6 +2,7 @@
  * The daemon's log: one line per event on stderr (launchd/systemd collect it). Messages carry
  * routing facts only; prompt text and credentials never reach this function by design.
  */
+import { maskUrl } from "./mask.ts";
 export const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type Level = keyof typeof LEVELS;
 
@@ -17,7 +18,8 @@ export function createLogger(level: string = "info", write: (line: string) => vo
   const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[lvl] < min) return;
     const extra = fields ? " " + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ") : "";
-    write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${msg}${extra}\n`);
+    // An upstream error quoting a provider URL must not put its password in the log.
+    write(maskUrl(`${new Date().toISOString()} ${lvl.padEnd(5)} ${msg}${extra}\n`));
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }

@@ -7,6 +7,7 @@
  * `serve --port 0` is found too), else the configured host:port.
  */
 import { ConfigError, loadConfig, resolveConfig, type Config, type Service } from "../config/load.ts";
+import { maskUrls } from "../mask.ts";
 import { readDaemonState } from "../daemon/state.ts";
 import { statusDocumentError, type ServiceEntry, type StatusDocument } from "../observe/status-document.ts";
 import { probeService } from "../supervisor/probe.ts";
@@ -21,7 +22,8 @@ export async function statusCommand({ values }: Input<typeof statusOptions>, io:
   const given = checkUrl(values.url);
   const config = loadForStatus(io, values.config);
   const url = given ?? (readDaemonState(config.home)?.url ?? connectUrl(config)).replace(/\/+$/, "");
-  const print = (doc: StatusDocument) => io.out(values.json ? JSON.stringify(doc, null, 2) + "\n" : renderStatus(doc, useColour(io)));
+  // Masked here as well as in the daemon: the offline document is built from the config file.
+  const print = (doc: StatusDocument) => io.out(values.json ? JSON.stringify(maskUrls(doc), null, 2) + "\n" : renderStatus(maskUrls(doc), useColour(io)));
 
   const fetched = await fetchStatus(url, config);
   switch (fetched.answer) {

@@ -3,6 +3,7 @@ import type { TObject } from "@sinclair/typebox";
 import { stringify } from "smol-toml";
 import { specOf } from "../providers/index.ts";
 import type { Config } from "./load.ts";
+import { maskUrls } from "../mask.ts";
 import { LogSchema, RoutesSchema, ServerSchema, ServiceSchema } from "./schema.ts";
 
 export function renderInitialConfig(routes: { default: string[]; opus?: string[]; sonnet?: string[]; haiku?: string[] }): string {
@@ -38,7 +39,7 @@ const NO_ROUTES = `# [routes]: none yet — no running provider had a model. Unt
 /**
  * The effective config as TOML (for `atrad config print`): every key of the schema that has a
  * value, defaults included, in the schema's order — so a key added to the schema is printed
- * without touching this function. Secrets are masked.
+ * without touching this function. Secrets are masked: keys and tokens, and URL passwords.
  */
 export function renderEffectiveConfig(config: Config): string {
   const providers = Object.fromEntries(
@@ -48,13 +49,13 @@ export function renderEffectiveConfig(config: Config): string {
     ]),
   );
   const services = Object.fromEntries(config.services.map(({ name, ...rest }) => [name, setKeys(ServiceSchema, rest)]));
-  return stringify({
+  return stringify(maskUrls({
     server: setKeys(ServerSchema, { ...config.server, auth_tokens: config.server.auth_tokens.map(() => "***") }),
     providers,
     routes: setKeys(RoutesSchema, config.routes),
     services,
     log: setKeys(LogSchema, config.log),
-  });
+  }));
 }
 
 /** The keys of `schema` that `value` sets, in the schema's order (unknown keys are not config). */

@@ -11,7 +11,7 @@ import { RequestLog } from "../observe/request-log.ts";
 import { RecentRequests } from "../observe/stats.ts";
 import { Router } from "../router/router.ts";
 import { VERSION } from "../version.ts";
-import { tryLoad, watchConfig, type ConfigState, type ReloadResult } from "./reload.ts";
+import { boundTo, tryReload, watchConfig, type ConfigState, type ReloadResult } from "./reload.ts";
 import { buildStatus } from "./status.ts";
 import { requestLogPath } from "../supervisor/logfile.ts";
 import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
@@ -53,7 +53,9 @@ export interface DaemonOptions {
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger(opts.config.log.level);
-  let config = opts.config;
+  const host = opts.host ?? opts.config.server.host;
+  // The guard (Host/Origin, tokens) and every reload judge by the address actually bound.
+  let config = boundTo(opts.config, host);
   // One daemon per home, before anything adopts children or takes the port: a second one
   // throws HomeLockedError naming the running daemon (pid, port).
   const lock = lockHome(config.home);
@@ -69,7 +71,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
   const router = new Router(config, supervisor);
   const startedAt = Date.now();
-  const host = opts.host ?? config.server.host;
   const port = opts.port ?? config.server.port;
 
   const daemon = {} as Daemon;
@@ -77,9 +78,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The same file again; one that did not exist at start is looked for again, not required.
   const load = opts.load ?? (() => loadConfig({ file: config.fileExists ? config.file : undefined }));
   const reload = (): ReloadResult => {
-    const { config: next, error } = tryLoad(load);
+    const { config: next, error } = tryReload(load, config, host);
     if (!next) {
       configState.error = error!;
+      configState.rejected_at = new Date().toISOString();
       logger.error("config reload rejected; keeping the running config", { error: error! });
       return { ok: false, error };
     }
@@ -88,6 +90,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     router.setConfig(next);
     void supervisor?.reconcile(next.services, next.providers).catch((err) => logger.error(`supervisor reload failed: ${(err as Error).message}`));
     configState.error = null;
+    configState.rejected_at = null;
     configState.loaded_at = new Date().toISOString();
     logger.info(changed ? "config reloaded" : "config reloaded (no change)", { file: next.file });
     return { ok: true, changed };

@@ -1,5 +1,6 @@
 /** The status document (schema: observe/status-document.ts), built from what the daemon already knows. */
 import type { Config } from "../config/load.ts";
+import { maskUrls } from "../mask.ts";
 import type { ProviderEntry, StatusDocument } from "../observe/status-document.ts";
 import type { RecentRequests } from "../observe/stats.ts";
 import type { HealthView, Router } from "../router/router.ts";
@@ -36,13 +37,14 @@ export async function buildStatus(ctx: {
       stats: ctx.recent.stats(p.name),
     };
   });
-  return {
+  // Provider and service URLs, and errors quoting them, may carry a password.
+  return maskUrls({
     daemon: { running: true, pid: process.pid, version: VERSION, url: ctx.url, uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000) },
     providers,
     services: ctx.services ?? [],
     routes: routeTable(ctx.config),
     ...(ctx.configState ? { config: ctx.configState } : {}),
-  };
+  });
 }
 
 function routeTable(config: Config): Record<string, string[]> {

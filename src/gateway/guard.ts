@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import { AtradError } from "../anthropic/errors.ts";
-import type { Config } from "../config/load.ts";
+import { isLoopback, type Config } from "../config/load.ts";
 
 /** Paths anyone on the allowed network may read: liveness probes (Claude Code sends HEAD /). */
 const OPEN_PATHS = new Set(["/health", "/", "/api/hello"]);
@@ -26,19 +26,18 @@ export function presentedToken(headers: Headers): string | undefined {
   return m?.[1]?.trim();
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-
+/**
+ * `config.server.host` here is the address the daemon is bound to (the daemon hands the gateway
+ * its config bound to the listening host, so `--host 127.0.0.1` over a file's `0.0.0.0` keeps
+ * the DNS-rebinding check on).
+ */
 export function hostAllowed(hostHeader: string | null, config: Config): boolean {
   if (!hostHeader) return true;
   const host = hostHeader.replace(/:\d+$/, "").toLowerCase();
-  if (LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)) return true;
+  if (isLoopback(host)) return true;
   if (config.server.allowed_hosts.some((h) => h.toLowerCase() === host)) return true;
   // Listening beyond loopback means the operator chose remote clients: names are theirs.
-  return !isLoopbackBind(config.server.host);
-}
-
-function isLoopbackBind(host: string) {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
+  return !isLoopback(config.server.host);
 }
 
 /** Throws the error to answer with, or returns quietly when the request may proceed. */

@@ -79,8 +79,10 @@ export const StatusDocumentSchema = Type.Object({
   services: Type.Array(ServiceEntrySchema),
   /** The routing table as configured: route or alias name → ordered targets. */
   routes: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
-  /** The loaded config file, when, and the last rejected reload's error. */
-  config: Type.Optional(Type.Object({ file: Type.String(), loaded_at: Type.String(), error: Nullable(Type.String()) })),
+  /** The loaded config file, when, and the last rejected reload's error and time. */
+  config: Type.Optional(
+    Type.Object({ file: Type.String(), loaded_at: Type.String(), error: Nullable(Type.String()), rejected_at: Type.Optional(Nullable(Type.String())) }),
+  ),
 });
 
 export type StatusDocument = Static<typeof StatusDocumentSchema>;
