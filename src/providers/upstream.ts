@@ -4,7 +4,7 @@
  */
 import { errorTypeForStatus } from "../anthropic/errors.ts";
 import type { ProviderBase as Provider } from "./schema.ts";
-import { readPrefix, type BodyOptions } from "../wire/body.ts";
+import { readPrefix, readText, tryJson, type BodyOptions } from "../wire/body.ts";
 import { plainCause } from "../wire/cause.ts";
 
 /** What kind of failure a status-0 UpstreamError was, for callers that retry on one kind. */
@@ -165,6 +165,20 @@ export function streamDeadlines(provider: Provider & { response_deadline_s?: num
     totalMs: (provider.response_deadline_s ?? 0) * 1000,
     totalKey: key("response_deadline_s"),
   };
+}
+
+/**
+ * A small JSON answer (a model list), read within the frame cap; undefined when it is not
+ * JSON. A broken or oversized body is an UpstreamError, so callers treat it like any failure.
+ */
+export async function readJson(res: Response, target: string): Promise<unknown> {
+  if (!res.body) return undefined;
+  try {
+    return tryJson(await readText(res.body, { target }));
+  } catch (err) {
+    if ((err as { name?: string })?.name === "AbortError") throw err;
+    throw new UpstreamError(502, err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** An error body longer than this is cut: its first part says what went wrong. */

@@ -4,7 +4,7 @@ import { AtradError } from "../../anthropic/errors.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { AnthropicProvider } from "./spec.ts";
-import { authHeaders, errorMessageOf, fetchUpstream, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
@@ -59,13 +59,13 @@ export const anthropicAdapter: Adapter<AnthropicProvider> = {
     // Ollama's /v1/models is OpenAI-shaped, Anthropic's is its own: both have data[].id.
     const res = await fetchUpstream(provider, `${url}/v1/models`, { method: "GET", headers: authHeaders(provider) }, signal);
     if (res.ok) {
-      const j = (await res.json()) as { data?: Array<{ id?: string }> };
-      if (Array.isArray(j.data)) return j.data.map((m) => m.id).filter((x): x is string => typeof x === "string");
+      const j = ((await readJson(res, provider.name)) ?? {}) as { data?: Array<{ id?: string }> };
+      if (Array.isArray(j.data)) return j.data.map((m) => m?.id).filter((x): x is string => typeof x === "string");
     }
     const tags = await fetchUpstream(provider, `${url}/api/tags`, { method: "GET" }, signal);
     if (!tags.ok) throw new UpstreamError(tags.status, `${provider.name}: cannot list models (${tags.status})`);
-    const t = (await tags.json()) as { models?: Array<{ name?: string; model?: string }> };
-    return (t.models ?? []).map((m) => m.name ?? m.model).filter((x): x is string => typeof x === "string");
+    const t = ((await readJson(tags, provider.name)) ?? {}) as { models?: Array<{ name?: string; model?: string }> };
+    return (Array.isArray(t.models) ? t.models : []).map((m) => m?.name ?? m?.model).filter((x): x is string => typeof x === "string");
   },
 };
 

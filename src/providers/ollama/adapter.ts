@@ -7,7 +7,7 @@ import type { StreamEvent } from "../../anthropic/types.ts";
 import { estimateRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
-import { authHeaders, errorMessageOf, fetchUpstream, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { convertStream } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
@@ -37,8 +37,8 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
   async listModels(provider, url, signal) {
     const res = await fetchUpstream(provider, `${url}/api/tags`, { method: "GET", headers: authHeaders(provider) }, signal);
     if (!res.ok) throw new UpstreamError(res.status, `${provider.name}: cannot list models (${res.status})`);
-    const j = (await res.json()) as { models?: Array<{ name?: string; model?: string }> };
-    return (j.models ?? []).map((m) => m.name ?? m.model).filter((x): x is string => typeof x === "string");
+    const j = ((await readJson(res, provider.name)) ?? {}) as { models?: Array<{ name?: string; model?: string }> };
+    return (Array.isArray(j.models) ? j.models : []).map((m) => m?.name ?? m?.model).filter((x): x is string => typeof x === "string");
   },
 };
 

@@ -7,7 +7,7 @@ import type { ProviderBase as Provider } from "../schema.ts";
 import { estimateRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OpenaiProvider } from "./spec.ts";
-import { authHeaders, fetchUpstream, streamDeadlines, UpstreamError } from "../upstream.ts";
+import { authHeaders, fetchUpstream, readJson, streamDeadlines, UpstreamError } from "../upstream.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { readText, tryJson } from "../../wire/body.ts";
 import { sseEvents } from "../../wire/sse.ts";
@@ -62,8 +62,8 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
   async listModels(provider: Provider, url: string, signal: AbortSignal): Promise<string[]> {
     const res = await fetchUpstream(provider, `${apiBase(url)}/models`, { method: "GET", headers: authHeaders(provider) }, signal);
     if (!res.ok) throw new UpstreamError(res.status, `${provider.name}: cannot list models (GET /v1/models answered ${res.status})`);
-    const j = (await res.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> };
-    return (Array.isArray(j.data) ? j.data : []).map((m) => m.id).filter((x): x is string => typeof x === "string");
+    const j = ((await readJson(res, provider.name)) ?? {}) as { data?: Array<{ id?: unknown }> };
+    return (Array.isArray(j.data) ? j.data : []).map((m) => m?.id).filter((x): x is string => typeof x === "string");
   },
 };
 
