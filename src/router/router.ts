@@ -16,6 +16,7 @@ import { publishIds, type Published } from "./discoverable.ts";
 import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
 import { autoTargets, formatTarget, resolveModel, type Target } from "./resolve.ts";
+import { unreachable, type DeadTarget } from "./unreachable.ts";
 
 /** The supervisor's view of provider health; the router never probes on its own. */
 export interface HealthView {
@@ -129,17 +130,23 @@ export class Router {
       );
     }
     const fallbacks: Fallback[] = [];
+    // Targets that cannot answer whatever the client does: down, refusing, or not configured.
+    const dead: DeadTarget[] = [];
+    const skip = (d: DeadTarget) => {
+      dead.push(d);
+      fallbacks.push({ target: d.target, reason: d.reason });
+    };
     let last: UpstreamError | undefined;
     for (const t of targets) {
       const provider = this.providers.get(t.provider);
       const label = formatTarget(t);
       if (!provider) {
-        fallbacks.push({ target: label, reason: `no provider named "${t.provider}"` });
+        skip({ target: label, reason: `no provider named "${t.provider}"` });
         continue;
       }
       const down = this.health.downReason(provider.name);
       if (down) {
-        fallbacks.push({ target: label, reason: down });
+        skip({ target: label, provider, reason: down });
         continue;
       }
       try {
@@ -148,10 +155,12 @@ export class Router {
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         last = err;
-        fallbacks.push({ target: label, reason: err.message });
+        if (err.network === "refused") skip({ target: label, provider, reason: err.message });
+        else fallbacks.push({ target: label, reason: err.message });
         if (!err.fallback) break;
       }
     }
+    if (dead.length && dead.length === fallbacks.length) throw unreachable(input.request.model, rule, dead, this.config.services);
     // One upstream answer is relayed as the upstream said it (Claude Code reads its text).
     if (last && (fallbacks.length === 1 || !last.fallback)) throw last;
     throw new AtradError(

@@ -237,10 +237,13 @@ describe("openai kind errors", () => {
     expect(err.error.error.message).toContain("Repository Not Found");
   });
 
-  test("connection refused is an overloaded_error", async () => {
+  test("connection refused on the only target fails fast: 503 that clients do not retry, naming the fix", async () => {
     const err = await client.messages.create({ model: "gone/x", max_tokens: 10, messages: user("x") }).catch((e) => e);
-    expect(err.status).toBe(529);
-    expect(err.error.error.type).toBe("overloaded_error");
+    expect(err.status).toBe(503);
+    expect(err.headers.get("x-should-retry")).toBe("false");
+    expect(err.error.error.type).toBe("api_error");
+    expect(err.error.error.message).toContain("connection refused");
+    expect(err.error.error.message).toContain("atrad status");
   });
 
   for (const [name, reply, message] of [

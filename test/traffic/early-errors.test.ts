@@ -1,0 +1,111 @@
+/**
+ * Failures a client can still act on, through the official SDK over real sockets:
+ * - an upstream that is slow and then fails with 529 reaches the SDK as a 529 (an
+ *   OverloadedError it retries), because a streaming 200 is committed only once the upstream
+ *   produced an event — not after the first ping interval, as before;
+ * - when every backend of a route is down or refuses connections, the answer comes at once with
+ *   `x-should-retry: false` and says which backends are down and how to start them.
+ * The windows are made small with config (no timing asserts): pings every 50 ms, a commit
+ * window of 30 s, an upstream that answers after 300 ms.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startCounting, type Counting } from "../standins/counting.ts";
+import { freePort } from "../support/binary.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { noDefaultServices } from "../support/services.ts";
+
+let up: Counting;
+let atrad: TestDaemon;
+let client: Anthropic;
+const downPort = freePort();
+const refusedPort = freePort();
+
+beforeAll(async () => {
+  up = startCounting("slow");
+  atrad = await startTestDaemon(`
+[server]
+ping_interval_s = 0.05
+stream_commit_s = 30
+[providers.slow]
+kind = "anthropic"
+url = "${up.url}"
+models = ["m"]
+[providers.ollama]
+kind = "anthropic"
+url = "http://127.0.0.1:${downPort}"
+models = ["qwen3:8b"]
+[providers.mlx]
+kind = "openai"
+url = "http://127.0.0.1:${refusedPort}"
+models = ["m"]
+[routes]
+default = ["slow/m"]
+aliases = { local = ["ollama/qwen3:8b", "mlx/m"] }
+${noDefaultServices()}
+[services.ol]
+health = "http://127.0.0.1:${downPort}/api/version"
+provider = "ollama"
+interval_s = 0.1
+timeout_s = 0.5
+`);
+  client = new Anthropic({ baseURL: atrad.url, apiKey: "unused", maxRetries: 2 });
+});
+afterAll(async () => {
+  await atrad?.stop();
+  await up?.stop();
+});
+
+const ask = { model: "slow/m", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] };
+
+describe("a slow upstream that then fails keeps its status", () => {
+  test.each([
+    ["streaming", true],
+    ["non-streaming", false],
+  ])("529 after a silence longer than the ping interval → OverloadedError, retried by the SDK (%s)", async (_name, stream) => {
+    up.hits = 0;
+    up.mode = { delayMs: 300, status: 529, body: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "upstream is overloaded" } }) };
+    const err = await (stream ? client.messages.create({ ...ask, stream: true }).then(async (s) => {
+      for await (const _ of s);
+    }) : client.messages.create(ask)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.OverloadedError);
+    expect((err as InstanceType<typeof Anthropic.OverloadedError>).status).toBe(529);
+    // The first try and the SDK's two retries all reached the upstream.
+    expect(up.hits).toBe(3);
+  });
+
+  test("an upstream that answers after the same silence streams normally", async () => {
+    up.mode = { delayMs: 300, text: "late but fine" };
+    const stream = client.messages.stream(ask);
+    const message = await stream.finalMessage();
+    expect(message.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual(["late but fine"]);
+  });
+});
+
+describe("every backend down or refusing: fail fast", () => {
+  test.each([
+    ["streaming", true],
+    ["non-streaming", false],
+  ])("one request, 503 with x-should-retry: false, naming each backend and its fix (%s)", async (_name, stream) => {
+    // The supervisor has noticed the service is down (its probes are refused).
+    for (let i = 0; i < 100 && !atrad.router.health.downReason("ollama"); i++) await Bun.sleep(50);
+    expect(atrad.router.health.downReason("ollama")).toBeDefined();
+    const before = atrad.records.length;
+    const err = await (stream ? client.messages.create({ ...ask, model: "local", stream: true }).then(async (s) => {
+      for await (const _ of s);
+    }) : client.messages.create({ ...ask, model: "local" })).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    const e = err as InstanceType<typeof Anthropic.InternalServerError>;
+    expect(e.status).toBe(503);
+    expect(e.headers?.get("x-should-retry")).toBe("false");
+    const message = (e.error as { error: { message: string } }).error.message;
+    expect(message).toContain("ollama/qwen3:8b: service ol is down");
+    expect(message).toContain(process.platform === "darwin" ? "brew services start ollama" : "systemctl start ollama");
+    expect(message).toContain(`mlx/m`);
+    expect(message).toContain("connection refused");
+    expect(message).toContain(`start the server at http://127.0.0.1:${refusedPort}`);
+    expect(message).toContain("atrad status");
+    // The SDK did not retry: atrad saw exactly one request.
+    expect(atrad.records.length - before).toBe(1);
+  });
+});
