@@ -57,6 +57,10 @@ export class UsageError extends Error {}
 export const EXIT_USAGE = 2;
 /** No daemon answers (status, reload): what a script checks to start one. */
 export const EXIT_DAEMON_DOWN = 3;
+/** status: the daemon answered, but a service is `failed` or in `conflict` (it needs a person). */
+export const EXIT_SERVICE_FAILED = 4;
+/** status: a daemon process is there (it accepts connections) but does not answer: hung. */
+export const EXIT_NOT_ANSWERING = 5;
 
 const HELP_OPTION = { type: "boolean", short: "h", help: "print this help and exit" } as const;
 

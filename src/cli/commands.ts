@@ -6,7 +6,7 @@
  * A new command: one entry here plus one file exporting its `run`, typed `Input<typeof opts>`.
  */
 import { EXIT_CONFIG, EXIT_IN_USE } from "../platform/exit-codes.ts";
-import { defineCommand, EXIT_DAEMON_DOWN, type CommandSpec, type Input, type Options } from "./command.ts";
+import { defineCommand, EXIT_DAEMON_DOWN, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, type CommandSpec, type Input, type Options } from "./command.ts";
 import type { CliIO } from "./io.ts";
 
 const CONFIG = { type: "string", value: "FILE", help: "the config file (default: $ATRAD_CONFIG, else $ATRAD_HOME/config.toml)" } as const;
@@ -70,7 +70,13 @@ export const commands: Record<string, CommandSpec<any>> = {
   status: defineCommand({
     summary: "the daemon, its providers and the supervised services",
     options: statusOptions,
-    exits: { 0: "the daemon answered", 1: "something answered that is not atrad's status", [EXIT_DAEMON_DOWN]: "the daemon is down (services are probed directly)" },
+    exits: {
+      0: "the daemon answered and no service needs attention",
+      1: "something answered that is not atrad's status",
+      [EXIT_DAEMON_DOWN]: "the daemon is down (services are probed directly)",
+      [EXIT_SERVICE_FAILED]: "the daemon answered, and a service is failed or in conflict",
+      [EXIT_NOT_ANSWERING]: "a daemon accepts connections but does not answer (hung; services are probed directly)",
+    },
     run: async (input, io) => (await import("./status.ts")).statusCommand(input, io),
   }),
   logs: defineCommand({

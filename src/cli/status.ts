@@ -14,7 +14,7 @@ import { probeService } from "../supervisor/probe.ts";
 import { portHolder } from "../supervisor/ports.ts";
 import { VERSION } from "../version.ts";
 import { checkUrl, connectUrl } from "./client.ts";
-import { EXIT_DAEMON_DOWN, type Input } from "./command.ts";
+import { EXIT_DAEMON_DOWN, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, type Input } from "./command.ts";
 import type { statusOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
@@ -29,10 +29,16 @@ export async function statusCommand({ values }: Input<typeof statusOptions>, io:
   switch (fetched.answer) {
     case "status":
       print(fetched.doc);
-      return 0;
+      return fetched.doc.services.some((s) => s.state === "failed" || s.state === "conflict") ? EXIT_SERVICE_FAILED : 0;
     case "nothing":
       print(await offlineStatus(config, url));
       return EXIT_DAEMON_DOWN;
+    case "silent": {
+      io.err(`atrad status: ${url} accepts connections but did not answer within 3 s: the daemon is not answering (hung?). See atrad logs; atrad restart replaces it.\n`);
+      const doc = await offlineStatus(config, url);
+      print({ ...doc, daemon: { ...doc.daemon, running: true, pid: readDaemonState(config.home)?.pid ?? null, answering: false } });
+      return EXIT_NOT_ANSWERING;
+    }
     case "other":
       io.err(`atrad status: ${fetched.message}\n`);
       print(await offlineStatus(config, url));
@@ -54,7 +60,7 @@ function loadForStatus(io: CliIO, file?: string): Config {
 }
 
 /** What answered at the URL: atrad's status, nothing at all, or something else. */
-type Fetched = { answer: "status"; doc: StatusDocument } | { answer: "nothing" } | { answer: "other"; message: string };
+type Fetched = { answer: "status"; doc: StatusDocument } | { answer: "nothing" } | { answer: "silent" } | { answer: "other"; message: string };
 
 async function fetchStatus(url: string, config: Config): Promise<Fetched> {
   const headers: Record<string, string> = { accept: "application/json" };
@@ -64,7 +70,7 @@ async function fetchStatus(url: string, config: Config): Promise<Fetched> {
     res = await fetch(`${url}/atrad/status`, { headers, signal: AbortSignal.timeout(3000) });
   } catch (err) {
     const e = err as Error;
-    return e.name === "TimeoutError" ? { answer: "other", message: `${url} did not answer within 3 s` } : { answer: "nothing" };
+    return e.name === "TimeoutError" ? { answer: "silent" } : { answer: "nothing" };
   }
   const text = await res.text();
   let doc: unknown;
@@ -118,10 +124,13 @@ export function renderStatus(doc: StatusDocument, colour = false): string {
   const d = doc.daemon;
   const out: string[] = [];
   out.push(
-    d.running
-      ? `${bold("atrad")} ${d.version}  ${paint("32", "running")}  pid ${d.pid}  ${d.url}  up ${ago(d.uptime_s ?? 0)}`
-      : `${bold("atrad")} ${d.version}  ${paint("31", "not running")} (nothing answers at ${d.url}) — start it with \`atrad start\` or \`atrad serve\`; services probed directly:`,
+    d.answering === false
+      ? `${bold("atrad")} ${d.version}  ${paint("31", "not answering")}${d.pid ? `  pid ${d.pid}` : ""} (${d.url} accepts connections but does not answer) — see \`atrad logs\`; services probed directly:`
+      : d.running
+        ? `${bold("atrad")} ${d.version}  ${paint("32", "running")}  pid ${d.pid}  ${d.url}  up ${ago(d.uptime_s ?? 0)}`
+        : `${bold("atrad")} ${d.version}  ${paint("31", "not running")} (nothing answers at ${d.url}) — start it with \`atrad start\` or \`atrad serve\`; services probed directly:`,
   );
+  if (doc.config?.error) out.push(`${paint("31", "config reload rejected")} (${doc.config.file}; the running config stays): ${oneLine(doc.config.error)}`);
   out.push("");
   const rows = doc.services.map((s) => [s.name, s.port === null ? "-" : String(s.port), s.state, s.owned ? "yes" : "no", s.pid === null ? "-" : String(s.pid), String(s.restarts), d.running ? ago(secondsSince(s.since)) : "-", oneLine(s.last_error ?? "")]);
   out.push(...table(["SERVICE", "PORT", "STATE", "OWNED", "PID", "RESTARTS", "SINCE", "DETAIL"], rows, 2, (v) => paint(COLOURS[v], v), bold));

@@ -103,7 +103,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),
   });
   const shutdown = new AbortController();
-  const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor });
+  const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor, watch: supervisor });
   const gateway = await startGateway(
     {
       shutdown: shutdown.signal,

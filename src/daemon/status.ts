@@ -4,7 +4,7 @@ import { maskUrls } from "../mask.ts";
 import type { ProviderEntry, StatusDocument } from "../observe/status-document.ts";
 import type { RecentRequests } from "../observe/stats.ts";
 import type { HealthView, Router } from "../router/router.ts";
-import type { ServiceStatus } from "../supervisor/supervisor.ts";
+import type { ServiceStatus, Supervisor } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
 import type { ConfigState } from "./reload.ts";
 
@@ -17,18 +17,19 @@ export async function buildStatus(ctx: {
   configState?: ConfigState;
   services?: ServiceStatus[];
   health?: HealthView;
+  /** The supervisor's view of the services backing each provider. */
+  watch?: Pick<Supervisor, "providerState">;
 }): Promise<StatusDocument> {
   const providers = ctx.config.providers.map((p): ProviderEntry => {
     const known = ctx.router.catalog.known(p.name);
     const pool = ctx.router.pool(p.name);
     const limiter = ctx.router.limiter(p.name);
-    // The supervisor's verdict on the backing service wins over a stale model-list error.
-    const error = ctx.health?.downReason(p.name) ?? known.error;
+    const { state, error } = providerHealth(p.name, ctx);
     return {
       name: p.name,
       kind: p.kind,
       url: p.urls[0]!,
-      state: error ? "down" : "up",
+      state,
       models: known.models,
       ...(error ? { error } : {}),
       hosts: (pool?.hosts ?? []).map((h) => ({ url: h.url, state: pool!.state(h), in_flight: h.inFlight })),
@@ -45,6 +46,20 @@ export async function buildStatus(ctx: {
     routes: routeTable(ctx.config),
     ...(ctx.configState ? { config: ctx.configState } : {}),
   });
+}
+
+/**
+ * A provider's state from evidence only: a service watching its port says so; otherwise the
+ * newest of the router's last real request and the last model-list query; with neither, "unknown".
+ */
+function providerHealth(name: string, ctx: { router: Router; health?: HealthView; watch?: Pick<Supervisor, "providerState"> }): { state: ProviderEntry["state"]; error?: string } {
+  const watched = ctx.watch?.providerState(name);
+  if (watched) return watched.state === "up" || watched.state === "degraded" ? { state: watched.state } : { state: watched.state, error: watched.reason ?? undefined };
+  const down = ctx.health?.downReason(name);
+  if (down) return { state: "down", error: down };
+  const seen = [ctx.router.lastAttempt(name), ctx.router.catalog.observed(name)].filter((x) => x !== undefined).sort((a, b) => b.at - a.at)[0];
+  if (!seen) return { state: "unknown" };
+  return seen.ok ? { state: "up" } : { state: "down", error: seen.error };
 }
 
 function routeTable(config: Config): Record<string, string[]> {

@@ -74,6 +74,8 @@ export const StatusDocumentSchema = Type.Object({
     version: Type.String(),
     url: Type.String(),
     uptime_s: Nullable(Type.Number()),
+    /** false: a daemon process holds the address but did not answer (hung); absent otherwise. */
+    answering: Type.Optional(Type.Boolean()),
   }),
   providers: Type.Array(ProviderEntrySchema),
   services: Type.Array(ServiceEntrySchema),

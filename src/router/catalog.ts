@@ -88,6 +88,13 @@ export class ModelCatalog {
     return Promise.all(this.providers.map(async (p) => ({ provider: p.name, models: await this.models(p) })));
   }
 
+  /** When the provider was last asked for its models, and whether it answered (status evidence). */
+  observed(name: string): { at: number; ok: boolean; error?: string } | undefined {
+    const e = this.cache.get(name);
+    if (!e || (e.at <= 0 && !e.error)) return undefined;
+    return e.error ? { at: e.at + this.ttlMs / 2, ok: false, error: e.error } : { at: e.at, ok: true };
+  }
+
   /** What we know without asking anyone (for status). */
   known(name: string): { models: string[]; error?: string } {
     const p = this.providers.find((x) => x.name === name);

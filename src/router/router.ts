@@ -58,11 +58,20 @@ export interface DispatchInput {
 /** Failures that say a host is unwell (not merely that it lacks a model). */
 const hostFault = (err: UpstreamError) => err.status === 0 || err.status === 429 || err.status >= 500;
 
+/** How the last request sent to a provider went: it answered (any non-fault status), or not. */
+export interface Attempt {
+  at: number;
+  ok: boolean;
+  error?: string;
+}
+
 export class Router {
   private providers = new Map<string, Provider>();
   private names = new Set<string>();
   private limiters = new Map<string, Limiter>();
   private pools = new Map<string, HostPool>();
+  /** The last real attempt at each provider: status reports only what was seen. */
+  private attempts = new Map<string, Attempt>();
   readonly catalog: ModelCatalog;
 
   constructor(
@@ -102,6 +111,10 @@ export class Router {
 
   pool(name: string) {
     return this.pools.get(name);
+  }
+
+  lastAttempt(name: string): Attempt | undefined {
+    return this.attempts.get(name);
   }
 
   /** The `claude-…` ids published for Claude Code's model picker (see discoverable.ts). */
@@ -151,9 +164,11 @@ export class Router {
       }
       try {
         const { outcome, model, url, release } = await this.callTarget(provider, t, input);
+        this.attempts.set(provider.name, { at: Date.now(), ok: true });
         return { outcome, provider, target: formatTarget({ provider: t.provider, model }), url, fallbacks, rule, release };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
+        this.attempts.set(provider.name, hostFault(err) ? { at: Date.now(), ok: false, error: err.message } : { at: Date.now(), ok: true });
         last = err;
         if (err.network === "refused") skip({ target: label, provider, reason: err.message });
         else fallbacks.push({ target: label, reason: err.message });

@@ -145,6 +145,17 @@ export class Supervisor implements RunnerHost {
     return rs.map((r) => `service ${r.svc.name} is ${r.m.state}${r.m.reason ? ` (${r.m.reason})` : ""}`).join("; ");
   }
 
+  /** What the services backing a provider show of it, or undefined when none watches it. */
+  providerState(provider: string): { state: "up" | "degraded" | "starting" | "down"; reason: string | null } | undefined {
+    const rs = this.links.get(provider);
+    if (!rs?.length) return undefined;
+    const healthy = rs.find((r) => r.m.state === "up" || r.m.state === "degraded");
+    if (healthy) return { state: healthy.m.state === "up" ? "up" : "degraded", reason: healthy.m.reason };
+    const down = this.downReason(provider);
+    if (down) return { state: "down", reason: down };
+    return { state: "starting", reason: rs.map((r) => `service ${r.svc.name} is ${r.m.state}${r.m.reason ? ` (${r.m.reason})` : ""}`).join("; ") };
+  }
+
   status(): ServiceStatus[] {
     return this.runners.map((r) => r.status());
   }

@@ -13,6 +13,7 @@ import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
 import { FIXTURE } from "../support/services.ts";
+import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 100, startTimeoutMs: 3000, graceMs: 500, failThreshold: 2, budget: 2, cooloffMs: 300 };
@@ -87,6 +88,19 @@ describe("no dead ends", () => {
     expect(taggedProcesses(tag)).toEqual([]);
   });
 
+  test("an owned service without `expect`: a stranger answering 200 on its port is a conflict, not up", async () => {
+    const port = freePort();
+    const other = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("hello") });
+    cleanup.push(() => other.stop(true));
+    const tag = crypto.randomUUID();
+    const { sup, ready } = start([{ ...owned("mlx", port, tag), expect: undefined }]);
+    await ready;
+    const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"));
+    expect(s.holder?.pid).toBe(process.pid);
+    expect(s.last_error).toContain("atrad did not start");
+    expect(taggedProcesses(tag)).toEqual([]);
+  });
+
   test("requests: stop holds it stopped, start brings it back, restart replaces the process", async () => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start([owned("one", freePort(), tag)]);
@@ -153,7 +167,8 @@ describe("external restart commands are visible", () => {
     await ready;
     let most = 0;
     await waitFor("hang reported", () => {
-      most = Math.max(most, taggedProcesses(tag).length);
+      // Each attempt runs in a process group of its own (sh may fork before it execs sleep).
+      most = Math.max(most, new Set(taggedProcesses(tag).flatMap((p) => procOf(p)?.pgid ?? [])).size);
       return /hung for 0.4 s and was killed/.test(svc(sup, "victoria").last_error ?? "");
     }, 8000, 20);
     expect(most).toBe(1);

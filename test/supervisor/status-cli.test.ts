@@ -1,0 +1,65 @@
+/** `atrad status` says what it saw: exit codes for failed/conflict and a hung daemon, a rejected reload in the table. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import { startDaemon } from "../../src/daemon/daemon.ts";
+import { silentLogger } from "../../src/log.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { freePort, waitFor } from "../support/procs.ts";
+import { noDefaultServices, ownedServiceToml } from "../support/services.ts";
+
+const MAIN = resolve(import.meta.dir, "../../src/main.ts");
+const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function status(url: string, home = "/nonexistent-atrad-home") {
+  const p = Bun.spawn([process.execPath, MAIN, "status", "--url", url], { env: { ...process.env, ATRAD_HOME: home, ATRAD_CONFIG: "", NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { out, err, code };
+}
+
+describe("atrad status exit codes and what it shows", () => {
+  test("a service in conflict: exit 4, the holder named", async () => {
+    const port = freePort();
+    const stranger = Bun.spawn([process.execPath, FOREIGN, String(port)], { stdout: "ignore", stderr: "ignore" });
+    cleanup.push(() => stranger.kill("SIGKILL"));
+    await waitFor("stranger listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
+    const d: TestDaemon = await startTestDaemon(noDefaultServices("mlx") + ownedServiceToml("mlx", port, crypto.randomUUID()));
+    cleanup.push(() => d.stop());
+    await waitFor("conflict", () => d.supervisor!.status()[0]!.state === "conflict");
+    const r = await status(d.url, d.home);
+    expect(r.code).toBe(4);
+    expect(r.out).toContain("conflict");
+    expect(r.out).toContain(`pid ${stranger.pid}`);
+  });
+
+  test("a rejected reload shows in the table", async () => {
+    const home = mkdtempSync(join(tmpdir(), "atrad-status-"));
+    const file = join(home, "config.toml");
+    writeFileSync(file, noDefaultServices());
+    const env = { ATRAD_HOME: home, HOME: home };
+    const d = await startDaemon({ config: loadConfig({ env, file }), host: "127.0.0.1", port: 0, logger: silentLogger, load: () => loadConfig({ env, file }) });
+    cleanup.push(() => d.stop());
+    writeFileSync(file, `[server]\nport = "eighty"\n`);
+    expect(d.reload().ok).toBe(false);
+    const r = await status(d.url, home);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("config reload rejected");
+    expect(r.out).toContain("server.port");
+  });
+
+  test("a daemon that accepts connections but never answers is 'not answering' (exit 5), not 'not running'", async () => {
+    const hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    cleanup.push(() => hung.stop(true));
+    const r = await status(`http://127.0.0.1:${hung.port}`);
+    expect(r.code).toBe(5);
+    expect(r.out).toContain("not answering");
+    expect(r.out).not.toContain("not running");
+    expect(r.err).toContain("did not answer within 3 s");
+  });
+});
