@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { startCounting, type Counting } from "../standins/counting.ts";
+import { sequence, startVictoriaStandIn, type VictoriaStandIn } from "../standins/victoria.ts";
 import { startFaulty, LIMIT_FAULTS, FAULTS, type Faulty } from "../standins/faulty.ts";
 import { freePort } from "../support/binary.ts";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
@@ -25,6 +26,7 @@ let faulty: Faulty;
 let elsewhere: Counting;
 let atrad: TestDaemon;
 let refusedPort: number;
+let victoria: VictoriaStandIn;
 
 beforeAll(async () => {
   faulty = startFaulty();
@@ -32,6 +34,7 @@ beforeAll(async () => {
   faulty.redirectTo = elsewhere.url;
   faulty.dripMs = 2;
   refusedPort = freePort();
+  victoria = startVictoriaStandIn();
   const provider = (name: string, kind: string, url: string, extra = "") => `[providers.${name}]\nkind = "${kind}"\nurl = "${url}"\nmodels = [${MODELS}]\n${extra}\n`;
   atrad = await startTestDaemon(`
 [server]
@@ -42,6 +45,9 @@ ${KINDS.map((k) => provider(`d${k}`, k, faulty.url, "timeout_s = 3\nresponse_dea
 [providers.vic]
 kind = "victoria"
 url = "${faulty.url}"
+[providers.victoria]
+kind = "victoria"
+url = "${victoria.url}"
 [routes]
 default = ["fopenai/ok"]
 `);
@@ -50,6 +56,7 @@ afterAll(async () => {
   await atrad?.stop();
   await faulty?.stop();
   await elsewhere?.stop();
+  await victoria?.stop();
 });
 
 interface Answer {
@@ -178,6 +185,13 @@ describe("a broken upstream is a 502 naming the target, in atrad's words", () =>
       });
     }
   }
+
+  test("victoria: a task that fails is a 502, answered at once or after polling", async () => {
+    victoria.behave = () => ({ type: "sync", body: { status: "failed", error: "agent crashed" } });
+    expectEnvelope(await ask("victoria", false), 502, "victoria");
+    victoria.behave = () => ({ type: "async", poll: sequence({ status: "failed", error: "agent crashed" }) });
+    expectEnvelope(await ask("victoria", false), 502, "victoria");
+  });
 
   test("victoria: a 429 keeps its retry-after", async () => {
     const a = await ask("vic", false);

@@ -41,7 +41,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
     if (res.status === 202) {
       const taskId = (tryJson(text) as { task_id?: unknown } | undefined)?.task_id;
       if (typeof taskId !== "string" || !taskId) {
-        throw new AtradError("api_error", `${provider.name} accepted the goal but sent no task_id (${describeRun(ids)}): ${text.slice(0, 200)}`, { headers });
+        throw new AtradError("api_error", `${provider.name} accepted the goal but sent no task_id (${describeRun(ids)}): ${text.slice(0, 200)}`, { status: 502, headers });
       }
       // Accepted: answer now so the gateway commits the 200 and keeps the client alive with pings.
       return { type: "events", headers, events: convertStream(answer, pollTask(ctx, taskId, deadline, { ...ids, taskId })) };
@@ -62,7 +62,8 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
     }
     const final = answerOf(result, ids);
     // Nothing has reached the client yet, so a failure can still be a proper HTTP error.
-    if (final.kind === "error") throw new AtradError("api_error", final.message, { headers });
+    // A 502 like every kind's failed answer (an async task's failure folds into one too).
+    if (final.kind === "error") throw new AtradError("api_error", final.message, { status: 502, headers });
     return { type: "events", headers, events: convertStream(answer, [{ type: "answer", answer: final }]) };
   },
 
