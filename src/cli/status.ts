@@ -131,6 +131,8 @@ export function renderStatus(doc: StatusDocument, colour = false): string {
         : `${bold("atrad")} ${d.version}  ${paint("31", "not running")} (nothing answers at ${d.url}) — start it with \`atrad start\` or \`atrad serve\`; services probed directly:`,
   );
   if (doc.config?.error) out.push(`${paint("31", "config reload rejected")} (${doc.config.file}; the running config stays): ${oneLine(doc.config.error)}`);
+  if (doc.disk?.home_error) out.push(`${paint("33", "ATRAD_HOME not writable")} (logging to stderr only): ${oneLine(doc.disk.home_error)}`);
+  if (doc.disk?.request_log.error) out.push(`${paint("33", "request log failing")} since ${doc.disk.request_log.since} (${doc.disk.request_log.pending} records waiting, retried): ${oneLine(doc.disk.request_log.error)}`);
   out.push("");
   const rows = doc.services.map((s) => [s.name, s.port === null ? "-" : String(s.port), s.state, s.owned ? "yes" : "no", s.pid === null ? "-" : String(s.pid), String(s.restarts), d.running ? ago(secondsSince(s.since)) : "-", oneLine(s.last_error ?? "")]);
   out.push(...table(["SERVICE", "PORT", "STATE", "OWNED", "PID", "RESTARTS", "SINCE", "DETAIL"], rows, 2, (v) => paint(COLOURS[v], v), bold));

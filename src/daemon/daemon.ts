@@ -16,8 +16,8 @@ import { buildStatus } from "./status.ts";
 import { requestLogPath } from "../supervisor/logfile.ts";
 import { Supervisor, type SupervisorTiming } from "../supervisor/supervisor.ts";
 import { uiRoutes } from "../ui/routes.ts";
-import { removeDaemonState, writeDaemonState } from "./state.ts";
-import { lockHome } from "./lock.ts";
+import { homeProblem, removeDaemonState, writeDaemonState } from "./state.ts";
+import { lockHome, type HomeLock } from "./lock.ts";
 import { withServiceRoutes } from "./service-routes.ts";
 
 export interface Daemon {
@@ -56,9 +56,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const host = opts.host ?? opts.config.server.host;
   // The guard (Host/Origin, tokens) and every reload judge by the address actually bound.
   let config = boundTo(opts.config, host);
+  // An unwritable home is a warning, not a refusal: serve, with the log on stderr only.
+  const homeError = homeProblem(config.home);
+  if (homeError)
+    logger.warn(`ATRAD_HOME ${config.home} is not writable (${homeError}); serving anyway: the log goes to stderr only, requests.jsonl is retried until it can be written, and \`atrad status\` looks for this daemon at its configured port`);
   // One daemon per home, before anything adopts children or takes the port: a second one
-  // throws HomeLockedError naming the running daemon (pid, port).
-  const lock = lockHome(config.home);
+  // throws HomeLockedError naming the running daemon (pid, port). A home no one can write
+  // has no lock to take; the port still keeps a second daemon out.
+  const lock: HomeLock = homeError ? { setUrl() {}, during: (fn) => fn(), release() {} } : lockHome(config.home);
   const supervisor =
     opts.supervisor === false
       ? undefined
@@ -97,13 +102,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   const unwatch = opts.watch ? watchConfig(config.file, () => void reload()) : () => {};
   const recent = new RecentRequests();
-  const requestLog = new RequestLog(requestLogPath(config.home));
+  const requestLog = new RequestLog(requestLogPath(config.home), {
+    report: (event, message) => (event === "failing" ? logger.warn(`request log: ${message}`) : logger.info(`request log: ${message}`)),
+  });
   const metrics = createMetrics({
     providers: () => config.providers.map((p) => ({ name: p.name, inFlight: router.limiter(p.name)?.inFlight ?? 0, queued: router.limiter(p.name)?.queued ?? 0 })),
     services: () => (supervisor?.status() ?? []).map((s) => ({ name: s.name, up: s.state === "up" || s.state === "degraded", restarts: s.restarts })),
   });
   const shutdown = new AbortController();
-  const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, services: supervisor?.status(), health: supervisor, watch: supervisor });
+  const disk = () => ({ home: config.home, home_error: homeError ?? null, request_log: requestLog.health() });
+  const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, disk: disk(), services: supervisor?.status(), health: supervisor, watch: supervisor });
   const gateway = await startGateway(
     {
       shutdown: shutdown.signal,

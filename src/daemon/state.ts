@@ -13,6 +13,23 @@ export interface DaemonState {
   started_at: string;
 }
 
+/**
+ * Why the daemon cannot write under `home` (a path under a file, a read-only or full disk), or
+ * undefined. The daemon then serves anyway, logging to stderr only: losing its files must not
+ * take the gateway down. A real write, since for root a directory's mode proves nothing.
+ */
+export function homeProblem(home: string): string | undefined {
+  try {
+    const probe = join(home, "run", `.writable-${process.pid}`);
+    mkdirSync(dirname(probe), { recursive: true });
+    writeFileSync(probe, "");
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 export function daemonStatePath(home: string) {
   return join(home, "run", "atrad.json");
 }

@@ -15,6 +15,7 @@ export async function buildStatus(ctx: {
   url: string;
   recent: RecentRequests;
   configState?: ConfigState;
+  disk?: StatusDocument["disk"];
   services?: ServiceStatus[];
   health?: HealthView;
   /** The supervisor's view of the services backing each provider. */
@@ -45,6 +46,7 @@ export async function buildStatus(ctx: {
     services: ctx.services ?? [],
     routes: routeTable(ctx.config),
     ...(ctx.configState ? { config: ctx.configState } : {}),
+    ...(ctx.disk ? { disk: ctx.disk } : {}),
   });
 }
 

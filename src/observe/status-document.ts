@@ -67,6 +67,21 @@ export const ProviderEntrySchema = Type.Object({
   stats: Type.Optional(ProviderStatsSchema),
 });
 
+/** The daemon's files: a failing disk is reported here, not fatal. */
+export const DiskSchema = Type.Object({
+  home: Type.String(),
+  /** Why ATRAD_HOME could not be written at start; the daemon then logs to stderr only. */
+  home_error: Nullable(Type.String()),
+  request_log: Type.Object({
+    path: Type.String(),
+    /** Why the last append failed; null while appends work (failed ones are retried). */
+    error: Nullable(Type.String()),
+    since: Nullable(Type.String()),
+    pending: Type.Integer({ minimum: 0 }),
+    dropped: Type.Integer({ minimum: 0 }),
+  }),
+});
+
 export const StatusDocumentSchema = Type.Object({
   daemon: Type.Object({
     running: Type.Boolean(),
@@ -85,6 +100,7 @@ export const StatusDocumentSchema = Type.Object({
   config: Type.Optional(
     Type.Object({ file: Type.String(), loaded_at: Type.String(), error: Nullable(Type.String()), rejected_at: Type.Optional(Nullable(Type.String())) }),
   ),
+  disk: Type.Optional(DiskSchema),
 });
 
 export type StatusDocument = Static<typeof StatusDocumentSchema>;

@@ -52,7 +52,11 @@ export function openAppend(path: string): number {
 
 /** A writer for the daemon's own lines that rotates itself every so often. */
 export function rotatingWriter(path: string, maxBytes = DEFAULT_MAX_BYTES, keep = DEFAULT_KEEP): (line: string) => void {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch {
+    // An unwritable ATRAD_HOME: the daemon warns and logs to stderr only; writes below fail quietly.
+  }
   let written = 0;
   return (line: string) => {
     try {
