@@ -66,14 +66,17 @@ export class AtradError extends Error {
   }
 
   /**
-   * Anything thrown, as the error the client is told about. Unknown exceptions say "internal
-   * error" (a bug of atrad's); aborts and timeouts say what they are.
+   * Anything thrown, as the error the client is told about: aborts and timeouts say what they
+   * are; anything else thrown while relaying `upstream`'s stream is that upstream breaking off
+   * (a 502), and elsewhere an "internal error" (a bug of atrad's).
    */
-  static from(err: unknown): AtradError {
+  static from(err: unknown, upstream?: string): AtradError {
     if (err instanceof AtradError) return err;
     if (err instanceof Error && err.name === "TimeoutError") return new AtradError("timeout_error", err.message);
     if (err instanceof Error && err.name === "AbortError") return new AtradError("api_error", "request aborted");
-    return new AtradError("api_error", `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (upstream) return new AtradError("api_error", `${upstream}: the stream broke off: ${message}`, { status: 502 });
+    return new AtradError("api_error", `internal error: ${message}`);
   }
 
   /** An `error` event a client received after its 200 (type names outside the list become api_error). */

@@ -10,20 +10,16 @@ export function errorEvent(type: string, message: string): StreamEvent {
   return { type: "error", error: { type, message } };
 }
 
-function toErrorEvent(err: unknown): StreamEvent {
-  if (err instanceof AtradError) return errorEvent(err.type, err.message);
-  if (err instanceof Error && err.name === "AbortError") return errorEvent("api_error", "request aborted");
-  if (err instanceof Error && err.name === "TimeoutError") return errorEvent("timeout_error", err.message);
-  return errorEvent("api_error", `upstream stream failed: ${err instanceof Error ? err.message : String(err)}`);
-}
-
 /**
  * Relay `source`, and if it ends without a terminal event (or throws), finish it with an
  * `error` event whose message names `upstream`. Nothing after a terminal event is relayed.
+ * A thrown error becomes its event through `wire` (the gateway passes its one mapping, which
+ * also knows the providers' error type).
  */
 export async function* guardStream(
   source: AsyncIterable<StreamEvent>,
   upstream: string,
+  wire: (err: unknown, upstream: string) => AtradError = AtradError.from,
 ): AsyncGenerator<StreamEvent> {
   try {
     for await (const event of source) {
@@ -31,7 +27,7 @@ export async function* guardStream(
       if (event.type === "message_stop" || event.type === "error") return;
     }
   } catch (err) {
-    yield toErrorEvent(err);
+    yield wire(err, upstream).toEvent();
     return;
   }
   yield errorEvent("api_error", `${upstream} ended the stream before message_stop (the upstream failed mid-response)`);

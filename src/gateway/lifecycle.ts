@@ -8,12 +8,12 @@
  *   `server.stream_commit_s` of silence (then pings keep the client's connection alive); until
  *   then a failure keeps its real status and headers, so SDKs retry a 529 as they should;
  * - every failure leaves through `toWire`: an Anthropic envelope with its status, or an `error`
- *   event once the 200 is out.
+ *   event (guardStream) once the 200 is out.
  */
 import { AtradError, shuttingDown } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/schema.ts";
 import { sessionIdOf } from "../anthropic/session.ts";
-import { aggregateStream } from "../anthropic/stream.ts";
+import { aggregateStream, guardStream } from "../anthropic/stream.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 import { errorMessageOf, UpstreamError } from "../providers/upstream.ts";
 import type { Dispatched } from "../router/router.ts";
@@ -36,9 +36,12 @@ export async function serveMessages(request: Request, body: MessagesRequest, req
   }
 }
 
-/** The one mapping of anything thrown onto what the client is told. */
-export function toWire(err: unknown): AtradError {
-  if (!(err instanceof UpstreamError)) return AtradError.from(err);
+/**
+ * The one mapping of anything thrown onto what the client is told (`upstream`: while relaying
+ * that target's stream). Provider errors are known here; the rest is AtradError.from.
+ */
+export function toWire(err: unknown, upstream?: string): AtradError {
+  if (!(err instanceof UpstreamError)) return AtradError.from(err, upstream);
   const headers: Record<string, string> = err.retryAfter ? { "retry-after": err.retryAfter } : {};
   if (err.body?.anthropic && isAnthropicError(err.body.text)) {
     // Claude Code reads an Anthropic upstream's own wording: its body goes out unmodified.
@@ -116,7 +119,7 @@ class Exchange {
       this.end(outcome.status);
       return response;
     }
-    const message = await this.orShutdown(aggregateStream(this.tap(guard(outcome.events, () => d.target))));
+    const message = await this.orShutdown(aggregateStream(this.tap(guardStream(outcome.events, d.target, toWire))));
     const response = Response.json(message, { headers: new Headers(headers) });
     this.end(200);
     return response;
@@ -132,7 +135,7 @@ class Exchange {
     if (d === LATE) return this.commit(this.lateEvents(dispatching), { "request-id": this.requestId }, true);
     const headers = this.routed(d);
     if (d.outcome.type === "body") throw new AtradError("api_error", `${d.target} answered a streaming request with a plain body`, { status: 502 });
-    const it = guard(d.outcome.events, () => d.target)[Symbol.asyncIterator]();
+    const it = guardStream(d.outcome.events, d.target, toWire)[Symbol.asyncIterator]();
     const next = it.next();
     const first = await this.orShutdown(Promise.race([next, window]));
     if (first === LATE) return this.commit(resume(next, it), headers, true);
@@ -148,15 +151,19 @@ class Exchange {
 
   /** The events of a stream committed before the router answered: its outcome or its failure. */
   private async *lateEvents(dispatching: Promise<Dispatched>): AsyncGenerator<StreamEvent> {
-    let target = this.body.model;
-    async function* source(self: Exchange): AsyncGenerator<StreamEvent> {
-      const d = await dispatching;
-      self.routed(d);
-      target = d.target;
-      if (d.outcome.type === "body") throw new AtradError("api_error", `${d.target} answered a streaming request with a plain body`);
-      yield* d.outcome.events;
+    let d: Dispatched;
+    try {
+      d = await dispatching;
+    } catch (err) {
+      yield toWire(err).toEvent();
+      return;
     }
-    yield* guard(source(this), () => target);
+    this.routed(d);
+    if (d.outcome.type === "body") {
+      yield new AtradError("api_error", `${d.target} answered a streaming request with a plain body`).toEvent();
+      return;
+    }
+    yield* guardStream(d.outcome.events, d.target, toWire);
   }
 
   private commit(events: AsyncIterable<StreamEvent>, headers: Record<string, string>, initialPing: boolean): Response {
@@ -255,24 +262,6 @@ class Exchange {
       yield e;
     }
   }
-}
-
-/**
- * Relay `source` until its terminal event; a throw becomes an `error` event (through the one
- * mapping), and a source that just stops is told to the client as a failure naming `target`.
- */
-async function* guard(source: AsyncIterable<StreamEvent>, target: () => string): AsyncGenerator<StreamEvent> {
-  try {
-    for await (const event of source) {
-      yield event;
-      if (event.type === "message_stop" || event.type === "error") return;
-    }
-  } catch (err) {
-    const wire = err instanceof AtradError || err instanceof UpstreamError || (err instanceof Error && err.name === "TimeoutError") ? toWire(err) : new AtradError("api_error", `${target()}: the stream broke off: ${err instanceof Error ? err.message : String(err)}`);
-    yield wire.toEvent();
-    return;
-  }
-  yield new AtradError("api_error", `${target()} ended the stream before message_stop (the upstream failed mid-response)`).toEvent();
 }
 
 /** The events of `it` with the first one (already asked for) in front. */
