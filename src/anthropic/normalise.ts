@@ -15,6 +15,7 @@
  */
 import type {
   ContentBlock,
+  JsonSchemaFormat,
   DocumentBlock,
   ImageBlock,
   MessagesRequest,
@@ -211,6 +212,42 @@ export function normalise(request: MessagesRequest): Normalised {
   const toolCalls = toolCallIndex(turns);
   orderResults(turns, toolCalls);
   return { request, system: systemOf(request.system), turns, toolCalls };
+}
+
+/** The JSON schema the answer must match (`output_config.format`), if the client asked for one. */
+export function structuredOutput(req: MessagesRequest): JsonSchemaFormat | undefined {
+  const format = req.output_config?.format;
+  return format?.type === "json_schema" ? (format as JsonSchemaFormat) : undefined;
+}
+
+/** For backends that cannot constrain their output: the schema as an instruction. */
+export function outputInstruction(format: JsonSchemaFormat): string {
+  return `Give your final answer as one JSON value and nothing else (no prose, no code fence). It must match this JSON schema:\n${JSON.stringify(format.schema)}`;
+}
+
+/** What tool_choice asks of a model that cannot be forced natively, as rules it is told. */
+export function toolChoiceRules(choice: MessagesRequest["tool_choice"]): string[] {
+  const rules: string[] = [];
+  if ((choice as { disable_parallel_tool_use?: unknown } | undefined)?.disable_parallel_tool_use === true) rules.push("Call at most one tool per answer.");
+  if (choice?.type === "any") rules.push("You must call at least one tool in this answer.");
+  const name = (choice as { name?: unknown } | undefined)?.name;
+  if (choice?.type === "tool" && typeof name === "string") rules.push(`You must call the tool "${name}" in this answer.`);
+  return rules;
+}
+
+/** At most one tool_use per answer (tool_choice.disable_parallel_tool_use). */
+export function singleToolCall(req: MessagesRequest): boolean {
+  return (req.tool_choice as { disable_parallel_tool_use?: unknown } | undefined)?.disable_parallel_tool_use === true;
+}
+
+/**
+ * A per-request note for the model, at the end of the last user turn: there it costs no
+ * prefix cache (the system prompt and the history before it stay as they were).
+ */
+export function withNote(turns: Turn[], text: string): Turn[] {
+  const at = turns.findLastIndex((t) => t.role === "user");
+  if (at < 0) return [...turns, { role: "user", content: [reminder(text)] }];
+  return turns.map((t, i) => (i === at ? { ...t, content: [...t.content, reminder(text)] } : t));
 }
 
 /** Tool definitions the model may call: deferred tools wait for a tool search that local servers lack. */

@@ -91,6 +91,10 @@ export const ToolSchema = Type.Object(
   open,
 );
 
+/** Structured output: a JSON schema the answer must match (`effort` and others pass). */
+export const JsonSchemaFormatSchema = Type.Object({ type: Type.Literal("json_schema"), schema: Type.Object({}, open), name: Type.Optional(Type.String()) }, open);
+export const OutputConfigSchema = Type.Object({ format: Type.Optional(Type.Union([JsonSchemaFormatSchema, otherThan(["json_schema"], "another output format")])) }, open);
+
 export const MessagesRequestSchema = Type.Object(
   {
     model: Type.String({ minLength: 1 }),
@@ -106,6 +110,7 @@ export const MessagesRequestSchema = Type.Object(
     stop_sequences: Type.Optional(Type.Array(Type.String())),
     thinking: Type.Optional(Type.Object({ type: Type.String() }, open)),
     metadata: Type.Optional(Type.Object({}, open)),
+    output_config: Type.Optional(OutputConfigSchema),
   },
   open,
 );
@@ -136,3 +141,4 @@ export type MessagesRequest = Static<typeof MessagesRequestSchema>;
 export type CountTokensRequest = Static<typeof CountTokensRequestSchema>;
 export type MessageParam = Static<typeof MessageParamSchema>;
 export type Tool = Static<typeof ToolSchema>;
+export type JsonSchemaFormat = Static<typeof JsonSchemaFormatSchema>;

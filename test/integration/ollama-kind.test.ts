@@ -214,3 +214,51 @@ describe("ollama kind: parallel tool results (official Anthropic SDK)", () => {
     expect(second.content).toEqual([{ type: "text", text: "/a=contents of /a(Read) /b=contents of /b(Read) /c=contents of /c(Read)" }] as never);
   });
 });
+
+describe("ollama kind: what the request asks of the answer (official Anthropic SDK)", () => {
+  const M = "ollama/qwen2.5-coder:7b";
+  const Time = { name: "get_time", description: "The time", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } };
+  const Weather = { name: "get_weather", description: "The weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } };
+
+  // Ollama strips a stop string and says only done_reason "stop": atrad finds it itself.
+  test('stop_reason "stop_sequence" names the matched string, streaming and not', async () => {
+    chat.reply = () => ({ items: [{ text: "one two ##" }, { text: "# three" }] });
+    const ask = { model: M, max_tokens: 50, stop_sequences: ["###"], messages: [{ role: "user" as const, content: "count" }] };
+    const whole = await client.messages.create(ask);
+    expect([whole.content, whole.stop_reason, whole.stop_sequence]).toEqual([[{ type: "text", text: "one two " }], "stop_sequence", "###"] as never);
+    expect(chat.received.at(-1)!.options.stop).toBeUndefined();
+    const streamed = await client.messages.stream(ask).finalMessage();
+    expect([streamed.content, streamed.stop_reason, streamed.stop_sequence]).toEqual([[{ type: "text", text: "one two " }], "stop_sequence", "###"] as never);
+  });
+
+  // /api/chat has no tool_choice: the forced tool is the only one offered, and the model is told.
+  test("a forced tool_choice sends only that tool, with a rule at the end of the prompt", async () => {
+    chat.reply = (body) => ({ items: [{ tool: { name: body.tools[0].function.name, arguments: { city: "Oslo" } } }] });
+    const msg = await client.messages.create({ model: M, max_tokens: 50, tools: [Weather, Time], tool_choice: { type: "tool", name: "get_time" }, messages: [{ role: "user", content: "what now in Oslo?" }] });
+    expect(msg.content).toEqual([expect.objectContaining({ type: "tool_use", name: "get_time", input: { city: "Oslo" } })]);
+    const sent = chat.received.at(-1)!;
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(["get_time"]);
+    expect(sent.messages.at(-1).content).toBe('what now in Oslo?\n\n<system-reminder>\nYou must call the tool "get_time" in this answer.\n</system-reminder>');
+    // The system prompt is not touched (it heads the prefix cache).
+    expect(sent.messages.filter((m: { role: string }) => m.role === "system")).toEqual([]);
+  });
+
+  test("tool_choice any keeps every tool and says a call is required; disable_parallel_tool_use keeps one call", async () => {
+    chat.reply = () => ({ items: [{ tool: { name: "get_weather", arguments: { city: "A" } } }, { tool: { name: "get_time", arguments: { city: "B" } } }] });
+    const msg = await client.messages.create({ model: M, max_tokens: 50, tools: [Weather, Time], tool_choice: { type: "any", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "go" }] });
+    expect(msg.content).toEqual([expect.objectContaining({ type: "tool_use", name: "get_weather" })]);
+    const sent = chat.received.at(-1)!;
+    expect(sent.tools).toHaveLength(2);
+    expect(sent.messages.at(-1).content).toContain("Call at most one tool per answer.\nYou must call at least one tool in this answer.");
+  });
+
+  test("output_config.format becomes Ollama's format (the JSON schema)", async () => {
+    const schema = { type: "object", properties: { answer: { type: "integer" } }, required: ["answer"], additionalProperties: false };
+    chat.reply = () => ({ items: [{ text: '{"answer": 4}' }] });
+    const body = { model: M, max_tokens: 50, output_config: { format: { type: "json_schema", schema } }, messages: [{ role: "user", content: "2+2" }] };
+    const msg = await client.messages.create(body as never);
+    expect(msg.content).toEqual([{ type: "text", text: '{"answer": 4}' }] as never);
+    expect(chat.received.at(-1)!.format).toEqual(schema);
+  });
+});
+

@@ -149,17 +149,34 @@ describe("openai kind via the official Anthropic SDK", () => {
     expect((broken.content[0] as { text: string }).text).toContain('tool "Write"');
   });
 
-  test("stop sequence, max_tokens and sampling reach the upstream; stop_reason comes back", async () => {
-    vllm.reply = () => ({ items: [{ text: "1 2 3" }], stopString: "END" });
+  test("max_tokens and sampling reach the upstream; stop_reason comes back", async () => {
+    vllm.reply = () => ({ items: [{ text: "1 2 3" }] });
     // This SDK's types no longer list temperature/top_p, but the API and Claude Code's older paths send them.
     const sampling: {} = { temperature: 0.1, top_p: 0.5 };
-    const r = await client.messages.create({ model: "claude-haiku-5", max_tokens: 7, ...sampling, stop_sequences: ["END"], messages: user("count") });
-    expect(r.stop_reason).toBe("stop_sequence");
-    expect(r.stop_sequence).toBe("END");
-    expect(vllm.received.at(-1)!.body).toMatchObject({ max_tokens: 7, temperature: 0.1, top_p: 0.5, stop: ["END"] });
+    const r = await client.messages.create({ model: "claude-haiku-5", max_tokens: 7, ...sampling, messages: user("count") });
+    expect(r.stop_reason).toBe("end_turn");
+    expect(vllm.received.at(-1)!.body).toMatchObject({ max_tokens: 7, temperature: 0.1, top_p: 0.5 });
     vllm.reply = () => ({ items: [{ text: "1 2" }], finish: "length" });
     expect((await client.messages.create({ model: "claude-haiku-5", max_tokens: 2, messages: user("count") })).stop_reason).toBe("max_tokens");
   });
+
+  // mlx_lm.server strips a stop string and says only "stop": atrad keeps the stop sequences
+  // and finds them in the text itself, streaming or not, on both kinds of server.
+  for (const [flavor, model] of [["mlx", "claude-sonnet-5"], ["piecewise", "claude-haiku-5"]] as const) {
+    test(`${flavor}: stop_reason "stop_sequence" names the matched string`, async () => {
+      const server = flavor === "mlx" ? mlx : vllm;
+      server.reply = () => ({ items: [{ text: "1 2 3 ST" }, { text: "OP 4 5 END" }] });
+      const ask = { model, max_tokens: 50, stop_sequences: ["END", "STOP"], messages: user("count") };
+      const whole = await client.messages.create(ask);
+      expect([whole.content, whole.stop_reason, whole.stop_sequence]).toEqual([[{ type: "text", text: "1 2 3 " }], "stop_sequence", "STOP"] as never);
+      expect(server.received.at(-1)!.body.stop).toBeUndefined();
+      let streamed = "";
+      const final = await client.messages.stream(ask).on("text", (t) => (streamed += t)).finalMessage();
+      expect([streamed, final.stop_reason, final.stop_sequence]).toEqual(["1 2 3 ", "stop_sequence", "STOP"]);
+      server.reply = () => ({ items: [{ text: "no stop here" }] });
+      expect((await client.messages.create(ask)).stop_reason).toBe("end_turn");
+    });
+  }
 
   test("images: forwarded as data URLs; mlx_lm.server's refusal is a clear 400 naming the provider", async () => {
     const content = [{ type: "text" as const, text: "what is it?" }, { type: "image" as const, source: { type: "base64" as const, media_type: "image/png" as const, data: "iVBORw0KGgo=" } }];

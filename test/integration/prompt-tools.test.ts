@@ -124,4 +124,21 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
     const second = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Read], messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: results }] });
     expect(second.content).toEqual([{ type: "text", text: "/a=contents of /a#1 /b=contents of /b#2 /c=contents of /c#3" }] as never);
   });
+
+  test('a stop sequence in the text: stop_reason "stop_sequence" with the string', async () => {
+    mlx.reply = () => ({ items: [{ text: "Reading it now.\nEND\n<tool_call>\n{}\n</tool_call>" }] });
+    const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Read], stop_sequences: ["END"], messages: [{ role: "user", content: "read" }] });
+    expect([msg.content, msg.stop_reason, msg.stop_sequence]).toEqual([[{ type: "text", text: "Reading it now.\n" }], "stop_sequence", "END"] as never);
+  });
+
+  test("tool_choice: the forced tool is a rule in the prompt; disable_parallel_tool_use keeps one call", async () => {
+    const two = ["/a", "/b"].map((path) => `<tool_call>\n${JSON.stringify({ name: "Read", arguments: { path } })}\n</tool_call>`).join("\n");
+    mlx.reply = () => ({ items: [{ text: two }] });
+    const msg = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Write, Read], tool_choice: { type: "tool", name: "Read", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "read" }] });
+    expect(msg.content).toEqual([expect.objectContaining({ type: "tool_use", name: "Read", input: { path: "/a" } })]);
+    expect(msg.stop_reason).toBe("tool_use");
+    const system = mlx.received.at(-1)!.body.messages[0];
+    expect(system.role).toBe("system");
+    expect(system.content).toContain('- Call at most one tool per answer.\n- You must call the tool "Read" in this answer.');
+  });
 });

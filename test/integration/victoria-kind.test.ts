@@ -166,6 +166,25 @@ describe("victoria kind: answers", () => {
   });
 });
 
+describe("victoria kind: atrad enforces what Victoria ignores", () => {
+  test('stop_sequences cut the answer: stop_reason "stop_sequence" with the string, streaming and not', async () => {
+    victoria.behave = () => ({ type: "sync", body: { status: "success", output: "Plan:\n1. look\n---\n2. never shown" } });
+    const req = { ...ask("victoria", "plan"), stop_sequences: ["---"] };
+    const whole = await client.messages.create(req);
+    expect([whole.content, whole.stop_reason, whole.stop_sequence]).toEqual([[{ type: "text", text: "Plan:\n1. look\n" }], "stop_sequence", "---"] as never);
+    const streamed = await client.messages.stream(req).finalMessage();
+    expect([streamed.content, streamed.stop_reason, streamed.stop_sequence]).toEqual([[{ type: "text", text: "Plan:\n1. look\n" }], "stop_sequence", "---"] as never);
+  });
+
+  test('max_tokens cuts a longer answer: stop_reason "max_tokens"', async () => {
+    victoria.behave = () => ({ type: "sync", body: { status: "success", output: "word ".repeat(200) } });
+    const msg = await client.messages.create({ ...ask("victoria", "talk"), max_tokens: 10 });
+    expect(msg.stop_reason).toBe("max_tokens");
+    expect(msg.usage.output_tokens).toBeLessThanOrEqual(10);
+    expect("word ".repeat(200).startsWith((msg.content[0] as { text: string }).text)).toBe(true);
+  });
+});
+
 describe("victoria kind: long orchestrations", () => {
   test("a slow task: message_start at once, pings while she works, a disconnect stops polling", async () => {
     let release!: () => void;

@@ -119,7 +119,7 @@ export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }):
           }
         }
       }
-      const reply = state.reply(body);
+      const reply = honourStop(state.reply(body), body.stop, mlx);
       if (reply.status) return new Response(reply.body ?? "", { status: reply.status, headers: { "content-type": "application/json" } });
       const ctx = { id: `chatcmpl-${crypto.randomUUID().slice(0, 8)}`, model: body.model, created: Math.floor(Date.now() / 1000) };
       const finish = reply.finish ?? (reply.items.some((i) => "tool" in i) ? "tool_calls" : "stop");
@@ -214,4 +214,28 @@ function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, incl
       }
     },
   });
+}
+
+/**
+ * Both flavours stop at a `stop` string and leave it out of the text, finishing with "stop";
+ * only vLLM-style servers say which string matched (`stop_reason`), mlx_lm.server does not.
+ */
+function honourStop(reply: OpenAIReply, stop: unknown, mlx: boolean): OpenAIReply {
+  const stops = Array.isArray(stop) ? stop.filter((x): x is string => typeof x === "string" && x !== "") : [];
+  if (!stops.length) return reply;
+  const items: OpenAIReplyItem[] = [];
+  for (const item of reply.items) {
+    if (!("text" in item)) {
+      items.push(item);
+      continue;
+    }
+    const hits = stops.map((s) => ({ s, at: item.text.indexOf(s) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at);
+    if (!hits.length) {
+      items.push(item);
+      continue;
+    }
+    items.push({ text: item.text.slice(0, hits[0]!.at) });
+    return { ...reply, items, finish: "stop", ...(mlx ? { stopString: undefined } : { stopString: hits[0]!.s }) };
+  }
+  return reply;
 }

@@ -67,7 +67,7 @@ export function startOllamaChatStandIn(opts: { models?: string[]; toolless?: str
         return Response.json({ error: `registry.ollama.ai/library/${body.model} does not support tools` }, { status: 400 });
       if (body.think === true && !(opts.thinking ?? ["qwen3:8b"]).includes(body.model))
         return Response.json({ error: `"${body.model}" does not support thinking` }, { status: 400 });
-      const reply = state.reply(body);
+      const reply = honourStop(state.reply(body), body.options?.stop);
       if (reply.status) return Response.json({ error: reply.error ?? "error" }, { status: reply.status });
       const lines = chatLines(body.model, reply, { counts: true });
       if (body.stream === false) return Response.json(collapse(lines));
@@ -125,4 +125,21 @@ export function ndjson(lines: object[], delayMs = 0, signal?: AbortSignal): Resp
     },
   });
   return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+}
+
+/** Ollama stops at an `options.stop` string, leaves it out and says only done_reason "stop". */
+export function honourStop(reply: ChatReply, stop: unknown): ChatReply {
+  const stops = Array.isArray(stop) ? stop.filter((x): x is string => typeof x === "string" && x !== "") : [];
+  if (!stops.length) return reply;
+  const items: ChatItem[] = [];
+  for (const item of reply.items) {
+    const at = "text" in item ? Math.min(...stops.map((s) => item.text.indexOf(s)).filter((i) => i >= 0)) : Infinity;
+    if (!("text" in item) || at === Infinity) {
+      items.push(item);
+      continue;
+    }
+    items.push({ text: item.text.slice(0, at) });
+    return { ...reply, items, done_reason: "stop" };
+  }
+  return reply;
 }

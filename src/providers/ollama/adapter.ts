@@ -9,7 +9,7 @@ import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { convertStream } from "../../anthropic/converter.ts";
-import { normalise } from "../../anthropic/normalise.ts";
+import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { toOllamaChat } from "./request.ts";
@@ -30,7 +30,12 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     // come as {"error": "..."}; UpstreamError maps the status and lets the router fall back.
     if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
-    const converter = new OllamaStreamConverter({ model: ctx.model, inputTokens: estimateRequestTokens(ctx.request as never) });
+    const converter = new OllamaStreamConverter({
+      model: ctx.model,
+      inputTokens: estimateRequestTokens(ctx.request as never),
+      stopSequences: ctx.request.stop_sequences,
+      singleToolCall: singleToolCall(ctx.request),
+    });
     return { type: "events", events: ndjsonEvents(res.body, converter, streamDeadlines(provider, label)) };
   },
 

@@ -4,7 +4,7 @@
  * Every Anthropic-only field is mapped or dropped here on purpose; see the comments per field.
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
-import { offeredTools, sourceData, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
+import { offeredTools, sourceData, structuredOutput, toolChoiceRules, withNote, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
 import type { ImageBlock, MessagesRequest } from "../../anthropic/schema.ts";
 
 export interface OllamaToolCall {
@@ -28,6 +28,7 @@ export interface OllamaChatRequest {
   stream: true;
   tools?: Array<{ type: "function"; function: { name: string; description?: string; parameters: unknown } }>;
   think?: boolean;
+  format?: Record<string, unknown>;
   options: Record<string, unknown>;
 }
 
@@ -40,16 +41,22 @@ export interface ChatRequestOptions {
 
 export function toOllamaChat(n: Normalised, model: string, opts: ChatRequestOptions): OllamaChatRequest {
   const req = n.request;
+  const tools = opts.nativeTools ? toolsOf(req) : [];
+  // /api/chat has no tool_choice: a forced tool is the only one sent, and the model is told.
+  const rules = tools.length ? toolChoiceRules(req.tool_choice) : [];
+  const turns = rules.length ? withNote(n.turns, rules.join("\n")) : n.turns;
   const messages: OllamaMessage[] = [];
   if (n.system.text) messages.push({ role: "system", content: n.system.text });
-  for (const t of n.turns) {
+  for (const t of turns) {
     if (t.role === "assistant") messages.push(assistantMessage(t.content));
     else messages.push(...userMessages(t.content, n));
   }
 
   const out: OllamaChatRequest = { model, messages, stream: true, options: options(req, opts.numCtx) };
-  const tools = opts.nativeTools ? toolsOf(req) : [];
   if (tools.length) out.tools = tools;
+  // Ollama constrains decoding to a JSON schema given as `format`.
+  const format = structuredOutput(req);
+  if (format) out.format = format.schema;
   const think = thinkOf(req);
   if (think !== undefined) out.think = think;
   return out;
@@ -112,8 +119,9 @@ function userMessages(blocks: Block[], n: Normalised): OllamaMessage[] {
 function toolsOf(req: MessagesRequest): NonNullable<OllamaChatRequest["tools"]> {
   // A deferred tool's schema is not loaded until ToolSearch selects it (Anthropic semantics):
   // leaving it out also keeps a small model's prompt short.
+  const forced = req.tool_choice?.type === "tool" ? (req.tool_choice as { name?: unknown }).name : undefined;
   return offeredTools(req)
-    .filter((t) => t.input_schema)
+    .filter((t) => t.input_schema && (forced === undefined || t.name === forced))
     .map((t) => ({
       type: "function" as const,
       function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema },
@@ -136,7 +144,8 @@ function options(req: MessagesRequest, numCtx: number | undefined): Record<strin
   if (req.temperature !== undefined) o.temperature = req.temperature;
   if (req.top_p !== undefined) o.top_p = req.top_p;
   if (req.top_k !== undefined) o.top_k = req.top_k;
-  if (req.stop_sequences?.length) o.stop = req.stop_sequences;
+  // stop_sequences stay with atrad, which cuts the text itself: Ollama strips the string and
+  // says only done_reason "stop", so nobody could tell which one matched (shared/stop.ts).
   if (numCtx) o.num_ctx = numCtx;
   return o;
 }

@@ -13,6 +13,7 @@ import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/c
 import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
 import { estimateTokens } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
+import { StopScanner } from "../shared/stop.ts";
 
 export interface OllamaChunk {
   model?: string;
@@ -31,6 +32,10 @@ export interface ConverterOptions {
   messageId?: string;
   /** Tool-use ids; injectable so golden fixtures are deterministic. */
   newToolId?: () => string;
+  /** At most one tool_use (tool_choice.disable_parallel_tool_use). */
+  singleToolCall?: boolean;
+  /** The request's stop_sequences: atrad finds them in the text (see shared/stop.ts). */
+  stopSequences?: string[];
 }
 
 export class OllamaStreamConverter implements Converter<string> {
@@ -39,9 +44,11 @@ export class OllamaStreamConverter implements Converter<string> {
   private finished = false;
   private outputText = "";
   private readonly newToolId: () => string;
+  private readonly stops: StopScanner;
 
   constructor(private readonly opts: ConverterOptions) {
     this.newToolId = opts.newToolId ?? newToolUseId;
+    this.stops = new StopScanner(opts.stopSequences);
   }
 
   /** The `message_start` sent as soon as the upstream answered 200. */
@@ -87,14 +94,28 @@ export class OllamaStreamConverter implements Converter<string> {
     const m = chunk.message;
     if (m?.thinking) out.push(...this.delta("thinking", m.thinking));
     if (m?.content) out.push(...this.delta("text", m.content));
+    if (this.finished) return out;
     for (const call of m?.tool_calls ?? []) out.push(...this.toolCall(call));
     if (chunk.done) out.push(...this.finish(chunk));
     return out;
   }
 
-  private delta(kind: TextualType, text: string): StreamEvent[] {
+  private delta(type: TextualType, text: string): StreamEvent[] {
+    if (type === "text") {
+      text = this.stops.push(text);
+      if (this.stops.matched !== null) {
+        // Met a stop sequence: the answer ends here, whatever Ollama would still send.
+        const out = text ? this.emit(type, text) : [];
+        return [...out, ...this.close({ stop_reason: "stop_sequence", stop_sequence: this.stops.matched }, undefined)];
+      }
+      if (!text) return [];
+    }
+    return this.emit(type, text);
+  }
+
+  private emit(type: TextualType, text: string): StreamEvent[] {
     this.outputText += text;
-    return this.blocks.delta(kind, text);
+    return this.blocks.delta(type, text);
   }
 
   private toolCall(call: NonNullable<NonNullable<OllamaChunk["message"]>["tool_calls"]>[number]): StreamEvent[] {
@@ -105,20 +126,29 @@ export class OllamaStreamConverter implements Converter<string> {
       const why = !name ? "it has no tool name" : args.ok ? "" : args.reason;
       return [...this.blocks.close(), ...this.delta("text", `\n${unusableToolCallText(name, call.function?.arguments ?? null, why)}\n`), ...this.blocks.close()];
     }
+    // disable_parallel_tool_use: the model was told; a second call is dropped all the same.
+    if (this.sawToolCall && this.opts.singleToolCall) return [];
     this.sawToolCall = true;
     this.outputText += name + JSON.stringify(args.input);
     return this.blocks.toolUse(call.id || this.newToolId(), name, args.input);
   }
 
   private finish(chunk: OllamaChunk): StreamEvent[] {
-    this.finished = true;
+    const held = this.stops.end();
+    const out = held ? this.emit("text", held) : [];
     const stop: StopReason = this.sawToolCall ? "tool_use" : chunk.done_reason === "length" ? "max_tokens" : "end_turn";
-    // Counts may be missing (ATRA MLX): estimate rather than report 0, which makes Claude Code
-    // believe the context is empty (a known pain, DESIGN §5).
+    return [...out, ...this.close({ stop_reason: stop, stop_sequence: null }, chunk)];
+  }
+
+  private close(delta: { stop_reason: StopReason; stop_sequence: string | null }, chunk: OllamaChunk | undefined): StreamEvent[] {
+    this.finished = true;
+    if (this.sawToolCall) delta = { stop_reason: "tool_use", stop_sequence: null };
+    // Counts may be missing (ATRA MLX, or a stop sequence cut the answer short): estimate
+    // rather than report 0, which makes Claude Code believe the context is empty.
     const usage = {
-      input_tokens: chunk.prompt_eval_count ?? this.opts.inputTokens,
-      output_tokens: chunk.eval_count ?? estimateTokens(this.outputText),
+      input_tokens: chunk?.prompt_eval_count ?? this.opts.inputTokens,
+      output_tokens: chunk?.eval_count ?? estimateTokens(this.outputText),
     };
-    return [...this.blocks.close(), { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }, { type: "message_stop" }];
+    return [...this.blocks.close(), { type: "message_delta", delta, usage }, { type: "message_stop" }];
   }
 }

@@ -13,7 +13,7 @@ import { readText, tryJson } from "../../wire/body.ts";
 import { sseEvents } from "../../wire/sse.ts";
 import { chatFailure } from "./errors.ts";
 import { convertStream } from "../../anthropic/converter.ts";
-import { normalise } from "../../anthropic/normalise.ts";
+import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
 import { hasImages, toChatRequest } from "./request.ts";
 import { StreamConverter } from "./stream.ts";
 import type { ChatChunk } from "./types.ts";
@@ -47,6 +47,7 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
       model: ctx.model,
       inputTokens: estimateRequestTokens(request as never),
       stopSequences: request.stop_sequences,
+      singleToolCall: singleToolCall(request),
       label,
     });
     const contentType = res.headers.get("content-type") ?? "";

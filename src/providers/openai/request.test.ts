@@ -124,7 +124,9 @@ describe("RequestConverter messages", () => {
 describe("RequestConverter fields", () => {
   test("Request_AlwaysStreamsWithUsage_MaxTokensAndSampling", () => {
     const out = toChatRequest(normalise(base({ stream: false, temperature: 0.2, top_p: 0.9, top_k: 40, stop_sequences: ["END"], metadata: { user_id: "u" } })), "qwen2.5");
-    expect(out).toMatchObject({ model: "qwen2.5", stream: true, stream_options: { include_usage: true }, max_tokens: 64, temperature: 0.2, top_p: 0.9, top_k: 40, stop: ["END"] });
+    expect(out).toMatchObject({ model: "qwen2.5", stream: true, stream_options: { include_usage: true }, max_tokens: 64, temperature: 0.2, top_p: 0.9, top_k: 40 });
+    // stop_sequences stay with atrad, which finds them in the text: mlx_lm.server would hide which matched.
+    expect(out).not.toHaveProperty("stop");
     expect(out).not.toHaveProperty("metadata");
     expect(out).not.toHaveProperty("user");
   });
@@ -192,5 +194,11 @@ describe("RequestConverter fields", () => {
   test("Request_ToolResultImageIsNamed", () => {
     expect(toolResultText({ type: "tool_result", tool_use_id: "t", content: [{ type: "image", source: { type: "url", url: "u" } }] })).toBe("[image left out: tool messages carry text only]");
     expect(toolResultText({ type: "tool_result", tool_use_id: "t", content: [], is_error: true })).toBe("Error");
+  });
+
+  test("Request_StructuredOutputIsResponseFormat", () => {
+    const out = toChatRequest(normalise(base({ output_config: { effort: "low", format: { type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } } } })), "m");
+    expect(out.response_format).toEqual({ type: "json_schema", json_schema: { name: "output", schema: { type: "object", properties: { n: { type: "integer" } } }, strict: true } });
+    expect(toChatRequest(normalise(base()), "m")).not.toHaveProperty("response_format");
   });
 });

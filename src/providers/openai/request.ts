@@ -2,7 +2,7 @@
  * Anthropic Messages request → OpenAI chat-completions request (pure). Every field Claude Code
  * sends (DESIGN §4.2) is mapped or dropped here on purpose; see the notes at each decision.
  */
-import { mediaType, offeredTools, sourceData, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
+import { mediaType, offeredTools, sourceData, structuredOutput, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
 import type { DocumentBlock, ImageBlock, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { ChatMessage, ChatRequest, ContentPart, FunctionTool, ToolCall, ToolChoice } from "./types.ts";
 
@@ -162,7 +162,8 @@ export function toChatRequest(n: Normalised, model: string, opts: RequestOptions
   if (req.temperature !== undefined) out.temperature = req.temperature;
   if (req.top_p !== undefined) out.top_p = req.top_p;
   if (req.top_k !== undefined) out.top_k = req.top_k;
-  if (req.stop_sequences?.length) out.stop = req.stop_sequences;
+  // stop_sequences stay with atrad, which cuts the text itself: mlx_lm.server would strip the
+  // string and answer only "stop", so nobody could tell which one matched (shared/stop.ts).
   const choice = convertToolChoice(req.tool_choice);
   const tools = native ? convertTools(offeredTools(req)) : [];
   // tool_choice "none" leaves the tools out entirely: mlx_lm.server ignores tool_choice and
@@ -173,8 +174,11 @@ export function toChatRequest(n: Normalised, model: string, opts: RequestOptions
     if ((req.tool_choice as { disable_parallel_tool_use?: unknown } | undefined)?.disable_parallel_tool_use === true) out.parallel_tool_calls = false;
   }
   Object.assign(out, reasoningSettings(req));
+  // Structured output: vLLM, LM Studio and llama.cpp constrain decoding to the schema.
+  const format = structuredOutput(req);
+  if (format) out.response_format = { type: "json_schema", json_schema: { name: format.name ?? "output", schema: format.schema, strict: true } };
   // Not forwarded: metadata (Anthropic account data), context_management and cache_control
-  // (Anthropic-side features), output_config beyond effort.
+  // (Anthropic-side features), output_config beyond effort and format.
   return out;
 }
 

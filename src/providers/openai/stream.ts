@@ -15,6 +15,7 @@ import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/c
 import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
 import { estimateTokens } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
+import { StopScanner } from "../shared/stop.ts";
 import { streamErrorMessage } from "./errors.ts";
 import type { ChatChunk, ChunkChoice, ToolCallDelta } from "./types.ts";
 
@@ -23,13 +24,15 @@ export interface ConverterOptions {
   model: string;
   /** Estimate until the upstream reports real usage. */
   inputTokens: number;
-  /** The request's stop_sequences, to tell a stop sequence from a natural end. */
+  /** The request's stop_sequences: atrad finds them in the text (see shared/stop.ts). */
   stopSequences?: string[];
   messageId?: string;
   /** Where the stream comes from, for error messages. */
   label?: string;
   /** Id factory for tool calls the upstream sent without a usable id (tests pin it). */
   newToolId?: () => string;
+  /** At most one tool_use (tool_choice.disable_parallel_tool_use). */
+  singleToolCall?: boolean;
 }
 
 interface PendingCall {
@@ -68,8 +71,16 @@ export class StreamConverter implements Converter<string> {
   private finished = false;
   private usage: { prompt?: number; completion?: number; cached?: number } = {};
   private generated = "";
+  private readonly stops: StopScanner;
 
-  constructor(private readonly opts: ConverterOptions) {}
+  constructor(private readonly opts: ConverterOptions) {
+    this.stops = new StopScanner(opts.stopSequences);
+  }
+
+  /** True once a stop sequence was met: the rest of the upstream's answer is not read. */
+  get done(): boolean {
+    return this.stops.matched !== null;
+  }
 
   /** message_start, sent as soon as the upstream answered 200. */
   start(): StreamEvent[] {
@@ -100,6 +111,7 @@ export class StreamConverter implements Converter<string> {
   /** One parsed chunk (or a whole chat.completion from a server that ignored `stream`). */
   pushChunk(chunk: ChatChunk): StreamEvent[] {
     const out = this.start();
+    if (this.done) return out;
     if (chunk.error !== undefined && chunk.error !== null) {
       // vLLM and others report a failure after the 200 as a chunk carrying `error`.
       const { status, message } = streamErrorMessage(chunk.error);
@@ -146,6 +158,8 @@ export class StreamConverter implements Converter<string> {
     }
     this.finished = true;
     const out = this.start();
+    const held = this.stops.end();
+    if (held) out.push(...this.emitText("text", held));
     out.push(...this.blocks.close(), ...this.flushCalls());
     let stop: StopReason = mapFinishReason(this.finishReason);
     if (stop !== "max_tokens") stop = this.emittedToolUse ? "tool_use" : stop === "tool_use" ? "end_turn" : stop;
@@ -164,6 +178,17 @@ export class StreamConverter implements Converter<string> {
   }
 
   private appendText(type: TextualType, text: string): StreamEvent[] {
+    if (type !== "text") return this.emitText(type, text);
+    const before = this.stops.push(text);
+    if (this.stops.matched !== null) {
+      // Met a stop sequence: the answer ends here, whatever the upstream would still send.
+      this.finishReason = "stop";
+      this.matchedStop = this.stops.matched;
+    }
+    return before ? this.emitText(type, before) : [];
+  }
+
+  private emitText(type: TextualType, text: string): StreamEvent[] {
     this.generated += text;
     // Pending tool calls come before the next text: the model wrote them first.
     const before = this.blocks.openType !== type ? [...this.blocks.close(), ...this.flushCalls()] : [];
@@ -198,6 +223,8 @@ export class StreamConverter implements Converter<string> {
       this.generated += call.name + call.args;
       const repaired = call.name ? repairToolArguments(raw) : { ok: false as const, reason: "the call has no tool name" };
       if (repaired.ok) {
+        // disable_parallel_tool_use: servers that ignore parallel_tool_calls still get one call.
+        if (this.emittedToolUse && this.opts.singleToolCall) continue;
         const id = call.id && TOOL_ID.test(call.id) ? call.id : (this.opts.newToolId ?? newToolUseId)();
         out.push(...this.blocks.toolUse(id, call.name, repaired.input));
         this.emittedToolUse = true;

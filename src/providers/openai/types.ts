@@ -39,6 +39,7 @@ export interface ChatRequest {
   parallel_tool_calls?: boolean;
   reasoning_effort?: "low" | "medium" | "high";
   chat_template_kwargs?: Record<string, unknown>;
+  response_format?: { type: "json_schema"; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean } };
 }
 
 /** One streamed tool-call fragment: whole (mlx_lm.server) or a piece (vLLM, LM Studio). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { normalise } from "../../anthropic/normalise.ts";
+import { normalise, outputInstruction } from "../../anthropic/normalise.ts";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
 import { PromptToolParser } from "./parser.ts";
 import { renderCall, toPromptToolsRequest } from "./request.ts";
@@ -69,5 +69,16 @@ describe("toPromptToolsRequest", () => {
     const p = new PromptToolParser(["Write"]);
     const got = [...p.feed('<tool_call>{"name":"Write","arguments":{"file_path":"/a","content":"half of the fi'), ...p.end()];
     expect(got).toEqual([{ type: "text", text: expect.stringMatching(/^\[atrad: a tool call was not run because the arguments are cut off inside a string \(the model's output was probably truncated\)\. The model wrote: <tool_call>/) }]);
+  });
+
+  // A backend constrained to the schema could not write a <tool_call>: with tools offered the
+  // schema is an instruction, at the end of the last user turn (the system prompt stays put).
+  test("PromptToolsRequest_StructuredOutputWithToolsIsAnInstruction", () => {
+    const out = toPromptToolsRequest(normalise(base({ output_config: { effort: "low", format: { type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } } } })));
+    expect(out.output_config as unknown).toEqual({ effort: "low" });
+    const last = out.messages.at(-1)!.content as Array<{ text: string }>;
+    expect(last.at(-1)!.text).toBe(`<system-reminder>\n${outputInstruction({ type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } })}\n</system-reminder>`);
+    const plain = toPromptToolsRequest(normalise(base({ tools: undefined, output_config: { format: { type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } } } })));
+    expect(plain.output_config).toEqual({ format: { type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } } });
   });
 });

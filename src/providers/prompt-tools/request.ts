@@ -7,7 +7,7 @@
  * Why `<tool_call>{"name": …, "arguments": …}</tool_call>`: it is the Hermes/Qwen 2.5 tool
  * format, which the small models people run locally (qwen2.5, many fine-tunes) were trained on.
  */
-import { callNumber, offeredTools, type Block, type Normalised, type ResultPart, type ToolResult } from "../../anthropic/normalise.ts";
+import { callNumber, offeredTools, outputInstruction, structuredOutput, toolChoiceRules, withNote, type Block, type Normalised, type ResultPart, type ToolResult } from "../../anthropic/normalise.ts";
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolResultBlock } from "../../anthropic/schema.ts";
 
 export { offeredTools };
@@ -20,7 +20,7 @@ export function renderCall(name: string, input: unknown): string {
   return `${CALL_OPEN}\n${JSON.stringify({ name, arguments: input ?? {} })}\n${CALL_CLOSE}`;
 }
 
-export function renderToolsPrompt(tools: Tool[], choice?: { type: string; name?: unknown; disable_parallel_tool_use?: unknown }): string {
+export function renderToolsPrompt(tools: Tool[], choice?: MessagesRequest["tool_choice"]): string {
   const lines = [
     "# Tools",
     "",
@@ -33,9 +33,7 @@ export function renderToolsPrompt(tools: Tool[], choice?: { type: string; name?:
     "- Never write a <tool_result> yourself and never guess what a tool returns.",
     "- Only call tools listed here. When you need no tool, just answer in plain text.",
   ];
-  if (choice?.disable_parallel_tool_use === true) lines.push("- Call at most one tool per answer.");
-  if (choice?.type === "any") lines.push("- You must call at least one tool in this answer.");
-  if (choice?.type === "tool" && typeof choice.name === "string") lines.push(`- You must call the tool "${choice.name}" in this answer.`);
+  for (const rule of toolChoiceRules(choice)) lines.push(`- ${rule}`);
   // Each tool sits in its own <tool> element: descriptions (Claude Code's) carry their own
   // markdown headings, which would blur the boundaries of a heading-based list.
   lines.push("", "Available tools, each with its description and the JSON schema of its arguments:", "<tools>");
@@ -82,7 +80,13 @@ function wire(b: Block | ResultPart): ContentBlock {
 /** The request an upstream without tool support receives: no `tools`, history as text. */
 export function toPromptToolsRequest(n: Normalised): MessagesRequest {
   const req = n.request;
-  const messages = n.turns.map((t, turn): MessageParam => {
+  const tools = offeredTools(req);
+  const format = structuredOutput(req);
+  // A backend constraining its output to the schema could not write a <tool_call>: with tools
+  // offered, the schema travels as an instruction instead.
+  const constrained = format !== undefined && tools.length > 0;
+  const turns = constrained ? withNote(n.turns, outputInstruction(format)) : n.turns;
+  const messages = turns.map((t, turn): MessageParam => {
     const content = t.content.flatMap((b): ContentBlock[] => {
       if (b.type === "tool_use") return [{ type: "text", text: renderCall(b.name, b.input) }];
       if (b.type !== "tool_result") return [wire(b)];
@@ -95,10 +99,14 @@ export function toPromptToolsRequest(n: Normalised): MessagesRequest {
 
   const { tools: _tools, tool_choice: _choice, system: _system, ...rest } = req;
   const out: MessagesRequest = { ...rest, messages };
-  const tools = offeredTools(req);
+  if (constrained) {
+    const { format: _format, ...config } = req.output_config ?? {};
+    if (Object.keys(config).length) out.output_config = config;
+    else delete out.output_config;
+  }
   // The catalogue closes the system prompt, which stays the same all session long: notes that
   // arrive later sit in the conversation (see normalise), so they never displace it.
-  const prompt = tools.length ? renderToolsPrompt(tools, req.tool_choice as never) : undefined;
+  const prompt = tools.length ? renderToolsPrompt(tools, req.tool_choice) : undefined;
   if (Array.isArray(req.system)) {
     const billing: TextBlock[] = n.system.billing !== undefined ? [{ type: "text", text: n.system.billing }] : [];
     out.system = [...billing, ...n.system.blocks, ...(prompt ? [{ type: "text" as const, text: prompt }] : [])];

@@ -17,7 +17,12 @@ export class PromptToolsStream implements Converter<StreamEvent> {
   private calls = 0;
   private readonly newToolId: () => string;
 
-  constructor(tools: string[], newToolId?: () => string) {
+  constructor(
+    tools: string[],
+    newToolId?: () => string,
+    /** At most one tool_use (tool_choice.disable_parallel_tool_use): later calls are dropped. */
+    private readonly singleToolCall = false,
+  ) {
     this.parser = new PromptToolParser(tools);
     this.newToolId = newToolId ?? newToolUseId;
   }
@@ -88,7 +93,7 @@ export class PromptToolsStream implements Converter<StreamEvent> {
     for (const s of segs) {
       if (s.type === "text") {
         if (s.text) out.push(...this.blocks.delta("text", s.text));
-      } else {
+      } else if (!(this.singleToolCall && this.calls > 0)) {
         this.calls++;
         out.push(...this.blocks.toolUse(this.newToolId(), s.name, s.input));
       }

@@ -6,7 +6,7 @@ import { convertStream } from "../../anthropic/converter.ts";
 import { messageToEvents } from "../../anthropic/stream.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
-import { normalise } from "../../anthropic/normalise.ts";
+import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
 import { offeredTools, toPromptToolsRequest } from "./request.ts";
 import { PromptToolsStream } from "./stream.ts";
 
@@ -17,7 +17,7 @@ export function withPromptTools(inner: Adapter): Adapter {
       const names = offeredTools(ctx.request).map((t) => t.name);
       const outcome = await inner.call({ ...ctx, request: toPromptToolsRequest(normalise(ctx.request)) });
       const events = outcome.type === "events" ? outcome.events : messageToEvents(JSON.parse(outcome.body) as Message);
-      return { type: "events", events: transform(events, new PromptToolsStream(names)), ...(outcome.headers ? { headers: outcome.headers } : {}) };
+      return { type: "events", events: transform(events, new PromptToolsStream(names, undefined, singleToolCall(ctx.request))), ...(outcome.headers ? { headers: outcome.headers } : {}) };
     },
   };
 }

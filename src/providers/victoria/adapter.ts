@@ -34,7 +34,7 @@ export const victoriaAdapter: Adapter<VictoriaProvider> = {
     const deadline = Date.now() + provider.timeout_s * 1000;
     const headers = { "x-correlation-id": requestId };
     const ids: Ids = { provider: provider.name, correlationId: requestId };
-    const answer = new AnswerEvents(ctx.request.model, estimateTokens(sentText(body)));
+    const answer = new AnswerEvents(ctx.request.model, estimateTokens(sentText(body)), { stopSequences: ctx.request.stop_sequences, maxTokens: ctx.request.max_tokens });
 
     const res = await submit(ctx, body);
     const text = res.body ? await readText(res.body, { target: provider.name }).catch(() => "") : "";

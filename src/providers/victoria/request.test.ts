@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { normalise } from "../../anthropic/normalise.ts";
+import { normalise, outputInstruction } from "../../anthropic/normalise.ts";
 import fixture from "../../../test/fixtures/claude-code-2.1.330-request.json";
 import { AtradError } from "../../anthropic/errors.ts";
 import type { MessagesRequest } from "../../anthropic/schema.ts";
@@ -85,5 +85,10 @@ describe("checkToolChoice", () => {
     expect(() => checkToolChoice(req([], { tool_choice: { type: "none" } }))).not.toThrow();
     expect(() => checkToolChoice(req([], { tool_choice: { type: "any" } }))).toThrow("Victoria cannot call tools");
     expect(() => checkToolChoice(req([], { tool_choice: { type: "tool", name: "Bash" } }))).toThrow('the tool "Bash"');
+  });
+
+  test("structured output: the schema is an instruction at the end of the goal", () => {
+    const body = toRunBody(normalise(req([{ role: "user", content: "count" }], { output_config: { format: { type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } } } })), { projectContext: "keep" });
+    expect(body.goal).toBe(`count\n\n${outputInstruction({ type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } })}`);
   });
 });

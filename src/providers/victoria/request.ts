@@ -8,7 +8,7 @@
  * they are the assistant's private reasoning (or our own progress notes), not conversation.
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
-import { mediaType, sourceData, sourceUrl, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
+import { mediaType, outputInstruction, sourceData, sourceUrl, structuredOutput, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
 import type { ImageBlock, MessagesRequest } from "../../anthropic/schema.ts";
 
 export type ProjectContextPolicy = "keep" | "drop" | number;
@@ -66,8 +66,11 @@ export function toRunBody(n: Normalised, opts: RunBodyOptions): RunBody {
     }
   });
 
-  const goal = goalParts.filter(Boolean).join("\n\n");
-  if (!goal.trim() && !images.length) throw invalidRequest("the last user turn is empty: Victoria needs a goal");
+  // Victoria's agents answer in prose unless told: a requested schema becomes an instruction.
+  const said = goalParts.filter(Boolean).join("\n\n");
+  if (!said.trim() && !images.length) throw invalidRequest("the last user turn is empty: Victoria needs a goal");
+  const format = structuredOutput(n.request);
+  const goal = format ? [said, outputInstruction(format)].filter(Boolean).join("\n\n") : said;
   const projectContext = applyPolicy(n.system.text, opts.projectContext);
 
   if (opts.maxSteps !== undefined) {

@@ -63,4 +63,17 @@ describe("AnswerEvents", () => {
     const events = convertAll(new AnswerEvents("victoria", 1), updates);
     expect(events.map((e) => e.type)).toEqual(["message_start", "content_block_start", "content_block_delta", "error"]);
   });
+
+  // Victoria knows neither stop_sequences nor max_tokens; atrad holds the whole text.
+  test("stop_sequences and max_tokens are enforced on the answer", async () => {
+    const answer = (text: string, limits: { stopSequences?: string[]; maxTokens?: number }) =>
+      aggregateStream(convertStream(new AnswerEvents("victoria", 1, limits), [{ type: "answer", answer: { kind: "text", text } }]));
+    const stopped = await answer("alpha beta END gamma", { stopSequences: ["END"], maxTokens: 100 });
+    expect([stopped.content, stopped.stop_reason, stopped.stop_sequence]).toEqual([[{ type: "text", text: "alpha beta " }], "stop_sequence", "END"] as never);
+    const cut = await answer("one two three four five six seven eight", { maxTokens: 3 });
+    const text = (cut.content[0] as { text: string }).text;
+    expect([cut.stop_reason, cut.usage.output_tokens]).toEqual(["max_tokens", 3]);
+    expect(text.startsWith("one two")).toBe(true);
+    expect("one two three four five six seven eight".startsWith(text)).toBe(true);
+  });
 });

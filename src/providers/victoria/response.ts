@@ -9,6 +9,7 @@ import type { Converter } from "../../anthropic/converter.ts";
 import { AtradError } from "../../anthropic/errors.ts";
 import { emptyMessage, type StreamEvent } from "../../anthropic/types.ts";
 import { estimateTokens } from "../../tokens/count.ts";
+import { limitText } from "../shared/stop.ts";
 
 /** The union of the sync reply and the status document: both carry status + output. */
 export interface RunResult {
@@ -113,6 +114,8 @@ export class AnswerEvents implements Converter<RunUpdate> {
   constructor(
     private readonly model: string,
     private readonly inputTokens: number,
+    /** Victoria knows neither: atrad holds the whole text, so it cuts it itself. */
+    private readonly limits: { stopSequences?: string[]; maxTokens?: number } = {},
   ) {}
 
   start(): StreamEvent[] {
@@ -154,13 +157,14 @@ export class AnswerEvents implements Converter<RunUpdate> {
     if (answer.kind === "error") throw new AtradError("api_error", answer.message);
     const out = this.closeThinking();
     const index = this.index;
+    const limited = limitText(answer.text, this.limits.stopSequences ?? [], this.limits.maxTokens ?? Number.POSITIVE_INFINITY);
     out.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
-    for (const piece of chunkText(answer.text)) out.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
+    for (const piece of chunkText(limited.text)) out.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
     out.push({ type: "content_block_stop", index });
     out.push({
       type: "message_delta",
-      delta: { stop_reason: "end_turn", stop_sequence: null },
-      usage: { input_tokens: this.inputTokens, output_tokens: estimateTokens(answer.text) },
+      delta: { stop_reason: limited.stopReason, stop_sequence: limited.stopSequence },
+      usage: { input_tokens: this.inputTokens, output_tokens: estimateTokens(limited.text) },
     });
     out.push({ type: "message_stop" });
     return out;
