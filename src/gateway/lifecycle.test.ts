@@ -165,3 +165,29 @@ describe("a streaming 200 is committed only once the upstream has produced an ev
     expect(h.records.map((r) => r.error_type)).toEqual(["overloaded_error"]);
   });
 });
+
+describe("message_start carries the best-known input count", () => {
+  async function* startingWith(usage: Record<string, number>): AsyncGenerator<StreamEvent> {
+    let first = true;
+    for await (const e of goodEvents()) {
+      yield first ? ({ type: "message_start", message: { ...message, usage } } as StreamEvent) : e;
+      first = false;
+    }
+  }
+  const inputAtStart = (text: string) => {
+    const data = /event: message_start\ndata: (.*)\n/.exec(text)![1]!;
+    return (JSON.parse(data) as { message: { usage: { input_tokens: number } } }).message.usage.input_tokens;
+  };
+  const longPrompt = "tell me about the weather in the mountains ".repeat(50);
+
+  test.each([
+    ["an upstream that says 0 gets the local estimate", { input_tokens: 0, output_tokens: 0 }, (n: number) => n > 100],
+    ["an upstream's own count is kept", { input_tokens: 1234, output_tokens: 0 }, (n: number) => n === 1234],
+    ["a cached prompt's small count is kept", { input_tokens: 3, cache_read_input_tokens: 4000, output_tokens: 0 }, (n: number) => n === 3],
+  ])("%s", async (_name, usage, ok) => {
+    const h = harness(async () => routed({ type: "events", events: startingWith(usage) }));
+    const res = await h.call({ stream: true, messages: [{ role: "user", content: longPrompt }] });
+    const n = inputAtStart(await res.text());
+    expect(ok(n)).toBe(true);
+  });
+});

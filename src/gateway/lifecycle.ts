@@ -20,6 +20,7 @@ import type { Dispatched } from "../router/router.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { createEventStream } from "./event-stream.ts";
 import { headerText } from "./headers.ts";
+import { estimateRequestTokens } from "../tokens/count.ts";
 import { RecordBuilder } from "./record.ts";
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" };
@@ -119,7 +120,7 @@ class Exchange {
       this.end(outcome.status);
       return response;
     }
-    const message = await this.orShutdown(aggregateStream(this.tap(guardStream(outcome.events, d.target, toWire))));
+    const message = await this.orShutdown(aggregateStream(this.tap(this.relay(outcome.events, d.target))));
     const response = Response.json(message, { headers: new Headers(headers) });
     this.end(200);
     return response;
@@ -135,7 +136,7 @@ class Exchange {
     if (d === LATE) return this.commit(this.lateEvents(dispatching), { "request-id": this.requestId }, true);
     const headers = this.routed(d);
     if (d.outcome.type === "body") throw new AtradError("api_error", `${d.target} answered a streaming request with a plain body`, { status: 502 });
-    const it = guardStream(d.outcome.events, d.target, toWire)[Symbol.asyncIterator]();
+    const it = this.relay(d.outcome.events, d.target)[Symbol.asyncIterator]();
     const next = it.next();
     const first = await this.orShutdown(Promise.race([next, window]));
     if (first === LATE) return this.commit(resume(next, it), headers, true);
@@ -163,7 +164,12 @@ class Exchange {
       yield new AtradError("api_error", `${d.target} answered a streaming request with a plain body`).toEvent();
       return;
     }
-    yield* guardStream(d.outcome.events, d.target, toWire);
+    yield* this.relay(d.outcome.events, d.target);
+  }
+
+  /** An upstream's events as the client gets them: guarded, with the best-known usage up front. */
+  private relay(events: AsyncIterable<StreamEvent>, target: string): AsyncGenerator<StreamEvent> {
+    return guardStream(withPreview(events, this.body), target, toWire);
   }
 
   private commit(events: AsyncIterable<StreamEvent>, headers: Record<string, string>, initialPing: boolean): Response {
@@ -261,6 +267,24 @@ class Exchange {
       this.rec.onEvent(e);
       yield e;
     }
+  }
+}
+
+/**
+ * Some clients (LangChain's streaming usage_metadata) read input_tokens from `message_start`
+ * only. An upstream that leaves it out or at 0 (and reports no cached tokens either) gets a
+ * local estimate from the request there; `message_delta` still carries the real count.
+ */
+async function* withPreview(events: AsyncIterable<StreamEvent>, request: MessagesRequest): AsyncGenerator<StreamEvent> {
+  let first = true;
+  for await (const event of events) {
+    if (first && event.type === "message_start") {
+      const usage = (event.message.usage ?? {}) as Record<string, unknown>;
+      const known = Number(usage.input_tokens ?? 0) > 0 || Number(usage.cache_read_input_tokens ?? 0) > 0 || Number(usage.cache_creation_input_tokens ?? 0) > 0;
+      // A new event, not a spread: a relayed event carries its original JSON, which would win.
+      yield known ? event : ({ type: "message_start", message: { ...event.message, usage: { ...event.message.usage, input_tokens: estimateRequestTokens(request as never) } } } as StreamEvent);
+    } else yield event;
+    first = false;
   }
 }
 
