@@ -170,7 +170,7 @@ describe("message_start carries the best-known input count", () => {
   async function* startingWith(usage: Record<string, number>): AsyncGenerator<StreamEvent> {
     let first = true;
     for await (const e of goodEvents()) {
-      yield first ? ({ type: "message_start", message: { ...message, usage } } as StreamEvent) : e;
+      yield first ? ({ type: "message_start", message: { ...message, usage } } as unknown as StreamEvent) : e;
       first = false;
     }
   }
