@@ -103,7 +103,9 @@ export class UpstreamBody {
     const e = err as { name?: string; message?: string };
     // The client left: not the upstream's failure, and nobody is listening.
     if (e?.name === "AbortError") return err;
-    if (e?.name === "TimeoutError") return new AtradError("timeout_error", `${this.opts.target} ${e.message || "timed out mid-response"}`);
+    // fetchUpstream's silence timer words its reason to follow the target's name; any other
+    // timeout (the runtime's own) gets ours.
+    if (e?.name === "TimeoutError") return new AtradError("timeout_error", `${this.opts.target} ${e.message?.startsWith("sent nothing") ? e.message : "timed out mid-response"}`);
     if (err instanceof AtradError) return err;
     return brokenUpstream(this.opts.target, `broke off its response: ${plainCause(err)}`);
   }

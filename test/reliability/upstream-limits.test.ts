@@ -185,6 +185,11 @@ describe("a broken upstream is a 502 naming the target, in atrad's words", () =>
       expectStreamError(a, `f${kind}/reset`);
       expect(last(a).error.message).toContain("connection was closed");
     });
+    test(`${kind}: silent mid-stream → timeout_error event naming the target and timeout_s`, async () => {
+      const a = await ask(`f${kind}/stall-mid`, true);
+      expectStreamError(a, `f${kind}/stall-mid`, "timeout_error");
+      expect(last(a).error.message).toContain("timeout_s");
+    });
     test(`${kind}: reset mid-answer, not streaming → 502 naming the target`, async () => {
       const a = await ask(`f${kind}/reset`, false);
       expectEnvelope(a, 502, `f${kind}/reset`);
