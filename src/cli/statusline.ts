@@ -4,7 +4,7 @@
  * that session's last request, its health, and its time to first token. It must never fail
  * loudly — a broken status line is worse than a quiet one.
  */
-import type { RequestRecord } from "../gateway/record.ts";
+import { cacheShare, type RequestRecord } from "../gateway/record.ts";
 import { daemonClient } from "./client.ts";
 import type { Input } from "./command.ts";
 import type { statuslineOptions } from "./commands.ts";
@@ -28,6 +28,9 @@ export function formatStatusline(info: SessionInfo | undefined, daemonUp: boolea
   const parts = [`atrad ${dot} ${r.target ?? r.model}`];
   if (r.fallbacks.length) parts.push(`after ${r.fallbacks.map((f) => f.target).join(", ")}`);
   if (r.ttft_ms !== null) parts.push(`ttft ${r.ttft_ms < 1000 ? `${r.ttft_ms}ms` : `${(r.ttft_ms / 1000).toFixed(1)}s`}`);
+  // How much of the prompt the local server did not have to prefill again.
+  const share = cacheShare(r);
+  if (share !== undefined) parts.push(`cache ${Math.floor(share * 100)} %`);
   if (r.status >= 400) parts.push(paint(31, `error ${r.status}`));
   return parts.join(" · ");
 }

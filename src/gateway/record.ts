@@ -16,7 +16,13 @@ export interface RequestRecord {
   stream: boolean;
   ttft_ms: number | null;
   total_ms: number;
+  /** Prompt tokens processed anew (Anthropic's `input_tokens`: the cached part not included). */
   input_tokens: number | null;
+  /**
+   * Prompt tokens the backend served from its prefix cache (`cache_read_input_tokens`); null
+   * when it does not say. Always written by RecordBuilder; optional for older records.
+   */
+  cache_read_tokens?: number | null;
   output_tokens: number | null;
   stop_reason: string | null;
   error_type: string | null;
@@ -24,6 +30,14 @@ export interface RequestRecord {
 }
 
 export type Observer = (record: RequestRecord) => void;
+
+/** The share of the prompt served from the backend's cache, 0…1; undefined when unknown. */
+export function cacheShare(r: Pick<RequestRecord, "input_tokens" | "cache_read_tokens">): number | undefined {
+  const read = r.cache_read_tokens;
+  if (typeof read !== "number") return undefined;
+  const prompt = read + (r.input_tokens ?? 0);
+  return prompt > 0 ? read / prompt : undefined;
+}
 
 /**
  * Text a client chose (a session id, a model name) is kept at most this long: the recent
@@ -56,6 +70,7 @@ export class RecordBuilder {
       ttft_ms: null,
       total_ms: 0,
       input_tokens: null,
+      cache_read_tokens: null,
       output_tokens: null,
       stop_reason: null,
       error_type: null,
@@ -69,6 +84,7 @@ export class RecordBuilder {
     switch (event.type) {
       case "message_start":
         r.input_tokens = event.message.usage?.input_tokens ?? r.input_tokens;
+        r.cache_read_tokens = event.message.usage?.cache_read_input_tokens ?? r.cache_read_tokens ?? null;
         break;
       case "content_block_start":
       case "content_block_delta":
@@ -78,6 +94,7 @@ export class RecordBuilder {
         if (event.delta.stop_reason) r.stop_reason = event.delta.stop_reason;
         if (typeof event.usage?.output_tokens === "number") r.output_tokens = event.usage.output_tokens;
         if (typeof event.usage?.input_tokens === "number") r.input_tokens = event.usage.input_tokens;
+        if (typeof event.usage?.cache_read_input_tokens === "number") r.cache_read_tokens = event.usage.cache_read_input_tokens;
         break;
       case "error":
         r.error_type = event.error.type;
@@ -88,8 +105,9 @@ export class RecordBuilder {
   /** Usage and stop reason of a whole Message relayed as it came. */
   usageFromBody(body: string) {
     try {
-      const m = JSON.parse(body) as { usage?: { input_tokens?: number; output_tokens?: number }; stop_reason?: string } | null;
+      const m = JSON.parse(body) as { usage?: { input_tokens?: number; cache_read_input_tokens?: number | null; output_tokens?: number }; stop_reason?: string } | null;
       this.record.input_tokens = m?.usage?.input_tokens ?? null;
+      this.record.cache_read_tokens = m?.usage?.cache_read_input_tokens ?? null;
       this.record.output_tokens = m?.usage?.output_tokens ?? null;
       this.record.stop_reason = m?.stop_reason ?? null;
     } catch {}

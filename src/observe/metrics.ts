@@ -20,7 +20,7 @@ export function createMetrics(sources: MetricsSources) {
   const fallbacks = new Counter({ name: "atrad_fallbacks_total", help: "Targets abandoned for the next one.", labelNames: ["target"], registers: [registry] });
   const latency = new Histogram({ name: "atrad_request_duration_seconds", help: "Whole-request time.", labelNames: ["provider"], buckets: LATENCY_BUCKETS, registers: [registry] });
   const ttft = new Histogram({ name: "atrad_time_to_first_token_seconds", help: "Time to the first content event.", labelNames: ["provider"], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const tokens = new Counter({ name: "atrad_tokens_total", help: "Tokens by provider and direction.", labelNames: ["provider", "direction"], registers: [registry] });
+  const tokens = new Counter({ name: "atrad_tokens_total", help: "Tokens by provider and direction: input (prompt processed anew), cache_read (prompt served from the backend's prefix cache), output.", labelNames: ["provider", "direction"], registers: [registry] });
   const aborted = new Counter({ name: "atrad_client_aborts_total", help: "Requests the client abandoned.", labelNames: ["provider"], registers: [registry] });
   new Gauge({
     name: "atrad_in_flight_requests",
@@ -71,6 +71,7 @@ export function createMetrics(sources: MetricsSources) {
       latency.observe({ provider }, r.total_ms / 1000);
       if (r.ttft_ms !== null) ttft.observe({ provider }, r.ttft_ms / 1000);
       if (r.input_tokens) tokens.inc({ provider, direction: "input" }, r.input_tokens);
+      if (r.cache_read_tokens) tokens.inc({ provider, direction: "cache_read" }, r.cache_read_tokens);
       if (r.output_tokens) tokens.inc({ provider, direction: "output" }, r.output_tokens);
       if (r.client_aborted) aborted.inc({ provider });
       for (const f of r.fallbacks) fallbacks.inc({ target: f.target });

@@ -47,7 +47,7 @@ describe("atrad statusline", () => {
     await post(`${atrad.url}/v1/messages`, { model: "claude-haiku-5", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }, { "x-claude-code-session-id": "other" }).then((r) => r.text());
     const { code, out } = await statusline(atrad.url);
     expect(code).toBe(0);
-    expect(out).toMatch(/^atrad ● ollama\/qwen2\.5-coder:32b · ttft \d+ms$/);
+    expect(out).toMatch(/^atrad ● ollama\/qwen2\.5-coder:32b · ttft \d+ms · cache 0 %$/);
   });
 
   test("says so when the daemon is not running, and still exits 0", async () => {

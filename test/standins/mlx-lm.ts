@@ -16,6 +16,7 @@
  *   `{"error": {"message", "type", "code"}}`, and a failure after the 200 as an error chunk.
  */
 import { pieces } from "./ollama.ts";
+import { fromOpenAI, renderAnswer, renderChatml, tokenize, type PrefixCache } from "./prefix-cache.ts";
 import type { Server } from "bun";
 
 export type Flavor = "mlx" | "piecewise";
@@ -68,7 +69,27 @@ export function lastUserText(body: any): string {
   return last.content.filter((p: any) => p.type === "text").map((p: any) => p.text).join("");
 }
 
-export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }): OpenAIStandIn {
+/**
+ * How a server reports its prefix cache: `cached_tokens` in usage (LM Studio, vLLM), or
+ * llama.cpp's `timings` (`cache_n` served from the cache, `prompt_n` evaluated).
+ */
+export type CacheReport = "cached_tokens" | "timings";
+/**
+ * How a server tells its context window: llama.cpp's `GET /props` `n_ctx`, vLLM's
+ * `max_model_len` in `/v1/models`, or not at all (LM Studio's OpenAI API). A prompt longer
+ * than the window gets that server's own overflow error.
+ */
+export type WindowReport = "props" | "max_model_len" | "none";
+
+export interface OpenAIStandInOptions {
+  flavor: Flavor;
+  models?: string[];
+  /** Model the server's prefix cache (ChatML rendering); usage then reports it. */
+  cache?: { cache: PrefixCache; report: CacheReport };
+  window?: { tokens: number; report: WindowReport };
+}
+
+export function startOpenAIStandIn(opts: OpenAIStandInOptions): OpenAIStandIn {
   const state: OpenAIStandIn = {
     url: "",
     flavor: opts.flavor,
@@ -88,8 +109,12 @@ export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }):
     async fetch(req) {
       const url = new URL(req.url);
       if (req.method === "GET" && url.pathname === "/health") return Response.json({ status: "ok" });
-      if (req.method === "GET" && url.pathname === "/v1/models")
-        return Response.json({ object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1700000000 })) });
+      if (req.method === "GET" && url.pathname === "/v1/models") {
+        const maxLen = opts.window?.report === "max_model_len" ? { max_model_len: opts.window.tokens } : {};
+        return Response.json({ object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1700000000, ...maxLen })) });
+      }
+      if (req.method === "GET" && url.pathname === "/props" && opts.window?.report === "props")
+        return Response.json({ default_generation_settings: { n_ctx: opts.window.tokens }, total_slots: 1, model_path: state.models[0] });
       if (req.method !== "POST" || !["/v1/chat/completions", "/chat/completions"].includes(url.pathname)) return new Response("Not Found", { status: 404 });
       const rec: OpenAIReceived = { path: url.pathname, headers: Object.fromEntries(req.headers), body: undefined, aborted: false };
       state.received.push(rec);
@@ -119,14 +144,34 @@ export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }):
           }
         }
       }
+      const { messages, tools } = fromOpenAI(body);
+      const prompt = opts.cache || opts.window ? renderChatml(messages, tools) : "";
+      if (opts.window) {
+        const n = tokenize(prompt).length;
+        if (n > opts.window.tokens) return overflow(opts.window.report, n, opts.window.tokens, body.max_tokens ?? 0);
+      }
       const reply = honourStop(state.reply(body), body.stop, mlx);
       if (reply.status) return new Response(reply.body ?? "", { status: reply.status, headers: { "content-type": "application/json" } });
       const ctx = { id: `chatcmpl-${crypto.randomUUID().slice(0, 8)}`, model: body.model, created: Math.floor(Date.now() / 1000) };
       const finish = reply.finish ?? (reply.items.some((i) => "tool" in i) ? "tool_calls" : "stop");
-      const usage = reply.usage ?? { prompt: 42, completion: 7 };
-      if (!body.stream || reply.ignoreStream) return Response.json(completion(reply, ctx, finish, usage, mlx));
+      let usage: Usage = reply.usage ?? { prompt: 42, completion: 7 };
+      let timings: object | undefined;
+      if (opts.cache) {
+        // cache_prompt: false (llama.cpp) evaluates the whole prompt again.
+        const use = opts.cache.cache.prefill(body.model, body.cache_prompt === false ? `\u0000${prompt}` : prompt, typeof body.id_slot === "number" ? body.id_slot : undefined);
+        const text = reply.items.map((i) => ("text" in i ? i.text : "")).join("");
+        const calls = reply.items.flatMap((i) => ("tool" in i ? [{ name: i.tool.name, arguments: i.tool.arguments }] : []));
+        const answer = renderAnswer({ text, tool_calls: calls });
+        use.answered(answer);
+        const completionTokens = tokenize(answer).length;
+        if (opts.cache.report === "timings") {
+          usage = reply.usage ?? { prompt: use.prompt, completion: completionTokens };
+          timings = { cache_n: use.cached, prompt_n: use.evaluated, predicted_n: completionTokens, prompt_ms: use.evaluated / 2, predicted_ms: completionTokens * 20 };
+        } else usage = reply.usage ?? { prompt: use.prompt, completion: completionTokens, cached: use.cached };
+      }
+      if (!body.stream || reply.ignoreStream) return Response.json({ ...completion(reply, ctx, finish, usage, mlx), ...(timings ? { timings } : {}) });
       const includeUsage = body.stream_options?.include_usage === true;
-      return new Response(stream(reply, ctx, finish, usage, includeUsage, mlx, req.signal), {
+      return new Response(stream(reply, ctx, finish, usage, includeUsage, mlx, req.signal, timings), {
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
       });
     },
@@ -134,6 +179,32 @@ export function startOpenAIStandIn(opts: { flavor: Flavor; models?: string[] }):
   state.url = `http://127.0.0.1:${server.port}`;
   state.stop = () => server.stop(true);
   return state;
+}
+
+/** Each server's answer to a prompt longer than its window. */
+function overflow(report: WindowReport, n: number, window: number, maxTokens: number): Response {
+  switch (report) {
+    case "props":
+      return Response.json(
+        { error: { code: 400, message: "the request exceeds the available context size, try increasing it", type: "exceed_context_size_error", n_prompt_tokens: n, n_ctx: window } },
+        { status: 400 },
+      );
+    case "max_model_len":
+      return Response.json(
+        {
+          object: "error",
+          message: `This model's maximum context length is ${window} tokens. However, you requested ${n + maxTokens} tokens (${n} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+        { status: 400 },
+      );
+    case "none":
+      return Response.json({ error: `Trying to keep the first ${n} tokens when context the overflows. However, the model is loaded with context length of only ${window} tokens, which is not enough. Try to load the model with a larger context length, or provide a shorter input` }, { status: 500 });
+    default:
+      return report satisfies never;
+  }
 }
 
 type Ctx = { id: string; model: string; created: number };
@@ -156,7 +227,7 @@ function completion(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, 
   return { ...ctx, object: "chat.completion", choices: [{ index: 0, finish_reason: finish, message }], usage: usageJson(usage) };
 }
 
-function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, includeUsage: boolean, mlx: boolean, signal: AbortSignal) {
+function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, includeUsage: boolean, mlx: boolean, signal: AbortSignal, timings?: object) {
   const enc = new TextEncoder();
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     enc.encode(`data: ${JSON.stringify({ ...ctx, object: "chat.completion.chunk", ...(mlx ? { system_fingerprint: "0.30.0-test" } : {}), choices, ...extra })}\n\n`);
@@ -201,7 +272,9 @@ function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, incl
           const calls = tools.map((t, index) => ({ function: { name: t.name, arguments: t.arguments }, type: "function", id: t.id ?? crypto.randomUUID(), index }));
           await send(delta(calls.length ? { tool_calls: calls } : {}, finish), false);
         } else {
-          await send(delta({}, finish, { stop_reason: reply.stopString ?? null }), false);
+          // llama.cpp puts its timings beside the choices of the chunk that finishes.
+          const last = { index: 0, finish_reason: finish, logprobs: null, delta: {}, stop_reason: reply.stopString ?? null };
+          await send(chunk([last], timings ? { timings } : {}), false);
         }
         if (includeUsage) await send(mlx ? enc.encode(`data: ${JSON.stringify({ ...ctx, object: "chat.completion", choices: [], usage: usageJson(usage) })}\n\n`) : chunk([], { usage: usageJson(usage) }), false);
         await send(enc.encode("data: [DONE]\n\n"), false);

@@ -8,6 +8,8 @@
  */
 import type { Server } from "bun";
 import { pieces } from "./ollama.ts";
+import { OLLAMA_DEFAULT_CTX, windowRoutes, type OllamaWindowOptions } from "./ollama-windows.ts";
+import { fromOllamaChat, renderAnswer, renderOllama, tokenize, type PrefixCache } from "./prefix-cache.ts";
 
 export { pieces };
 
@@ -27,6 +29,10 @@ export interface ChatReply {
 export interface ChatStandIn {
   url: string;
   received: any[];
+  /** Prompts cut to the window (the silent truncation atrad must prevent). */
+  truncated: Array<{ model: string; prompt: number; kept: number }>;
+  /** The context each model's runner was last loaded with. */
+  loadedCtx: Map<string, number>;
   models: string[];
   reply: (body: any) => ChatReply;
   stop(): Promise<void>;
@@ -37,10 +43,22 @@ export function lastMessageText(body: any): string {
   return typeof last?.content === "string" ? last.content : "";
 }
 
-export function startOllamaChatStandIn(opts: { models?: string[]; toolless?: string[]; thinking?: string[] } = {}): ChatStandIn {
+export interface ChatStandInOptions {
+  models?: string[];
+  toolless?: string[];
+  thinking?: string[];
+  /** Model the runner's prefix cache: `prompt_eval_count` then counts only what it evaluated. */
+  cache?: PrefixCache;
+  /** Model windows: /api/ps and /api/show answer, and a longer prompt is cut silently (as Ollama does). */
+  window?: OllamaWindowOptions;
+}
+
+export function startOllamaChatStandIn(opts: ChatStandInOptions = {}): ChatStandIn {
   const state: ChatStandIn = {
     url: "",
     received: [],
+    truncated: [],
+    loadedCtx: new Map(),
     models: opts.models ?? ["qwen2.5-coder:7b", "qwen3:8b"],
     reply: (body) => ({ items: [{ text: `echo: ${lastMessageText(body)}` }] }),
     stop: async () => {},
@@ -54,6 +72,10 @@ export function startOllamaChatStandIn(opts: { models?: string[]; toolless?: str
       if (req.method === "GET" && url.pathname === "/api/version") return Response.json({ version: "0.5.7" });
       if (req.method === "GET" && url.pathname === "/api/tags")
         return Response.json({ models: state.models.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "x", details: {} })) });
+      if (opts.window) {
+        const windows = windowRoutes(req, url, state.models, opts.window, state.loadedCtx);
+        if (windows) return windows;
+      }
       if (req.method !== "POST" || url.pathname !== "/api/chat") return new Response("404 page not found", { status: 404 });
       let body: any;
       try {
@@ -69,7 +91,28 @@ export function startOllamaChatStandIn(opts: { models?: string[]; toolless?: str
         return Response.json({ error: `"${body.model}" does not support thinking` }, { status: 400 });
       const reply = honourStop(state.reply(body), body.options?.stop);
       if (reply.status) return Response.json({ error: reply.error ?? "error" }, { status: reply.status });
-      const lines = chatLines(body.model, reply, { counts: true });
+      let counts: Counts | undefined;
+      if (opts.cache || opts.window) {
+        const { messages, tools } = fromOllamaChat(body);
+        let prompt = renderOllama(messages, tools);
+        if (opts.window) {
+          // The runner is (re)loaded with the request's num_ctx; a longer prompt loses its start, silently.
+          const ctx = body.options?.num_ctx ?? opts.window.loaded ?? OLLAMA_DEFAULT_CTX;
+          state.loadedCtx.set(body.model, ctx);
+          const tokens = tokenize(prompt);
+          if (tokens.length > ctx) {
+            state.truncated.push({ model: body.model, prompt: tokens.length, kept: ctx });
+            prompt = tokens.slice(tokens.length - ctx).join("");
+          }
+        }
+        const answer = renderAnswer({ text: reply.items.map((i) => ("text" in i ? i.text : "")).join(""), tool_calls: reply.items.flatMap((i) => ("tool" in i ? [i.tool] : [])) });
+        if (opts.cache) {
+          const use = opts.cache.prefill(body.model, prompt);
+          use.answered(answer);
+          counts = { prompt_eval_count: use.evaluated, eval_count: tokenize(answer).length };
+        } else counts = { prompt_eval_count: tokenize(prompt).length, eval_count: tokenize(answer).length };
+      }
+      const lines = chatLines(body.model, reply, { counts: true, ...(counts ? { figures: counts } : {}) });
       if (body.stream === false) return Response.json(collapse(lines));
       return ndjson(lines, reply.pieceDelayMs, req.signal);
     },
@@ -79,8 +122,10 @@ export function startOllamaChatStandIn(opts: { models?: string[]; toolless?: str
   return state;
 }
 
+type Counts = { prompt_eval_count: number; eval_count: number };
+
 /** The NDJSON lines /api/chat sends for a scripted reply. */
-export function chatLines(model: string, reply: ChatReply, opts: { counts: boolean }): object[] {
+export function chatLines(model: string, reply: ChatReply, opts: { counts: boolean; figures?: Counts }): object[] {
   const at = () => new Date().toISOString();
   const lines: object[] = [];
   let n = 0;
@@ -95,7 +140,7 @@ export function chatLines(model: string, reply: ChatReply, opts: { counts: boole
     n++;
   }
   const last: Record<string, unknown> = { model, created_at: at(), message: { role: "assistant", content: "" }, done: true };
-  if (opts.counts) Object.assign(last, { done_reason: reply.done_reason ?? "stop", total_duration: 1000, prompt_eval_count: 21, eval_count: 9 });
+  if (opts.counts) Object.assign(last, { done_reason: reply.done_reason ?? "stop", total_duration: 1000, ...(opts.figures ?? { prompt_eval_count: 21, eval_count: 9 }) });
   lines.push(last);
   return lines;
 }

@@ -7,6 +7,8 @@
  * a stream that just ends (no `error`, no `message_stop`).
  */
 import type { Server } from "bun";
+import { OLLAMA_DEFAULT_CTX, windowRoutes, type OllamaWindowOptions } from "./ollama-windows.ts";
+import { fromAnthropic, renderAnswer, renderOllama, tokenize, type PrefixCache } from "./prefix-cache.ts";
 
 export type ReplyItem = { text: string } | { thinking: string } | { tool: { id?: string; name: string; input: unknown } };
 
@@ -35,6 +37,8 @@ export interface OllamaStandIn {
   url: string;
   port: number;
   received: Received[];
+  /** Prompts cut to the window (Ollama truncates silently). */
+  truncated: Array<{ model: string; prompt: number; kept: number }>;
   models: string[];
   /** Decide the reply per request; defaults to echoing the last user text. */
   reply: (body: any) => Reply;
@@ -51,11 +55,22 @@ export function lastUserText(body: any): string {
 }
 
 /** `port`: listen there instead of an ephemeral port (a server that comes up at a known place). */
-export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[]; port?: number } = {}): OllamaStandIn {
+export function startOllamaStandIn(
+  opts: {
+    models?: string[];
+    toolless?: string[];
+    port?: number;
+    /** Model the runner's prefix cache (Ollama's template): usage.input_tokens then counts only what it evaluated. */
+    cache?: PrefixCache;
+    window?: OllamaWindowOptions;
+  } = {},
+): OllamaStandIn {
+  const loadedCtx = new Map<string, number>();
   const state: OllamaStandIn = {
     url: "",
     port: 0,
     received: [],
+    truncated: [],
     models: opts.models ?? ["qwen2.5-coder:32b", "phi3.5:3.8b"],
     reply: (body) => ({ items: [{ text: `echo: ${lastUserText(body)}` }] }),
     stop: async () => {},
@@ -73,6 +88,10 @@ export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[
         return Response.json({ models: state.models.map((name) => ({ name, model: name, size: 1 })) });
       if (req.method === "GET" && url.pathname === "/v1/models")
         return Response.json({ object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1, owned_by: "library" })) });
+      if (opts.window) {
+        const windows = windowRoutes(req, url, state.models, opts.window, loadedCtx);
+        if (windows) return windows;
+      }
       if (req.method !== "POST" || url.pathname !== "/v1/messages")
         return new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } });
 
@@ -93,7 +112,30 @@ export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[
       if (reply.status) return new Response(reply.body ?? "", { status: reply.status, headers: { "content-type": "application/json" } });
       const id = `msg_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
       const stopReason = reply.stop_reason ?? (reply.items.some((i) => "tool" in i) ? "tool_use" : "end_turn");
-      const outputTokens = reply.items.reduce((n, i) => n + JSON.stringify(i).length / 4, 0) | 0;
+      let outputTokens = reply.items.reduce((n, i) => n + JSON.stringify(i).length / 4, 0) | 0;
+      // Ollama reports prompt_eval_count as input_tokens: the tokens it evaluated, not the cached prefix.
+      let inputTokens = 12;
+      if (opts.cache || opts.window) {
+        const { messages, tools } = fromAnthropic(body);
+        let prompt = renderOllama(messages, tools);
+        const tokens = tokenize(prompt);
+        const ctx = opts.window?.loaded ?? OLLAMA_DEFAULT_CTX;
+        if (opts.window) loadedCtx.set(body.model, ctx);
+        if (opts.window && tokens.length > ctx) {
+          state.truncated.push({ model: body.model, prompt: tokens.length, kept: ctx });
+          prompt = tokens.slice(tokens.length - ctx).join("");
+        }
+        const answer = renderAnswer({
+          text: reply.items.map((i) => ("text" in i ? i.text : "")).join(""),
+          tool_calls: reply.items.flatMap((i) => ("tool" in i ? [{ name: i.tool.name, arguments: i.tool.input }] : [])),
+        });
+        outputTokens = tokenize(answer).length;
+        if (opts.cache) {
+          const use = opts.cache.prefill(body.model, prompt);
+          use.answered(answer);
+          inputTokens = use.evaluated;
+        } else inputTokens = tokenize(prompt).length;
+      }
       if (!body.stream) {
         await Bun.sleep(reply.firstTokenDelayMs ?? 0);
         return Response.json({
@@ -103,10 +145,10 @@ export function startOllamaStandIn(opts: { models?: string[]; toolless?: string[
           model: body.model,
           content: reply.items.map((i) => ("text" in i ? { type: "text", text: i.text } : "thinking" in i ? { type: "thinking", thinking: i.thinking } : { type: "tool_use", id: i.tool.id ?? `toolu_${id}`, name: i.tool.name, input: i.tool.input })),
           stop_reason: stopReason,
-          usage: { input_tokens: 12, output_tokens: outputTokens },
+          usage: { input_tokens: inputTokens, output_tokens: outputTokens },
         });
       }
-      return new Response(sseStream(reply, id, body.model, stopReason, outputTokens, req.signal), { headers: { "content-type": "text/event-stream" } });
+      return new Response(sseStream(reply, id, body.model, stopReason, inputTokens, outputTokens, req.signal), { headers: { "content-type": "text/event-stream" } });
     },
   });
   state.port = server.port!;
@@ -119,7 +161,7 @@ function anthropicError(status: number, type: string, message: string) {
   return Response.json({ type: "error", error: { type, message }, request_id: `req_${status}` }, { status });
 }
 
-function sseStream(reply: Reply, id: string, model: string, stopReason: string, outputTokens: number, signal: AbortSignal) {
+function sseStream(reply: Reply, id: string, model: string, stopReason: string, inputTokens: number, outputTokens: number, signal: AbortSignal) {
   const enc = new TextEncoder();
   const frame = (type: string, data: object) => enc.encode(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   return new ReadableStream<Uint8Array>({
@@ -134,7 +176,7 @@ function sseStream(reply: Reply, id: string, model: string, stopReason: string, 
       };
       try {
         await Bun.sleep(reply.firstTokenDelayMs ?? 0);
-        await send("message_start", { message: { id, type: "message", role: "assistant", model, content: [], usage: { input_tokens: 12, output_tokens: 0 } } }, false);
+        await send("message_start", { message: { id, type: "message", role: "assistant", model, content: [], usage: { input_tokens: inputTokens, output_tokens: 0 } } }, false);
         for (const [index, item] of reply.items.entries()) {
           if ("tool" in item) {
             await send("content_block_start", { index, content_block: { type: "tool_use", id: item.tool.id ?? `toolu_${id}_${index}`, name: item.tool.name, input: {} } });
@@ -148,7 +190,7 @@ function sseStream(reply: Reply, id: string, model: string, stopReason: string, 
           }
           await send("content_block_stop", { index });
         }
-        await send("message_delta", { delta: { stop_reason: stopReason }, usage: { input_tokens: 12, output_tokens: outputTokens } }, false);
+        await send("message_delta", { delta: { stop_reason: stopReason }, usage: { input_tokens: inputTokens, output_tokens: outputTokens } }, false);
         await send("message_stop", {}, false);
         c.close();
       } catch {

@@ -9,6 +9,8 @@ import { normalise } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
 import { sseEvents } from "../../wire/sse.ts";
+import { estimateRequestTokens } from "../../tokens/count.ts";
+import { withCacheRead } from "../shared/usage.ts";
 import { forwardedHeaders, fromUpstreamEvent, toUpstreamRequest } from "./translate.ts";
 
 export const anthropicAdapter: Adapter<AnthropicProvider> = {
@@ -43,16 +45,16 @@ export const anthropicAdapter: Adapter<AnthropicProvider> = {
       if (message?.type !== "message") {
         throw new UpstreamError(502, `${label} answered 200 with a body that is not a Message: ${errorMessageOf(text) ?? (text.slice(0, 200) || "empty body")}`, { text, contentType: contentType || "application/json", anthropic: true });
       }
-      return { type: "body", status: res.status, body: completeBlocks(message) ?? text, headers: { "content-type": contentType || "application/json" } };
+      return { type: "body", status: res.status, body: completeBody(message, promptSize(ctx)) ?? text, headers: { "content-type": contentType || "application/json" } };
     }
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     if (!contentType.includes("text/event-stream")) {
       // Some compatible servers ignore `stream: true` and answer one JSON Message.
       const message = tryJson(await readText(res.body, streamDeadlines(provider, label)).catch(asUpstreamError)) as Message | undefined;
       if (message?.type !== "message") throw new UpstreamError(502, `${label} answered ${contentType || "no content type"} to a streaming request`);
-      return { type: "events", events: messageToEvents(message) };
+      return { type: "events", events: messageToEvents(message.usage ? { ...message, usage: withCacheRead(message.usage, promptSize(ctx)) } : message) };
     }
-    return { type: "events", events: relay(res.body, streamDeadlines(provider, label)) };
+    return { type: "events", events: relay(res.body, streamDeadlines(provider, label), promptSize(ctx)) };
   },
 
   async listModels(provider, url, signal) {
@@ -75,19 +77,25 @@ function asUpstreamError(err: unknown): never {
   throw err;
 }
 
+/** atrad's own (cheap) count of the prompt: Ollama's usage says only what it evaluated. */
+const promptSize = (ctx: CallContext<AnthropicProvider>) => estimateRequestTokens(ctx.request as never);
+
 /**
  * The body re-serialised when a thinking block lacks its signature (Ollama sends none and
- * clients require it); undefined when the upstream's own bytes can be relayed as they are.
+ * clients require it) or its usage lacks the cache read (Ollama's); undefined when the
+ * upstream's own bytes can be relayed as they are.
  */
-function completeBlocks(message: Message): string | undefined {
-  if (!Array.isArray(message.content) || !message.content.some((b) => b?.type === "thinking" && typeof b.signature !== "string")) return undefined;
-  return JSON.stringify({ ...message, content: message.content.map((b) => (b ? withSignature(b) : b)) });
+function completeBody(message: Message, prompt: number): string | undefined {
+  const unsigned = Array.isArray(message.content) && message.content.some((b) => b?.type === "thinking" && typeof b.signature !== "string");
+  const usage = message.usage && typeof message.usage === "object" ? withCacheRead(message.usage, prompt) : message.usage;
+  if (!unsigned && usage === message.usage) return undefined;
+  return JSON.stringify({ ...message, usage, content: unsigned ? message.content.map((b) => (b ? withSignature(b) : b)) : message.content });
 }
 
 /** An event type is a name; anything else (a line break above all) is not relayed. */
 const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
 
-async function* relay(body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<StreamEvent> {
+async function* relay(body: ReadableStream<Uint8Array>, opts: BodyOptions, prompt: number): AsyncGenerator<StreamEvent> {
   for await (const msg of sseEvents(body, opts)) {
     let event: StreamEvent | undefined;
     try {
@@ -97,6 +105,18 @@ async function* relay(body: ReadableStream<Uint8Array>, opts: BodyOptions): Asyn
     }
     if (!event) continue;
     if (!EVENT_TYPE.test(event.type)) throw brokenUpstream(opts.target, `sent an event whose type is not a name: ${JSON.stringify(event.type).slice(0, 80)}`);
-    yield event;
+    yield withUsage(event, prompt);
   }
+}
+
+/**
+ * The final usage (message_delta) with the cache read said (a copy, so re-serialised).
+ * message_start is left alone: Ollama sends it before any count exists.
+ */
+function withUsage(event: StreamEvent, prompt: number): StreamEvent {
+  if (event.type === "message_delta" && event.usage) {
+    const usage = withCacheRead(event.usage, prompt);
+    return usage === event.usage ? event : { ...event, usage };
+  }
+  return event;
 }

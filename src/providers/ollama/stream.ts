@@ -12,6 +12,7 @@ import { AtradError } from "../../anthropic/errors.ts";
 import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic/types.ts";
 import { estimateTokens } from "../../tokens/count.ts";
+import { fromEvaluated } from "../shared/usage.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
 import { StopScanner } from "../shared/stop.ts";
 
@@ -145,10 +146,10 @@ export class OllamaStreamConverter implements Converter<string> {
     if (this.sawToolCall) delta = { stop_reason: "tool_use", stop_sequence: null };
     // Counts may be missing (ATRA MLX, or a stop sequence cut the answer short): estimate
     // rather than report 0, which makes Claude Code believe the context is empty.
-    const usage = {
-      input_tokens: chunk?.prompt_eval_count ?? this.opts.inputTokens,
-      output_tokens: chunk?.eval_count ?? estimateTokens(this.outputText),
-    };
+    // prompt_eval_count leaves out the prefix served from the runner's cache (shared/usage.ts).
+    const evaluated = chunk?.prompt_eval_count;
+    const prompt = typeof evaluated === "number" ? fromEvaluated(evaluated, this.opts.inputTokens) : { input_tokens: this.opts.inputTokens };
+    const usage = { ...prompt, output_tokens: chunk?.eval_count ?? estimateTokens(this.outputText) };
     return [...this.blocks.close(), { type: "message_delta", delta, usage }, { type: "message_stop" }];
   }
 }

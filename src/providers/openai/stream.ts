@@ -13,6 +13,7 @@ import type { Converter } from "../../anthropic/converter.ts";
 import { AtradError, errorTypeForStatus } from "../../anthropic/errors.ts";
 import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
+import { fromTimings, fromTotal } from "../shared/usage.ts";
 import { estimateTokens } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
 import { StopScanner } from "../shared/stop.ts";
@@ -69,7 +70,7 @@ export class StreamConverter implements Converter<string> {
   private matchedStop: string | null = null;
   private sawDone = false;
   private finished = false;
-  private usage: { prompt?: number; completion?: number; cached?: number } = {};
+  private usage: { prompt?: number; completion?: number; cached?: number; timings?: { cache: number; evaluated: number } } = {};
   private generated = "";
   private readonly stops: StopScanner;
 
@@ -124,6 +125,8 @@ export class StreamConverter implements Converter<string> {
       const cached = u.prompt_tokens_details?.cached_tokens;
       if (typeof cached === "number") this.usage.cached = cached;
     }
+    const t = chunk.timings;
+    if (t && typeof t.cache_n === "number" && typeof t.prompt_n === "number") this.usage.timings = { cache: t.cache_n, evaluated: t.prompt_n };
     // n = 1: only the first choice exists.
     const choice: ChunkChoice | undefined = chunk.choices?.find((c) => (c.index ?? 0) === 0);
     if (!choice) return out;
@@ -166,12 +169,10 @@ export class StreamConverter implements Converter<string> {
     const stopSequence = stop === "end_turn" && this.matchedStop !== null ? this.matchedStop : null;
     if (stopSequence !== null) stop = "stop_sequence";
     const usage: Partial<Usage> = { output_tokens: this.usage.completion ?? estimateTokens(this.generated) };
-    if (this.usage.prompt !== undefined) {
-      // Anthropic counts cached prompt tokens apart from input_tokens; OpenAI includes them.
-      const cached = Math.min(this.usage.cached ?? 0, this.usage.prompt);
-      usage.input_tokens = this.usage.prompt - cached;
-      if (this.usage.cached !== undefined) usage.cache_read_input_tokens = cached;
-    }
+    // The server's own cache figures, in Anthropic's split (see shared/usage.ts).
+    const { prompt, cached, timings } = this.usage;
+    if (cached === undefined && timings) Object.assign(usage, fromTimings(timings.cache, timings.evaluated));
+    else if (prompt !== undefined) Object.assign(usage, fromTotal(prompt, cached));
     out.push({ type: "message_delta", delta: { stop_reason: stop, stop_sequence: stopSequence }, usage });
     out.push({ type: "message_stop" });
     return out;

@@ -79,5 +79,7 @@ export interface ChatChunk {
   object?: string;
   choices?: ChunkChoice[];
   usage?: ChunkUsage | null;
+  /** llama.cpp: `cache_n` prompt tokens read from the slot's cache, `prompt_n` evaluated. */
+  timings?: { cache_n?: number; prompt_n?: number } | null;
   error?: unknown;
 }

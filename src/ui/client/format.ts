@@ -37,9 +37,11 @@ export function clock(iso: string): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }
 
-export function tokens(input: number | null, output: number | null): string {
+/** "in → out", with the prompt's cached part and share when the backend reported one. */
+export function tokens(input: number | null, output: number | null, cacheRead?: number | null): string {
   if (input == null && output == null) return "—";
-  return `${input ?? "?"} → ${output ?? "?"}`;
+  const cached = cacheRead ? ` + ${cacheRead} cached (${Math.floor((100 * cacheRead) / (cacheRead + (input ?? 0)))} %)` : "";
+  return `${input ?? "?"}${cached} → ${output ?? "?"}`;
 }
 
 /**

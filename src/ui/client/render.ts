@@ -142,7 +142,7 @@ export function requests(list: RequestRecord[]): Node[] {
             h("td", { "data-label": "status" }, statusCell(r)),
             h("td", { "data-label": "first token", class: "num" }, ms(r.ttft_ms)),
             h("td", { "data-label": "total", class: "num" }, ms(r.total_ms)),
-            h("td", { "data-label": "tokens", class: "num" }, tokens(r.input_tokens, r.output_tokens)),
+            h("td", { "data-label": "tokens", class: "num" }, tokens(r.input_tokens, r.output_tokens, r.cache_read_tokens)),
           ),
         ),
       ),
