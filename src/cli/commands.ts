@@ -5,7 +5,7 @@
  *
  * A new command: one entry here plus one file exporting its `run`, typed `Input<typeof opts>`.
  */
-import { EXIT_CONFIG, EXIT_IN_USE } from "../platform/exit-codes.ts";
+import { EXIT_CONFIG, EXIT_IN_USE, SUPERVISED_BY } from "../platform/exit-codes.ts";
 import { defineCommand, EXIT_DAEMON_DOWN, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, type CommandSpec, type Input, type Options } from "./command.ts";
 import type { CliIO } from "./io.ts";
 
@@ -64,7 +64,12 @@ export const commands: Record<string, CommandSpec<any>> = {
   serve: defineCommand({
     summary: "run the daemon in the foreground (what launchd/systemd run)",
     options: serveOptions,
-    exits: { 0: "stopped by SIGTERM/SIGINT", 1: "an unexpected error", [EXIT_CONFIG]: "the config is invalid, or a non-loopback bind has no auth tokens", [EXIT_IN_USE]: "the port is in use, or another atrad runs for this ATRAD_HOME" },
+    exits: {
+      0: `stopped by SIGTERM/SIGINT (also ${EXIT_CONFIG} and ${EXIT_IN_USE} when run by launchd, ${SUPERVISED_BY}=launchd: its KeepAlive relaunches only failing exits)`,
+      1: "an unexpected error",
+      [EXIT_CONFIG]: "the config is invalid, or a non-loopback bind has no auth tokens",
+      [EXIT_IN_USE]: "the port is in use, or another atrad runs for this ATRAD_HOME",
+    },
     run: async (input, io) => (await import("./serve.ts")).serveCommand(input, io),
   }),
   status: defineCommand({

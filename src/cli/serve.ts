@@ -4,14 +4,21 @@ import { ConfigError, listenProblem, loadConfig } from "../config/load.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { PortInUseError } from "../gateway/server.ts";
 import { HomeLockedError } from "../daemon/lock.ts";
-import { EXIT_CONFIG, EXIT_IN_USE } from "../platform/exit-codes.ts";
+import { EXIT_CONFIG, EXIT_IN_USE, serviceExit } from "../platform/exit-codes.ts";
 import { batchedWriter, createLogger } from "../log.ts";
 import { daemonLogPath, rotatingWriter } from "../supervisor/logfile.ts";
 import { UsageError, type Input } from "./command.ts";
 import type { serveOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
-export async function serveCommand({ values }: Input<typeof serveOptions>, io: CliIO): Promise<number> {
+export async function serveCommand(input: Input<typeof serveOptions>, io: CliIO): Promise<number> {
+  const code = await serve(input, io);
+  const reported = serviceExit(code, io.env);
+  if (reported !== code) io.err(`atrad serve: exiting 0 (not ${code}) so launchd does not relaunch into the same failure; fix it, then: atrad start\n`);
+  return reported;
+}
+
+async function serve({ values }: Input<typeof serveOptions>, io: CliIO): Promise<number> {
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(/^\d+$/.test(values.port!) && port <= 65535)) throw new UsageError(`--port "${values.port}" is not a port number (0–65535)`);
   let config;

@@ -111,6 +111,9 @@ export async function serviceCommand(op: Operation, { values, args }: { values: 
   if (op === "install")
     plan.splice(plan.length - 1, 0, { op: "write", path: recordPath(l), content: JSON.stringify({ bin: l.bin, manager: l.manager, version: VERSION }) + "\n", mode: 0o644 });
   if (op === "uninstall" && !values.purge) plan.push({ op: "remove", path: recordPath(l) });
+  // Installing this very atrad: the daemon that answers must also be this version.
+  if (op === "install" && !values.binary)
+    for (const step of plan) if (step.op === "wait-health" && step.expect) step.expect.version = VERSION;
 
   if (ctx.dryRun) {
     printDryRun(op, l, plan, io);

@@ -34,7 +34,8 @@ export function createApp(deps: GatewayDeps) {
       if (code === "PARSE" || code === "VALIDATION") return errorResponse(new AtradError("invalid_request_error", String((error as Error).message).slice(0, 500)));
       return errorResponse(error);
     })
-    .get("/health", () => ({ status: "ok", version: deps.version, uptime_s: Math.round((Date.now() - deps.startedAt) / 1000) }))
+    // pid: `atrad install` checks that the daemon answering is the one it just started.
+    .get("/health", () => ({ status: "ok", version: deps.version, uptime_s: Math.round((Date.now() - deps.startedAt) / 1000), pid: process.pid }))
     // Claude Code probes both at start-up (DESIGN §4.1).
     .head("/", () => new Response(null, { status: 200 }))
     .head("/api/hello", () => new Response(null, { status: 200 }))

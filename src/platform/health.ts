@@ -1,7 +1,7 @@
 /** "Is atrad up at this URL?" with a plain GET /health — no dependency on the supervisor. */
 
 export type HealthAnswer =
-  | { state: "atrad"; version: string; uptimeS: number }
+  | { state: "atrad"; version: string; uptimeS: number; /** absent from atrads before 0.2 */ pid?: number }
   /** Something answers on the port, but it is not atrad (another proxy, an old Python one…). */
   | { state: "other"; detail: string }
   | { state: "down"; detail: string };
@@ -18,7 +18,7 @@ export async function probeHealth(url: string, timeoutMs = 2000): Promise<Health
     const body = JSON.parse(text);
     // atrad's /health is {status:"ok", version, uptime_s}; the old Python proxy and Ollama differ.
     if (res.ok && body?.status === "ok" && typeof body.version === "string" && typeof body.uptime_s === "number")
-      return { state: "atrad", version: body.version, uptimeS: body.uptime_s };
+      return { state: "atrad", version: body.version, uptimeS: body.uptime_s, ...(typeof body.pid === "number" ? { pid: body.pid } : {}) };
   } catch {}
   return { state: "other", detail: `HTTP ${res.status} ${text.slice(0, 80).replace(/\s+/g, " ")}`.trim() };
 }

@@ -1,3 +1,4 @@
+import { VERSION } from "../version.ts";
 import { describe, expect, test } from "bun:test";
 import * as plist from "plist";
 import { runCli } from "../cli/index.ts";
@@ -27,11 +28,14 @@ describe("launchd plist", () => {
     // brew is on PATH, so the binary goes to Homebrew's prefix.
     expect(p.ProgramArguments).toEqual([`${box.brewPrefix}/bin/atrad`, "serve"]);
     expect(p.RunAtLoad).toBe(true);
-    expect(p.KeepAlive).toBe(true);
+    // Relaunched after a crash or a failing exit; `serve` exits 0 under launchd when a relaunch can't help.
+    expect(p.KeepAlive).toEqual({ SuccessfulExit: false, Crashed: true });
+    expect(p.EnvironmentVariables.ATRAD_SUPERVISED_BY).toBe("launchd");
     expect(p.ThrottleInterval).toBe(10);
     expect(p.ExitTimeOut).toBe(30);
     expect(p.ProcessType).toBe("Interactive");
-    expect(p.LimitLoadToSessionType).toBe("Aqua");
+    // Homebrew's set, so an install over SSH loads too.
+    expect(p.LimitLoadToSessionType).toEqual(["Aqua", "Background", "LoginWindow", "StandardIO", "System"]);
     expect(p.WorkingDirectory).toBe(box.atradHome);
     expect(p.StandardOutPath).toBe(`${box.home}/Library/Logs/atrad/atrad.log`);
     expect(p.StandardErrorPath).toBe(`${box.home}/Library/Logs/atrad/atrad.log`);
@@ -57,7 +61,7 @@ describe("launchd plist", () => {
     const uid = process.getuid!();
     const plistPath = `${box.home}/Library/LaunchAgents/com.atra.atrad.plist`;
     expect(steps).toContain(`if launchctl print gui/${uid}/com.atra.atrad succeeds: launchctl bootout gui/${uid}/com.atra.atrad`);
-    const order = [`launchctl enable gui/${uid}/com.atra.atrad`, `launchctl bootstrap gui/${uid} ${plistPath}`, "wait up to 20 s for http://127.0.0.1:8040/health"];
+    const order = [`launchctl enable gui/${uid}/com.atra.atrad`, `launchctl bootstrap gui/${uid} ${plistPath}`, `wait up to 20 s for http://127.0.0.1:8040/health to answer from the pid the service manager started (atrad ${VERSION})`];
     expect(order.map((l) => steps.indexOf(l))).toEqual([...order.map((l) => steps.indexOf(l))].sort((a, b) => a - b));
     for (const l of order) expect(steps).toContain(l);
     // Only read-only probes ran (brew --prefix, brew list); no launchctl at all.

@@ -31,7 +31,7 @@ const target = (l: Layout) => `${domain(l)}/${LABEL}`;
 const loaded = (l: Layout) => ["launchctl", "print", target(l)];
 
 function waitHealth(l: Layout): Plan {
-  return [{ op: "wait-health", url: l.url, timeoutMs: 20_000, hint: `see ${l.logFile}` }];
+  return [{ op: "wait-health", url: l.url, timeoutMs: 20_000, expect: { pid: { from: "launchd" as const, target: target(l) }, log: l.logFile }, hint: `see ${l.logFile}` }];
 }
 
 /** Fresh install and upgrade alike: bootout the old job (if any) so the new plist/binary load. */

@@ -2,6 +2,7 @@
  * Where the login service's pieces live, computed from the environment alone (no I/O), so
  * tests point HOME/ATRAD_HOME at temp dirs and `--platform` renders for the other OS.
  */
+import { SUPERVISED_BY } from "./exit-codes.ts";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { atradHome } from "../config/load.ts";
@@ -84,5 +85,7 @@ export function serviceEnv(layout: Layout): Record<string, string> {
     PATH: servicePath(layout),
     ATRAD_HOME: layout.atradHome,
     ...(layout.configFile ? { ATRAD_CONFIG: layout.configFile } : {}),
+    // Tells `atrad serve` how a "do not relaunch" exit must look to this manager.
+    ...(layout.manager === "launchd" ? { [SUPERVISED_BY]: "launchd" } : {}),
   };
 }

@@ -16,7 +16,7 @@ test("plans are data: the commands each operation would run, per manager", () =>
     "mkdir -p /h/.atrad",
     "mkdir -p /h/.atrad/logs",
     "/h/.local/bin/atrad serve >>/h/.atrad/logs/atrad.log 2>&1 &  (pid → /h/.atrad/atrad.pid)",
-    "wait up to 20 s for http://127.0.0.1:8040/health",
+    "wait up to 20 s for http://127.0.0.1:8040/health to answer from the pid the service manager started",
   ]);
   expect(planFor("uninstall", layout("none"), { purge: true }).map(describeStep)).toEqual([
     "kill $(cat /h/.atrad/atrad.pid)  (if running)",

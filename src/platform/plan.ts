@@ -3,6 +3,8 @@
  * will take. Planning is pure (tests and `--dry-run` read the plan); runner.ts executes it.
  */
 
+import type { PidSource } from "./identity.ts";
+
 export type Step =
   | { op: "mkdir"; path: string }
   /** Skipped when `from` already is `to` (install.sh installs first, then runs the copy). */
@@ -23,7 +25,14 @@ export type Step =
   | { op: "spawn"; argv: string[]; env: Record<string, string>; cwd: string; pidFile: string; logFile: string }
   /** SIGTERM the pid in `pidFile` (if alive), wait, then SIGKILL; remove the pidfile. */
   | { op: "kill"; pidFile: string }
-  | { op: "wait-health"; url: string; timeoutMs: number; hint: string }
+  | {
+      op: "wait-health";
+      url: string;
+      timeoutMs: number;
+      hint: string;
+      /** The daemon that answers must be this one: the manager's pid (and the version installed). */
+      expect?: { pid: PidSource; version?: string; /** its log, whose last lines explain a failure */ log?: string };
+    }
   | { op: "say"; text: string };
 
 export type Plan = Step[];
@@ -55,7 +64,7 @@ export function describeStep(step: Step): string {
     case "kill":
       return `kill $(cat ${shellQuote(step.pidFile)})  (if running)`;
     case "wait-health":
-      return `wait up to ${Math.round(step.timeoutMs / 1000)} s for ${step.url}/health`;
+      return `wait up to ${Math.round(step.timeoutMs / 1000)} s for ${step.url}/health${step.expect ? ` to answer from the pid the service manager started${step.expect.version ? ` (atrad ${step.expect.version})` : ""}` : ""}`;
     case "say":
       return `# ${step.text}`;
   }

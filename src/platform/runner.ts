@@ -5,8 +5,12 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { waitForHealth } from "./health.ts";
+import { probeHealth, waitForHealth } from "./health.ts";
 import { commandLine, type Plan, type Step } from "./plan.ts";
+import { isAlive, readPid } from "./pidfile.ts";
+import { managedProcess } from "./identity.ts";
+
+export { isAlive, readPid };
 
 type Env = Record<string, string | undefined>;
 
@@ -27,30 +31,6 @@ export async function runCommand(argv: string[], env: Env, timeoutMs = 30_000): 
   const proc = Bun.spawn([exe, ...argv.slice(1)], { env: env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
-}
-
-export function readPid(pidFile: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(pidFile, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Alive and not a zombie (a test's own detached child lingers as one until reaped). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return true; // no /proc (macOS): kill(0) is all we have
-  }
 }
 
 export interface RunnerOptions {
@@ -143,6 +123,7 @@ async function runStep(step: Step, { env, log }: RunnerOptions): Promise<void> {
       return;
     }
     case "wait-health": {
+      if (step.expect) return verifyOurs(step as WaitStep & { expect: NonNullable<WaitStep["expect"]> }, env);
       const answer = await waitForHealth(step.url, step.timeoutMs);
       if (answer.state !== "atrad")
         throw new PlanError(`atrad did not answer at ${step.url}/health within ${Math.round(step.timeoutMs / 1000)} s (${answer.detail}); ${step.hint}`);
@@ -151,5 +132,46 @@ async function runStep(step: Step, { env, log }: RunnerOptions): Promise<void> {
     case "say":
       log(step.text);
       return;
+  }
+}
+
+type WaitStep = Extract<Step, { op: "wait-health" }>;
+
+/**
+ * Wait until the daemon the service manager started answers — that pid, that version. Fails at
+ * once when that process is gone (a config error, a port clash, another atrad on the home),
+ * and at the deadline when something else keeps answering instead.
+ */
+async function verifyOurs(step: WaitStep & { expect: NonNullable<WaitStep["expect"]> }, env: Env): Promise<void> {
+  const deadline = Date.now() + step.timeoutMs;
+  let last = "nothing answered";
+  for (;;) {
+    const ours = await managedProcess(step.expect.pid, env, runCommand);
+    const answer = await probeHealth(step.url, 1000);
+    const other = answer.state === "atrad" ? `atrad ${answer.version}${answer.pid ? ` (pid ${answer.pid})` : ""} answers at ${step.url} instead` : "";
+    if (ours.ended || (ours.pid !== undefined && !isAlive(ours.pid))) {
+      const how = ours.ended ?? `pid ${ours.pid} exited`;
+      const said = step.expect.log ? lastLines(step.expect.log, 3) : "";
+      throw new PlanError(`the atrad just started is not running (${how})${said ? `; its log ends: ${said}` : ""}${other ? `; ${other}` : ""}; ${step.hint}`);
+    }
+    if (answer.state === "atrad") {
+      const pidOk = ours.pid === undefined || answer.pid === undefined || answer.pid === ours.pid;
+      const versionOk = !step.expect.version || answer.version === step.expect.version;
+      if (pidOk && versionOk) return;
+      last = other;
+    } else last = answer.detail;
+    if (Date.now() > deadline)
+      throw new PlanError(`atrad${ours.pid ? ` (pid ${ours.pid})` : ""} did not answer at ${step.url} within ${Math.round(step.timeoutMs / 1000)} s (${last}); ${step.hint}`);
+    await Bun.sleep(200);
+  }
+}
+
+/** The last lines of a log, on one line (the daemon says why it stopped there). */
+function lastLines(path: string, n: number): string {
+  try {
+    const text = readFileSync(path, "utf8").slice(-8192);
+    return text.trim().split("\n").slice(-n).map((l) => l.trim()).filter(Boolean).join(" / ");
+  } catch {
+    return "";
   }
 }

@@ -14,7 +14,7 @@ function background(l: Layout, bin: string[]): Plan {
   return [
     { op: "mkdir", path: l.logDir },
     { op: "spawn", argv: [...bin, "serve"], env: serviceEnv(l), cwd: l.atradHome, pidFile: l.pidFile, logFile: l.logFile },
-    { op: "wait-health", url: l.url, timeoutMs: 20_000, hint: `see ${l.logFile}` },
+    { op: "wait-health", url: l.url, timeoutMs: 20_000, expect: { pid: { from: "pidfile", path: l.pidFile }, log: l.logFile }, hint: `see ${l.logFile}` },
   ];
 }
 

@@ -1,6 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { runCli } from "../cli/index.ts";
 import { captureIO, sandbox } from "../../test/platform/support.ts";
 import { layoutFor } from "./layout.ts";
@@ -37,7 +35,7 @@ describe("systemd --user unit", () => {
     expect(u.Service!.Restart).toEqual(["on-failure"]);
     expect(u.Service!.Type).toEqual(["simple"]);
     expect(u.Service!.WorkingDirectory).toEqual([box.atradHome]);
-    expect(u.Service!.RestartPreventExitStatus).toEqual(["78"]);
+    expect(u.Service!.RestartPreventExitStatus).toEqual(["78 98"]);
     expect(u.Service!.KillMode).toEqual(["mixed"]);
     expect(u.Service!.TimeoutStopSec).toEqual(["30"]);
     const env = u.Service!.Environment!;
@@ -54,26 +52,5 @@ describe("systemd --user unit", () => {
     expect(u.Service!.ExecStart).toEqual([`"/home/a b/.local/bin/atrad" serve`]);
     expect(u.Service!.WorkingDirectory).toEqual(["/data/100%%/atrad"]);
   });
-
-  test("systemd-analyze verify accepts the unit", async () => {
-    const analyze = Bun.which("systemd-analyze");
-    if (!analyze) {
-      console.warn("skipped: systemd-analyze is not installed");
-      return;
-    }
-    const box = sandbox();
-    const l = layoutFor({ env: box.env, platform: "linux", manager: "systemd", port: 8040 });
-    mkdirSync(l.binDir, { recursive: true });
-    mkdirSync(l.atradHome, { recursive: true });
-    writeFileSync(l.bin, "#!/bin/sh\n");
-    chmodSync(l.bin, 0o755);
-    const unit = join(box.root, "atrad.service");
-    writeFileSync(unit, renderUnit(l));
-    const r = Bun.spawnSync([analyze, "verify", unit], { stderr: "pipe", stdout: "pipe" });
-    const stderr = r.stderr.toString();
-    // Only complaints about our own file count; the host's other units are not ours to judge.
-    const ours = stderr.split("\n").filter((line) => line.includes("atrad.service"));
-    expect(ours).toEqual([]);
-    expect(r.exitCode).toBe(0);
-  });
+  // systemd-analyze verify: test/platform/systemd-verify.test.ts (fails, never skips, without it).
 });

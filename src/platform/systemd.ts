@@ -3,6 +3,7 @@
  * A user unit only runs while the user has a session unless lingering is enabled, hence the
  * `loginctl enable-linger` hint install prints.
  */
+import { NO_RESTART_EXITS } from "./exit-codes.ts";
 import { UNIT, serviceEnv, type Layout } from "./layout.ts";
 import type { Plan } from "./plan.ts";
 
@@ -14,6 +15,14 @@ function q(s: string): string {
 /** `%` starts a specifier in unit files; a literal one is `%%`. */
 const pct = (s: string) => s.replaceAll("%", "%%");
 
+/**
+ * WorkingDirectory= takes the path as it is: no quotes (they would be part of the name), and
+ * spaces are fine; only `%` needs escaping. A path with a newline cannot be written at all.
+ */
+function path(s: string): string {
+  if (/[\n\r]/.test(s)) throw new Error(`cannot write a systemd unit for a path with a line break: ${JSON.stringify(s)}`);
+  return pct(s);
+}
 export function renderUnit(layout: Layout): string {
   const env = Object.entries(serviceEnv(layout))
     .map(([k, v]) => `Environment=${q(pct(`${k}=${v}`))}`)
@@ -28,12 +37,13 @@ StartLimitBurst=5
 [Service]
 Type=simple
 ExecStart=${q(pct(layout.bin))} serve
-WorkingDirectory=${q(pct(layout.atradHome))}
+WorkingDirectory=${path(layout.atradHome)}
 ${env}
 Restart=on-failure
 RestartSec=5
-# Exit 78 is a config error: restarting cannot fix it, so stay failed and let the log say why.
-RestartPreventExitStatus=78
+# Exits a restart cannot fix (an invalid config; the port or ATRAD_HOME already in use): stay
+# failed and let the log say why.
+RestartPreventExitStatus=${NO_RESTART_EXITS.join(" ")}
 # SIGTERM goes to atrad alone: it drains streams and stops the children it owns; whatever is
 # left after TimeoutStopSec is killed with the rest of the cgroup.
 KillMode=mixed
@@ -47,7 +57,7 @@ WantedBy=default.target
 const ctl = (...args: string[]) => ["systemctl", "--user", ...args];
 
 function waitHealth(l: Layout): Plan {
-  return [{ op: "wait-health", url: l.url, timeoutMs: 20_000, hint: `see: journalctl --user -u ${UNIT}` }];
+  return [{ op: "wait-health", url: l.url, timeoutMs: 20_000, expect: { pid: { from: "systemd" as const, unit: UNIT } }, hint: `see: journalctl --user -u ${UNIT}` }];
 }
 
 export function systemdInstall(l: Layout, binary: string | undefined): Plan {

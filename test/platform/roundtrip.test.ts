@@ -50,6 +50,8 @@ describe("launchd round trip (stand-in launchctl and brew)", () => {
     const job = `gui/${uid}/com.atra.atrad`;
     const plistPath = `${box.home}/Library/LaunchAgents/com.atra.atrad.plist`;
     const installed = `${box.brewPrefix}/bin/atrad`;
+    // After every start the pid launchd reports is asked for: the daemon answering must be it.
+    const verify = `launchctl print ${job}`;
 
     const first = await calls(box, "install", "--platform", "darwin", "--binary", box.fakeBinary);
     expect(first.calls).toEqual([
@@ -58,6 +60,7 @@ describe("launchd round trip (stand-in launchctl and brew)", () => {
       `launchctl print ${job}`, // not loaded yet: no bootout
       `launchctl enable ${job}`,
       `launchctl bootstrap gui/${uid} ${plistPath}`,
+      verify,
     ]);
     expect(first.out).toContain("Ollama is installed with Homebrew but not answering");
     expect(first.out).toContain("--with-ollama");
@@ -76,6 +79,7 @@ describe("launchd round trip (stand-in launchctl and brew)", () => {
       `launchctl bootout ${job}`,
       `launchctl enable ${job}`,
       `launchctl bootstrap gui/${uid} ${plistPath}`,
+      verify,
     ]);
 
     expect((await calls(box, "stop", "--platform", "darwin")).calls).toEqual([`launchctl print ${job}`, `launchctl bootout ${job}`]);
@@ -83,12 +87,14 @@ describe("launchd round trip (stand-in launchctl and brew)", () => {
       `launchctl enable ${job}`,
       `launchctl print ${job}`,
       `launchctl bootstrap gui/${uid} ${plistPath}`,
+      verify,
     ]);
     expect((await calls(box, "restart", "--platform", "darwin")).calls).toEqual([
       `launchctl print ${job}`,
       `launchctl kickstart -k ${job}`,
       `launchctl enable ${job}`,
       `launchctl print ${job}`, // loaded: no second bootstrap
+      verify,
     ]);
     const un = await calls(box, "uninstall", "--platform", "darwin");
     expect(un.calls).toEqual([`launchctl print ${job}`, `launchctl bootout ${job}`]);
@@ -115,7 +121,9 @@ describe("systemd --user round trip (stand-in systemctl)", () => {
     const box = setup(["systemctl"]);
     const unit = `${box.home}/.config/systemd/user/atrad.service`;
     const probe = "systemctl --user show-environment";
-    const install = ["systemctl --user daemon-reload", "systemctl --user try-restart atrad.service", "systemctl --user enable --now atrad.service"];
+    // After every start the unit's MainPID is asked for: the daemon answering must be it.
+    const verify = "systemctl --user show atrad.service --property=MainPID,ActiveState,ExecMainStatus,Result";
+    const install = ["systemctl --user daemon-reload", "systemctl --user try-restart atrad.service", "systemctl --user enable --now atrad.service", verify];
 
     const first = await calls(box, "install", "--platform", "linux", "--binary", box.fakeBinary);
     expect(first.calls).toEqual([probe, ...install]);
@@ -125,8 +133,8 @@ describe("systemd --user round trip (stand-in systemctl)", () => {
     expect((await calls(box, "install", "--platform", "linux", "--binary", box.fakeBinary)).calls).toEqual([probe, ...install]);
 
     expect((await calls(box, "stop", "--platform", "linux")).calls).toEqual([probe, "systemctl --user stop atrad.service"]);
-    expect((await calls(box, "start", "--platform", "linux")).calls).toEqual([probe, "systemctl --user start atrad.service"]);
-    expect((await calls(box, "restart", "--platform", "linux")).calls).toEqual([probe, "systemctl --user restart atrad.service"]);
+    expect((await calls(box, "start", "--platform", "linux")).calls).toEqual([probe, "systemctl --user start atrad.service", verify]);
+    expect((await calls(box, "restart", "--platform", "linux")).calls).toEqual([probe, "systemctl --user restart atrad.service", verify]);
     expect((await calls(box, "uninstall", "--platform", "linux")).calls).toEqual([
       probe,
       "systemctl --user disable --now atrad.service",
