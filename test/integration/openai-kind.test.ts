@@ -121,13 +121,32 @@ describe("openai kind via the official Anthropic SDK", () => {
       });
       expect(second.content).toEqual([{ type: "text", text: "wrote it (File created; call call_abc)" }] as never);
       const history = standin().received.at(-1)!.body.messages;
+      // The arguments go back as the server sent them (its spacing): the model's own turn is a
+      // prefix-cache hit.
       expect(history.at(-2)).toEqual({
         role: "assistant",
         content: "Writing.",
-        tool_calls: [{ id: "call_abc", type: "function", function: { name: "Write", arguments: '{"file_path":"/tmp/a.txt","content":"one\\n  two\\n"}' } }],
+        tool_calls: [{ id: "call_abc", type: "function", function: { name: "Write", arguments: '{"file_path": "/tmp/a.txt", "content": "one\\n  two\\n"}' } }],
       });
     });
   }
+
+  // Claude Code sends every Edit back re-serialised, `replace_all: false` added first.
+  test("an Edit call goes back byte for byte although Claude Code re-serialised its input", async () => {
+    const Edit = { name: "Edit", description: "Edit a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, old_string: { type: "string" }, new_string: { type: "string" }, replace_all: { type: "boolean" } } } };
+    const written = '{"file_path":"/a.py", "old_string": "x = 1",\n "new_string": "x = 2"}';
+    vllm.reply = (body) => (body.messages.at(-1).role === "tool" ? { items: [{ text: "done" }] } : { items: [{ tool: { id: "call_edit1", name: "Edit", arguments: written } }] });
+    const first = await client.messages.create({ model: "claude-haiku-5", max_tokens: 100, tools: [Edit], messages: user("edit") });
+    const use = first.content[0] as { id: string; input: Record<string, unknown> };
+    const resent = { type: "tool_use", id: use.id, name: "Edit", input: { replace_all: false, file_path: "/a.py", new_string: "x = 2", old_string: "x = 1" } };
+    const next = (input: Record<string, unknown>) =>
+      client.messages.create({ model: "claude-haiku-5", max_tokens: 100, tools: [Edit], messages: [...user("edit"), { role: "assistant", content: [{ ...resent, input }] as never }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "ok" }] }] });
+    await next(resent.input);
+    expect(vllm.received.at(-1)!.body.messages.at(-2).tool_calls[0].function.arguments).toBe(written);
+    // An input the client really changed is sent as it now is.
+    await next({ ...resent.input, new_string: "x = 3" });
+    expect(JSON.parse(vllm.received.at(-1)!.body.messages.at(-2).tool_calls[0].function.arguments)).toEqual({ ...resent.input, new_string: "x = 3" });
+  });
 
   test("the raw event sequence is well-formed, with one input_json_delta per tool call", async () => {
     vllm.reply = () => ({ items: [{ text: "a" }, { tool: { name: "Write", arguments: '{"file_path": "/x", "content": "y"}' } }, { tool: { name: "Write", arguments: "{}" } }] });

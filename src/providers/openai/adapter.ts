@@ -14,6 +14,7 @@ import { sseEvents } from "../../wire/sse.ts";
 import { chatFailure } from "./errors.ts";
 import { convertStream } from "../../anthropic/converter.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
+import { rawCalls } from "../shared/raw-calls.ts";
 import { hasImages, toChatRequest } from "./request.ts";
 import { StreamConverter } from "./stream.ts";
 import type { ChatChunk } from "./types.ts";
@@ -28,7 +29,7 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
   async call(ctx: CallContext<OpenaiProvider>): Promise<Outcome> {
     const { provider, request, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const chat = toChatRequest(normalise(request), ctx.model, { tools: provider.tools });
+    const chat = toChatRequest(normalise(request), ctx.model, { tools: provider.tools, recall: rawCalls.recall });
     const res = await fetchUpstream(
       provider,
       `${apiBase(ctx.url)}/chat/completions`,
@@ -48,6 +49,7 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
       inputTokens: estimateRequestTokens(request as never),
       stopSequences: request.stop_sequences,
       singleToolCall: singleToolCall(request),
+      remember: rawCalls.remember,
       label,
     });
     const contentType = res.headers.get("content-type") ?? "";

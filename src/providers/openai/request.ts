@@ -4,6 +4,7 @@
  */
 import { mediaType, offeredTools, sourceData, structuredOutput, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
 import type { DocumentBlock, ImageBlock, MessagesRequest, Tool } from "../../anthropic/schema.ts";
+import type { Recall } from "../shared/raw-calls.ts";
 import type { ChatMessage, ChatRequest, ContentPart, FunctionTool, ToolCall, ToolChoice } from "./types.ts";
 
 type ToolsMode = "native" | "prompt" | "none";
@@ -11,6 +12,8 @@ type ToolsMode = "native" | "prompt" | "none";
 export interface RequestOptions {
   /** The provider's `tools` setting: "none" sends no tools and flattens tool history to text. */
   tools?: ToolsMode;
+  /** The arguments of calls the model made, as the server sent them. */
+  recall?: Recall;
 }
 
 function imageUrl(block: ImageBlock): string | undefined {
@@ -60,14 +63,15 @@ function convertUser(content: Block[], native: boolean): ChatMessage[] {
   return parts.length ? [...tools, { role: "user", content: userContent(parts) }] : tools;
 }
 
-function convertAssistant(content: Block[], native: boolean): ChatMessage {
+function convertAssistant(content: Block[], native: boolean, recall?: Recall): ChatMessage {
   const texts: string[] = [];
   const calls: ToolCall[] = [];
   for (const b of content) {
     if (b.type === "text") texts.push(b.text);
     else if (b.type === "tool_use") {
-      // mlx_lm.server json.loads() the arguments of history tool calls: always valid JSON.
-      const args = JSON.stringify(b.input);
+      // The arguments as the server once sent them, so the model's own turn is a prefix-cache
+      // hit; else JSON (mlx_lm.server json.loads() the arguments of history tool calls).
+      const args = recall?.(b.id, b.input) ?? JSON.stringify(b.input);
       if (native) calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: args } });
       else texts.push(`[called tool ${b.name} (${b.id}) with ${args}]`);
     }
@@ -80,12 +84,12 @@ function convertAssistant(content: Block[], native: boolean): ChatMessage {
   return msg;
 }
 
-export function convertMessages(n: Normalised, native: boolean): ChatMessage[] {
+export function convertMessages(n: Normalised, native: boolean, recall?: Recall): ChatMessage[] {
   const out: ChatMessage[] = [];
   if (n.system.text) out.push({ role: "system", content: n.system.text });
   for (const t of n.turns) {
     if (t.role === "user") out.push(...convertUser(t.content, native));
-    else out.push(convertAssistant(t.content, native));
+    else out.push(convertAssistant(t.content, native, recall));
   }
   return out;
 }
@@ -152,7 +156,7 @@ export function toChatRequest(n: Normalised, model: string, opts: RequestOptions
   const native = opts.tools !== "none";
   const out: ChatRequest = {
     model,
-    messages: convertMessages(n, native),
+    messages: convertMessages(n, native, opts.recall),
     // Always streamed, even for a non-streaming client: the gateway aggregates, and a long
     // silent generation would otherwise hit fetch's idle timeout (DESIGN §5).
     stream: true,

@@ -16,6 +16,7 @@ import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usa
 import { fromTimings, fromTotal } from "../shared/usage.ts";
 import { estimateTokens } from "../../tokens/count.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
+import { sameInput, type Remember } from "../shared/raw-calls.ts";
 import { StopScanner } from "../shared/stop.ts";
 import { streamErrorMessage } from "./errors.ts";
 import type { ChatChunk, ChunkChoice, ToolCallDelta } from "./types.ts";
@@ -34,6 +35,8 @@ export interface ConverterOptions {
   newToolId?: () => string;
   /** At most one tool_use (tool_choice.disable_parallel_tool_use). */
   singleToolCall?: boolean;
+  /** Keeps the arguments as the server sent them, to send the call back unchanged. */
+  remember?: Remember;
 }
 
 interface PendingCall {
@@ -227,6 +230,7 @@ export class StreamConverter implements Converter<string> {
         // disable_parallel_tool_use: servers that ignore parallel_tool_calls still get one call.
         if (this.emittedToolUse && this.opts.singleToolCall) continue;
         const id = call.id && TOOL_ID.test(call.id) ? call.id : (this.opts.newToolId ?? newToolUseId)();
+        if (this.opts.remember && typeof raw === "string" && asWritten(raw, repaired.input)) this.opts.remember(id, repaired.input, raw);
         out.push(...this.blocks.toolUse(id, call.name, repaired.input));
         this.emittedToolUse = true;
       } else {
@@ -236,5 +240,15 @@ export class StreamConverter implements Converter<string> {
     }
     this.calls.clear();
     return out;
+  }
+}
+
+/** The arguments are the input as it stands (not repaired into it): safe to send back as they are. */
+function asWritten(raw: string, input: Record<string, unknown>): boolean {
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && sameInput(parsed as Record<string, unknown>, input) && sameInput(input, parsed as Record<string, unknown>);
+  } catch {
+    return false;
   }
 }

@@ -11,7 +11,7 @@ function run(chunks: string[], tools = TOOLS): Segment[] {
   for (const s of out) {
     const last = merged.at(-1);
     if (s.type === "text" && last?.type === "text") last.text += s.text;
-    else merged.push({ ...s });
+    else merged.push(s.type === "call" ? { type: "call", name: s.name, input: s.input } : { ...s });
   }
   return merged;
 }
@@ -62,7 +62,7 @@ describe("PromptToolParser", () => {
     expect(p.feed("Let me look.\n<tool")).toEqual([text("Let me look.")]);
     expect(p.feed('_call>{"name":"Read","argu')).toEqual([]);
     expect(p.feed('ments":{"path":"/a"}}</tool_')).toEqual([]);
-    expect(p.feed("call>")).toEqual([call("Read", { path: "/a" })]);
+    expect(p.feed("call>")).toEqual<Segment[]>([{ type: "call", name: "Read", input: { path: "/a" }, raw: '<tool_call>{"name":"Read","arguments":{"path":"/a"}}</tool_call>' }]);
     expect(p.end()).toEqual([]);
   });
 
@@ -87,4 +87,11 @@ describe("PromptToolParser", () => {
       expect((got[0] as { text: string }).text).toStartWith("[atrad: a tool call was not run because ");
     });
   }
+
+  // Sent back as written, the model's own turn is a prefix-cache hit on the next request.
+  test("PromptTools_CallKeepsTheTextTheModelWrote", () => {
+    const p = new PromptToolParser(TOOLS);
+    const written = '<tool_call>\n{"name": "Read",  "arguments": {"path": "/a"}}\n</tool_call>';
+    expect([...p.feed(`Let me look.\n${written}\n`), ...p.end()].filter((x) => x.type === "call")).toEqual([{ type: "call", name: "Read", input: { path: "/a" }, raw: written }]);
+  });
 });

@@ -14,7 +14,8 @@
  */
 import { isPlainObject, parseJsonLoose, repairToolArguments } from "../shared/repair.ts";
 
-export type Segment = { type: "text"; text: string } | { type: "call"; name: string; input: Record<string, unknown> };
+/** A call carries `raw`, the text the model wrote for it, when that text holds only this call. */
+export type Segment = { type: "text"; text: string } | { type: "call"; name: string; input: Record<string, unknown>; raw?: string };
 
 type Mode = "text" | "tag" | "fence" | "json" | "discard";
 type Decision = "no" | "wait" | { mode: Mode; skip?: number; openLen?: number; textFence?: boolean };
@@ -190,6 +191,7 @@ export class PromptToolParser {
     this.held = "";
     this.afterCall = true;
     this.calls += calls.length;
+    if (calls.length === 1) (calls[0] as Extract<Segment, { type: "call" }>).raw = raw.trim();
     out.push(...calls);
   }
 

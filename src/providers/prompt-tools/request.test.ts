@@ -62,7 +62,7 @@ describe("toPromptToolsRequest", () => {
     // Content that mentions the format itself must survive the trip through text.
     const input = { file_path: "/a b", content: 'line1\n  line2\n</tool_call>\n{"name": "x"}\n' };
     const p = new PromptToolParser(["Write"]);
-    expect([...p.feed(renderCall("Write", input)), ...p.end()]).toEqual([{ type: "call", name: "Write", input }]);
+    expect([...p.feed(renderCall("Write", input)), ...p.end()]).toEqual([{ type: "call", name: "Write", input, raw: renderCall("Write", input) }]);
   });
 
   test("PromptTools_CutOffStringNotRepaired", () => {

@@ -8,6 +8,7 @@
  * format, which the small models people run locally (qwen2.5, many fine-tunes) were trained on.
  */
 import { callNumber, offeredTools, outputInstruction, structuredOutput, toolChoiceRules, withNote, type Block, type Normalised, type ResultPart, type ToolResult } from "../../anthropic/normalise.ts";
+import type { Recall } from "../shared/raw-calls.ts";
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolResultBlock } from "../../anthropic/schema.ts";
 
 export { offeredTools };
@@ -78,7 +79,7 @@ function wire(b: Block | ResultPart): ContentBlock {
 }
 
 /** The request an upstream without tool support receives: no `tools`, history as text. */
-export function toPromptToolsRequest(n: Normalised): MessagesRequest {
+export function toPromptToolsRequest(n: Normalised, recall?: Recall): MessagesRequest {
   const req = n.request;
   const tools = offeredTools(req);
   const format = structuredOutput(req);
@@ -88,7 +89,8 @@ export function toPromptToolsRequest(n: Normalised): MessagesRequest {
   const turns = constrained ? withNote(n.turns, outputInstruction(format)) : n.turns;
   const messages = turns.map((t, turn): MessageParam => {
     const content = t.content.flatMap((b): ContentBlock[] => {
-      if (b.type === "tool_use") return [{ type: "text", text: renderCall(b.name, b.input) }];
+      // The call as the model wrote it (its spacing, its key order), else as it is told to.
+      if (b.type === "tool_use") return [{ type: "text", text: recall?.(b.id, b.input) ?? renderCall(b.name, b.input) }];
       if (b.type !== "tool_result") return [wire(b)];
       // Images a tool returned stay images, next to the result text (for vision models).
       const images = b.content.filter((p) => p.type === "image");

@@ -6,6 +6,7 @@
 import type { Converter } from "../../anthropic/converter.ts";
 import { ContentBlocks, newToolUseId } from "../../anthropic/content-blocks.ts";
 import type { StopReason, StreamEvent } from "../../anthropic/types.ts";
+import type { Remember } from "../shared/raw-calls.ts";
 import { PromptToolParser, type Segment } from "./parser.ts";
 
 export class PromptToolsStream implements Converter<StreamEvent> {
@@ -22,6 +23,8 @@ export class PromptToolsStream implements Converter<StreamEvent> {
     newToolId?: () => string,
     /** At most one tool_use (tool_choice.disable_parallel_tool_use): later calls are dropped. */
     private readonly singleToolCall = false,
+    /** Keeps each call's text as the model wrote it, to send the model's turn back unchanged. */
+    private readonly remember?: Remember,
   ) {
     this.parser = new PromptToolParser(tools);
     this.newToolId = newToolId ?? newToolUseId;
@@ -95,7 +98,9 @@ export class PromptToolsStream implements Converter<StreamEvent> {
         if (s.text) out.push(...this.blocks.delta("text", s.text));
       } else if (!(this.singleToolCall && this.calls > 0)) {
         this.calls++;
-        out.push(...this.blocks.toolUse(this.newToolId(), s.name, s.input));
+        const id = this.newToolId();
+        if (s.raw !== undefined) this.remember?.(id, s.input, s.raw);
+        out.push(...this.blocks.toolUse(id, s.name, s.input));
       }
     }
     return out;

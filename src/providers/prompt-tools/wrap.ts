@@ -7,6 +7,7 @@ import { messageToEvents } from "../../anthropic/stream.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
+import { rawCalls } from "../shared/raw-calls.ts";
 import { offeredTools, toPromptToolsRequest } from "./request.ts";
 import { PromptToolsStream } from "./stream.ts";
 
@@ -15,9 +16,9 @@ export function withPromptTools(inner: Adapter): Adapter {
     listModels: (provider, url, signal) => inner.listModels(provider, url, signal),
     async call(ctx: CallContext): Promise<Outcome> {
       const names = offeredTools(ctx.request).map((t) => t.name);
-      const outcome = await inner.call({ ...ctx, request: toPromptToolsRequest(normalise(ctx.request)) });
+      const outcome = await inner.call({ ...ctx, request: toPromptToolsRequest(normalise(ctx.request), rawCalls.recall) });
       const events = outcome.type === "events" ? outcome.events : messageToEvents(JSON.parse(outcome.body) as Message);
-      return { type: "events", events: transform(events, new PromptToolsStream(names, undefined, singleToolCall(ctx.request))), ...(outcome.headers ? { headers: outcome.headers } : {}) };
+      return { type: "events", events: transform(events, new PromptToolsStream(names, undefined, singleToolCall(ctx.request), rawCalls.remember)), ...(outcome.headers ? { headers: outcome.headers } : {}) };
     },
   };
 }
