@@ -22,33 +22,43 @@ export class NdjsonSplitter {
     this.max = limits.maxFrameBytes ?? MAX_FRAME_BYTES;
   }
 
-  /** Bytes in (split anywhere); every line completed by them out, without its newline. */
+  /**
+   * Bytes in (split anywhere); every line completed by them out, without its newline. A line
+   * over the cap fails the next call, so the lines before it in the same bytes still go out.
+   */
   push(bytes: Uint8Array): string[] {
+    if (this.failed) throw this.failed;
     const lines: string[] = [];
     let start = 0;
     for (let nl = bytes.indexOf(LF); nl >= 0; nl = bytes.indexOf(LF, start)) {
-      this.take(bytes.subarray(start, nl));
+      if (!this.take(bytes.subarray(start, nl))) return lines;
       const line = this.flush();
       if (line) lines.push(line);
       start = nl + 1;
     }
     if (start < bytes.length) this.take(bytes.subarray(start));
+    if (this.failed && !lines.length) throw this.failed;
     return lines;
   }
 
   /** The body ended: a last line without a newline still counts. */
   end(): string[] {
+    if (this.failed) throw this.failed;
     const line = this.flush();
     return line ? [line] : [];
   }
 
-  private take(piece: Uint8Array) {
+  private failed: Error | undefined;
+
+  private take(piece: Uint8Array): boolean {
     this.size += piece.length;
     if (this.size > this.max) {
       this.parts = [];
-      throw frameTooLarge(this.target, "line", this.max);
+      this.failed = frameTooLarge(this.target, "line", this.max);
+      return false;
     }
     if (piece.length) this.parts.push(piece);
+    return true;
   }
 
   private flush(): string {

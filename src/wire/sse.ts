@@ -27,7 +27,12 @@ export class SseSplitter {
   ) {
     this.max = limits.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.parser = createParser({
-      onEvent: (m) => this.queue.push(m),
+      // The parser's own cap covers what it buffers across feeds; an event that arrived whole
+      // in one chunk never was buffered, so its size is checked here.
+      onEvent: (m) => {
+        if (this.overflow || m.data.length > this.max) this.overflow = true;
+        else this.queue.push(m);
+      },
       // Counted in characters, a bound within a factor of the bytes it names.
       maxBufferSize: this.max,
       onError: (e) => {
@@ -36,30 +41,41 @@ export class SseSplitter {
     });
   }
 
-  /** Bytes in (split anywhere); every event completed by them out. */
+  /**
+   * Bytes in (split anywhere); every event completed by them out. A frame over the cap fails
+   * the next call, so the events before it in the same bytes still go out.
+   */
   push(bytes: Uint8Array): SseMessage[] {
+    if (this.failed) throw this.failed;
     const text = this.decoder.decode(bytes, { stream: true });
-    this.checkRun(text);
+    // The parser holds at most the cap whatever it is fed, so feeding first loses no event.
     try {
       this.parser.feed(text);
     } catch {
       this.overflow = true;
     }
-    if (this.overflow) throw frameTooLarge(this.target, "event", this.max);
-    return this.queue.splice(0);
+    if (this.overflow) this.failed = frameTooLarge(this.target, "event", this.max);
+    else if (this.tooLong(text)) this.failed = frameTooLarge(this.target, "line", this.max);
+    const events = this.queue.splice(0);
+    if (this.failed && !events.length) throw this.failed;
+    return events;
   }
 
   /** The body ended: an event cut off before its blank line is still dispatched. */
   end(): SseMessage[] {
+    if (this.failed) throw this.failed;
     this.parser.feed(this.decoder.decode());
     this.parser.reset({ consume: true });
     return this.queue.splice(0);
   }
 
-  private checkRun(text: string) {
+  private failed: Error | undefined;
+
+  /** Whether the run of characters since the last line ending passed the cap. */
+  private tooLong(text: string): boolean {
     const end = Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r"));
     this.run = end < 0 ? this.run + text.length : text.length - end - 1;
-    if (this.run > this.max) throw frameTooLarge(this.target, "line", this.max);
+    return this.run > this.max;
   }
 }
 
