@@ -10,6 +10,7 @@
  * take the same path, and repair can see the complete arguments.
  */
 import type { Converter } from "../../anthropic/converter.ts";
+import { isObject } from "../../anthropic/normalise.ts";
 import { AtradError, errorTypeForStatus } from "../../anthropic/errors.ts";
 import { ContentBlocks, newToolUseId, type TextualType } from "../../anthropic/content-blocks.ts";
 import { emptyMessage, newMessageId, type StopReason, type StreamEvent, type Usage } from "../../anthropic/types.ts";
@@ -247,7 +248,7 @@ export class StreamConverter implements Converter<string> {
 function asWritten(raw: string, input: Record<string, unknown>): boolean {
   try {
     const parsed = JSON.parse(raw) as unknown;
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && sameInput(parsed as Record<string, unknown>, input) && sameInput(input, parsed as Record<string, unknown>);
+    return isObject(parsed) && sameInput(parsed, input) && sameInput(input, parsed);
   } catch {
     return false;
   }

@@ -12,7 +12,8 @@
  *   of calls; JSON that jsonrepair fixes unambiguously.
  * A fence or bare object that is not a call of an offered tool is passed on as the text it was.
  */
-import { isPlainObject, parseJsonLoose, repairToolArguments } from "../shared/repair.ts";
+import { isObject } from "../../anthropic/normalise.ts";
+import { parseJsonLoose, repairToolArguments } from "../shared/repair.ts";
 
 /** A call carries `raw`, the text the model wrote for it, when that text holds only this call. */
 export type Segment = { type: "text"; text: string } | { type: "call"; name: string; input: Record<string, unknown>; raw?: string };
@@ -177,7 +178,7 @@ export class PromptToolParser {
     const items = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
     const calls: Segment[] = [];
     for (const item of items) {
-      const found = isPlainObject(item) ? callOf(item) : undefined;
+      const found = isObject(item) ? callOf(item) : undefined;
       const name = found && this.toolName(found.name);
       if (!found || !name) {
         if (form !== "tag") return this.emit(raw, out);
@@ -275,8 +276,8 @@ export function balancedEnd(s: string): number {
 
 function callOf(o: Record<string, unknown>): { name: string; args: unknown } | undefined {
   const fn = o.function;
-  const name = o.name ?? o.tool ?? o.tool_name ?? (typeof fn === "string" ? fn : isPlainObject(fn) ? fn.name : undefined);
+  const name = o.name ?? o.tool ?? o.tool_name ?? (typeof fn === "string" ? fn : isObject(fn) ? fn.name : undefined);
   if (typeof name !== "string" || !name) return undefined;
-  const args = "arguments" in o ? o.arguments : "input" in o ? o.input : "parameters" in o ? o.parameters : "args" in o ? o.args : isPlainObject(fn) ? fn.arguments : undefined;
+  const args = "arguments" in o ? o.arguments : "input" in o ? o.input : "parameters" in o ? o.parameters : "args" in o ? o.args : isObject(fn) ? fn.arguments : undefined;
   return { name, args };
 }

@@ -9,15 +9,13 @@
  * but that is a truncated generation (e.g. hit max_tokens mid-file) and a Write with half a
  * file is worse than no Write at all.
  */
+import { isObject } from "../../anthropic/normalise.ts";
 import { jsonrepair } from "jsonrepair";
 
 export type RepairResult =
   | { ok: true; input: Record<string, unknown>; repaired: boolean }
   | { ok: false; reason: string };
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function kindOf(v: unknown): string {
   if (v === null) return "null";
@@ -68,14 +66,14 @@ export function parseJsonLoose(raw: string): Loose {
  * is unambiguous.
  */
 export function repairToolArguments(raw: unknown): RepairResult {
-  if (isPlainObject(raw)) return { ok: true, input: raw, repaired: false };
+  if (isObject(raw)) return { ok: true, input: raw, repaired: false };
   if (raw === undefined || raw === null) return { ok: true, input: {}, repaired: false };
   if (typeof raw !== "string") return { ok: false, reason: `the arguments are ${kindOf(raw)}, not a JSON object` };
   // A call without arguments is legitimate (a tool whose schema has no required fields).
   if (raw.trim() === "") return { ok: true, input: {}, repaired: false };
   const parsed = parseJsonLoose(raw);
   if (!parsed.ok) return parsed;
-  if (isPlainObject(parsed.value)) return { ok: true, input: parsed.value, repaired: parsed.repaired };
+  if (isObject(parsed.value)) return { ok: true, input: parsed.value, repaired: parsed.repaired };
   // Double-encoded: the model (or server) serialised the arguments twice. Only a string that
   // parsed as-is counts; jsonrepair turns any bare text into a string, which is not that.
   if (typeof parsed.value === "string" && !parsed.repaired) {
