@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
-import { silentLogger } from "../../src/log.ts";
-import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import type { Supervisor, SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
-import { FIXTURE } from "../support/services.ts";
+import { ownedService, startSupervisor } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
@@ -22,24 +21,9 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-function owned(name: string, port: number, tag: string, env: Record<string, string> = {}): Service {
-  return {
-    name,
-    port,
-    health: `http://127.0.0.1:${port}/health`,
-    expect: { status: ["healthy"] },
-    command: [process.execPath, FIXTURE, `--tag=${tag}`],
-    env: { PORT: String(port), FIXTURE_TAG: tag, ...env },
-    interval_s: 0.1,
-    timeout_s: 1,
-  };
-}
 
 function start(services: Service[], timing: SupervisorTiming = FAST, providers: Provider[] = []) {
-  const home = mkdtempSync(join(tmpdir(), "atrad-deadends-"));
-  const sup = new Supervisor(services, providers, { home, logger: silentLogger, timing });
-  cleanup.push(() => sup.stop());
-  return { sup, home, ready: sup.start() };
+  return startSupervisor(cleanup, services, timing, providers);
 }
 
 function stranger(port: number) {
@@ -56,7 +40,7 @@ describe("no dead ends", () => {
     const port = freePort();
     const crashFile = join(mkdtempSync(join(tmpdir(), "atrad-crash-")), "crash");
     writeFileSync(crashFile, "");
-    const { sup, ready } = start([owned("flaky", port, tag, { CRASH_IF_EXISTS: crashFile })]);
+    const { sup, ready } = start([ownedService("flaky", port, tag, { CRASH_IF_EXISTS: crashFile })]);
     await ready;
     await waitFor("failed", () => svc(sup, "flaky").state === "failed");
     expect(svc(sup, "flaky").last_error).toMatch(/gave up after 2 restarts.*cool-off/);
@@ -74,7 +58,7 @@ describe("no dead ends", () => {
   test("a stranger taking the port during the backoff: conflict naming its pid and command, no respawn into EADDRINUSE", async () => {
     const tag = crypto.randomUUID();
     const port = freePort();
-    const { sup, ready } = start([owned("mlx", port, tag)], { ...FAST, backoffBaseMs: 2000, backoffMaxMs: 2000 });
+    const { sup, ready } = start([ownedService("mlx", port, tag)], { ...FAST, backoffBaseMs: 2000, backoffMaxMs: 2000 });
     await ready;
     const pid = await waitFor("up", () => svc(sup, "mlx").state === "up" && svc(sup, "mlx").pid);
     process.kill(pid, "SIGKILL");
@@ -93,7 +77,7 @@ describe("no dead ends", () => {
     const other = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("hello") });
     cleanup.push(() => other.stop(true));
     const tag = crypto.randomUUID();
-    const { sup, ready } = start([{ ...owned("mlx", port, tag), expect: undefined }]);
+    const { sup, ready } = start([{ ...ownedService("mlx", port, tag), expect: undefined }]);
     await ready;
     const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"));
     expect(s.holder?.pid).toBe(process.pid);
@@ -103,7 +87,7 @@ describe("no dead ends", () => {
 
   test("requests: stop holds it stopped, start brings it back, restart replaces the process", async () => {
     const tag = crypto.randomUUID();
-    const { sup, ready } = start([owned("one", freePort(), tag)]);
+    const { sup, ready } = start([ownedService("one", freePort(), tag)]);
     await ready;
     const first = await waitFor("up", () => svc(sup, "one").state === "up" && svc(sup, "one").pid);
     expect(sup.request("one", "stop").ok).toBe(true);
@@ -126,7 +110,7 @@ describe("no dead ends", () => {
     const tag = crypto.randomUUID();
     const crashFile = join(mkdtempSync(join(tmpdir(), "atrad-crash-")), "crash");
     writeFileSync(crashFile, "");
-    const { sup, ready } = start([owned("flaky", freePort(), tag, { CRASH_IF_EXISTS: crashFile })], { ...FAST, cooloffMs: 600_000 });
+    const { sup, ready } = start([ownedService("flaky", freePort(), tag, { CRASH_IF_EXISTS: crashFile })], { ...FAST, cooloffMs: 600_000 });
     await ready;
     await waitFor("failed", () => svc(sup, "flaky").state === "failed");
     rmSync(crashFile);

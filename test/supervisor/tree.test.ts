@@ -4,14 +4,10 @@
  * After each scenario the OS process table (/proc, ps) must hold none of the old tree.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Service } from "../../src/config/load.ts";
-import { silentLogger } from "../../src/log.ts";
-import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import type { Supervisor, SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
-import { FIXTURE } from "../support/services.ts";
+import { ownedService, startSupervisor } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 500, failThreshold: 2 };
@@ -20,25 +16,9 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-function service(name: string, port: number, tag: string, env: Record<string, string>, extra: Partial<Service> = {}): Service {
-  return {
-    name,
-    port,
-    health: `http://127.0.0.1:${port}/health`,
-    expect: { status: ["healthy"] },
-    command: [process.execPath, FIXTURE, `--tag=${tag}`],
-    env: { PORT: String(port), FIXTURE_TAG: tag, ...env },
-    interval_s: 0.1,
-    timeout_s: 1,
-    ...extra,
-  };
-}
 
 function start(services: Service[], timing: SupervisorTiming = FAST) {
-  const home = mkdtempSync(join(tmpdir(), "atrad-tree-"));
-  const sup = new Supervisor(services, [], { home, logger: silentLogger, timing });
-  cleanup.push(() => sup.stop());
-  return { sup, home, ready: sup.start() };
+  return startSupervisor(cleanup, services, timing);
 }
 
 const svc = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
@@ -48,7 +28,7 @@ const alive = (pids: number[]) => pids.filter((p) => procOf(p) && !procOf(p)!.zo
 describe("a service's process tree", () => {
   test("the leader of a forking service crashes: its server child and setsid grandchild go with it", async () => {
     const tag = crypto.randomUUID();
-    const { sup, ready } = start([service("fork", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1" })]);
+    const { sup, ready } = start([ownedService("fork", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1" })]);
     await ready;
     const leader = await waitFor("up", () => svc(sup, "fork").state === "up" && svc(sup, "fork").pid);
     // leader + server child + setsid'd sh + its sleep
@@ -64,7 +44,7 @@ describe("a service's process tree", () => {
 
   test("stop(): a TERM-ignoring forking leader, its child and a setsid grandchild are all gone", async () => {
     const tag = crypto.randomUUID();
-    const { sup, ready } = start([service("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
+    const { sup, ready } = start([ownedService("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
     await ready;
     await waitFor("up", () => svc(sup, "stubborn").state === "up");
     await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
@@ -77,7 +57,7 @@ describe("a service's process tree", () => {
     const tag = crypto.randomUUID();
     const port = freePort();
     // Healthy until it isn't: the fixture's child serves /health as 503 after a while.
-    const { sup, ready } = start([service("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { start_timeout_s: 0.3 })], { ...FAST, startTimeoutMs: 300, budget: 1 });
+    const { sup, ready } = start([ownedService("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { start_timeout_s: 0.3 })], { ...FAST, startTimeoutMs: 300, budget: 1 });
     await ready;
     await waitFor("tree running", () => taggedProcesses(tag).length >= 3);
     const first = taggedProcesses(tag);

@@ -1,5 +1,10 @@
 /** Config snippets for supervisor tests: owned fixture services, and the default stack switched off. */
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Provider, Service } from "../../src/config/load.ts";
+import { silentLogger } from "../../src/log.ts";
+import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 
 export const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-server.ts");
 
@@ -22,4 +27,30 @@ env = { ${envToml} }
 interval_s = 0.1
 timeout_s = 1
 `;
+}
+
+/**
+ * An owned service running the fixture server. FIXTURE_TAG=`tag` is inherited by its whole
+ * tree, so test/support/procs.ts taggedProcesses finds every process of it, escapees included.
+ */
+export function ownedService(name: string, port: number, tag: string, env: Record<string, string> = {}, extra: Partial<Service> = {}): Service {
+  return {
+    name,
+    port,
+    health: `http://127.0.0.1:${port}/health`,
+    expect: { status: ["healthy"] },
+    command: [process.execPath, FIXTURE, `--tag=${tag}`],
+    env: { PORT: String(port), FIXTURE_TAG: tag, ...env },
+    interval_s: 0.1,
+    timeout_s: 1,
+    ...extra,
+  };
+}
+
+/** A supervisor in a temp home; `cleanup` gets its stop(). */
+export function startSupervisor(cleanup: Array<() => unknown>, services: Service[], timing: SupervisorTiming, providers: Provider[] = []) {
+  const home = mkdtempSync(join(tmpdir(), "atrad-sup-"));
+  const sup = new Supervisor(services, providers, { home, logger: silentLogger, timing });
+  cleanup.push(() => sup.stop());
+  return { sup, home, ready: sup.start() };
 }
