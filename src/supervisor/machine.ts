@@ -262,7 +262,7 @@ function probe(m0: Machine, o: ProbeOutcome, p: Policy, now: number): Step {
   if (m.state === "starting" && m.commandRunning) return keep({ ...f, reason: `restart command still running; not healthy yet: ${o.reason}` });
   if (m.state === "starting" && (m.running || (p.restartCommand && !m0.boot))) {
     if (now - m.since < p.startTimeoutMs) return keep({ ...f, reason: `not healthy yet: ${o.reason}` });
-    const why = `not healthy ${Math.round(p.startTimeoutMs / 1000)}s after start: ${o.reason}`;
+    const why = `not healthy ${fmtMs(p.startTimeoutMs)} after start: ${o.reason}`;
     return m.running ? kill(to(f, "down", why, now), why) : recover(f, p, now, why);
   }
   if (m.state === "backoff" || m.state === "failed") return keep({ ...f, reason: m.reason });

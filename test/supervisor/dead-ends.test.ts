@@ -58,16 +58,18 @@ describe("no dead ends", () => {
   test("a stranger taking the port during the backoff: conflict naming its pid and command, no respawn into EADDRINUSE", async () => {
     const tag = crypto.randomUUID();
     const port = freePort();
-    const { sup, ready } = start([ownedService("mlx", port, tag)], { ...FAST, backoffBaseMs: 2000, backoffMaxMs: 2000 });
+    const { sup, ready } = start([ownedService("mlx", port, tag)], { ...FAST, backoffBaseMs: 500, backoffMaxMs: 500 });
     await ready;
     const pid = await waitFor("up", () => svc(sup, "mlx").state === "up" && svc(sup, "mlx").pid);
     process.kill(pid, "SIGKILL");
     await waitFor("backoff", () => svc(sup, "mlx").state === "backoff");
-    const other = stranger(port);
+    // The stranger is this test process itself: listening at once, well inside the backoff.
+    const other = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("not mlx", { status: 404 }) });
+    cleanup.push(() => other.stop(true));
     const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"), 10_000);
-    expect(s.holder?.pid).toBe(other.pid);
-    expect(s.last_error).toContain(`pid ${other.pid}`);
-    expect(s.last_error).toContain("foreign-server.ts");
+    expect(s.holder?.pid).toBe(process.pid);
+    expect(s.last_error).toContain(`pid ${process.pid}`);
+    expect(s.last_error).toContain("already held by");
     expect(s.restarts).toBe(1);
     expect(taggedProcesses(tag)).toEqual([]);
   });

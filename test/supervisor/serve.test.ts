@@ -99,13 +99,13 @@ describe("atrad serve and its children", () => {
 });
 
 /** A service whose tree is as hard to stop as it gets: TERM ignored, forked server, setsid escapee. */
-function stubbornToml(name: string, port: number, tag: string, command?: string[]) {
+function stubbornToml(name: string, port: number, tag: string, command?: string[], ignoreTerm = true) {
   const cmd = command ?? [process.execPath, FIXTURE, `--tag=${tag}`];
   return `[services.${name}]
 health = "http://127.0.0.1:${port}/health"
 expect = { status = ["healthy"] }
 command = ${JSON.stringify(cmd)}
-env = { PORT = "${port}", FIXTURE_TAG = "${tag}", SERVE_IN_CHILD = "1", SETSID_GRANDCHILD = "1", IGNORE_TERM = "1" }
+env = { PORT = "${port}", FIXTURE_TAG = "${tag}", SERVE_IN_CHILD = "1", SETSID_GRANDCHILD = "1", IGNORE_TERM = "${ignoreTerm ? 1 : 0}" }
 interval_s = 0.1
 timeout_s = 1
 stop_timeout_s = 1
@@ -120,7 +120,7 @@ describe("atrad serve leaves no process behind", () => {
     const tag = crypto.randomUUID();
     writeFileSync(
       join(home, "config.toml"),
-      `[server]\nshutdown_grace_s = 2\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n` +
+      `[server]\nshutdown_grace_s = 1\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n` +
         noDefaultServices() +
         stubbornToml("stubborn", freePort(), tag),
     );
@@ -151,7 +151,7 @@ describe("atrad serve leaves no process behind", () => {
     const tag = crypto.randomUUID();
     // The wrapper becomes the server under the same pid: its command line no longer matches.
     const wrapped = ["bash", "-c", `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)} --tag=${tag}`];
-    writeFileSync(join(home, "config.toml"), noDefaultServices() + stubbornToml("wrapped", freePort(), tag, wrapped));
+    writeFileSync(join(home, "config.toml"), noDefaultServices() + stubbornToml("wrapped", freePort(), tag, wrapped, false));
     const first = serve(home);
     const pid = (await allUp(home, first.pid, 1)).services[0]!.pid!;
     await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
