@@ -136,7 +136,21 @@ export function systemOf(system: MessagesRequest["system"]): Normalised["system"
  * turn of its own. Chat templates that insist on alternating roles stay satisfied.
  */
 export function turnsOf(messages: MessagesRequest["messages"]): Turn[] {
-  const turns: Turn[] = [];
+  return placeNotes(messages, blocks);
+}
+
+/**
+ * The same placement on the wire form, for a kind that forwards Anthropic requests: Ollama's
+ * native /v1/messages passes a `system` message on as one, and its template moves it to the
+ * front like any other. Messages without a note beside them keep their content as it was.
+ */
+export function notesInPlace(messages: MessagesRequest["messages"]): MessagesRequest["messages"] {
+  if (!messages.some((m) => m.role === "system")) return messages;
+  return placeNotes(messages, (c) => (typeof c === "string" ? [{ type: "text", text: c }] : [...c]));
+}
+
+function placeNotes<B extends { type: string }>(messages: MessagesRequest["messages"], toBlocks: (content: string | ContentBlock[]) => B[]): Array<{ role: "user" | "assistant"; content: Array<B | TextBlock> }> {
+  const turns: Array<{ role: "user" | "assistant"; content: Array<B | TextBlock> }> = [];
   let pending: TextBlock[] = [];
   const flush = () => {
     if (pending.length) turns.push({ role: "user", content: pending });
@@ -151,7 +165,7 @@ export function turnsOf(messages: MessagesRequest["messages"]): Turn[] {
       else pending.push(reminder(text));
       continue;
     }
-    const content = blocks(m.content);
+    const content: Array<B | TextBlock> = toBlocks(m.content);
     if (m.role === "user" && pending.length) {
       const results = content.findIndex((b) => b.type !== "tool_result");
       const at = results < 0 ? content.length : results;

@@ -16,6 +16,17 @@ describe("anthropic translate", () => {
     const out = toUpstreamRequest(normalise({ model: "m", max_tokens: 1, messages: [], system } as never), "x");
     expect(out.system).toEqual([{ type: "text", text: "x-anthropic-billing-header: cc_version=2.1.332; cc_entrypoint=cli;" }, { type: "text", text: "\n\nYou are Claude." }]);
   });
+  test("SystemMessages_BecomeUserRemindersInPlace", () => {
+    const messages = [{ role: "user", content: "hi" }, { role: "assistant", content: "yo" }, { role: "system", content: "note" }, { role: "user", content: [{ type: "text", text: "go", cache_control: { type: "ephemeral" } }] }];
+    const out = toUpstreamRequest(normalise({ model: "m", max_tokens: 1, messages } as never), "x");
+    expect(out.messages as unknown).toEqual([
+      { role: "user", content: [{ type: "text", text: "hi" }] },
+      { role: "assistant", content: [{ type: "text", text: "yo" }] },
+      { role: "user", content: [{ type: "text", text: "<system-reminder>\nnote\n</system-reminder>" }, { type: "text", text: "go", cache_control: { type: "ephemeral" } }] },
+    ]);
+    const plain = [{ role: "user", content: "hi" }];
+    expect(toUpstreamRequest(normalise({ model: "m", max_tokens: 1, messages: plain } as never), "x").messages).toBe(plain as never);
+  });
   test("UnknownFields_Kept", () => {
     const req = { model: "m", max_tokens: 1, messages: [], context_management: { edits: [] }, output_config: { effort: "high" } } as any;
     expect(toUpstreamRequest(normalise(req), "x")).toMatchObject({ context_management: { edits: [] }, output_config: { effort: "high" } });

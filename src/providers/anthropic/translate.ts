@@ -2,7 +2,7 @@
  * Anthropic → Anthropic-compatible upstream (Ollama ≥ 0.14 first of all): pure request and
  * event conversion. Everything not listed here passes through untouched (DESIGN §4.1).
  */
-import { BILLING_HEADER, type Normalised } from "../../anthropic/normalise.ts";
+import { BILLING_HEADER, notesInPlace, type Normalised } from "../../anthropic/normalise.ts";
 import type { MessagesRequest, TextBlock } from "../../anthropic/schema.ts";
 import { withRawJson } from "../../anthropic/sse.ts";
 import { withSignature } from "../../anthropic/stream.ts";
@@ -17,7 +17,10 @@ import type { StreamEvent } from "../../anthropic/types.ts";
  */
 export function toUpstreamRequest(n: Normalised, model: string): MessagesRequest {
   const req = n.request;
-  const out: MessagesRequest = { ...req, model };
+  // Mid-conversation `system` messages become <system-reminder> user text where they stand
+  // (see normalise): Ollama's template would move them to the front, before the tools, and so
+  // re-prefill the whole prompt on every note Claude Code adds.
+  const out: MessagesRequest = { ...req, model, messages: notesInPlace(req.messages) };
   if (Array.isArray(req.system)) {
     let texts = 0;
     out.system = req.system.map((b) => {
