@@ -58,9 +58,10 @@ describe("no dead ends", () => {
   test("a stranger taking the port during the backoff: conflict naming its pid and command, no respawn into EADDRINUSE", async () => {
     const tag = crypto.randomUUID();
     const port = freePort();
-    const { sup, ready } = start([ownedService("mlx", port, tag)], { ...FAST, backoffBaseMs: 500, backoffMaxMs: 500 });
+    // Probes 10 s apart: in this test only the check before the spawn can see the stranger.
+    const { sup, ready } = start([ownedService("mlx", port, tag)], { ...FAST, intervalMs: 10_000, backoffBaseMs: 500, backoffMaxMs: 500 });
     await ready;
-    const pid = await waitFor("up", () => svc(sup, "mlx").state === "up" && svc(sup, "mlx").pid);
+    const pid = await waitFor("spawned", () => svc(sup, "mlx").pid);
     process.kill(pid, "SIGKILL");
     await waitFor("backoff", () => svc(sup, "mlx").state === "backoff");
     // The stranger is this test process itself: listening at once, well inside the backoff.
@@ -69,7 +70,7 @@ describe("no dead ends", () => {
     const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"), 10_000);
     expect(s.holder?.pid).toBe(process.pid);
     expect(s.last_error).toContain(`pid ${process.pid}`);
-    expect(s.last_error).toContain("already held by");
+    expect(s.last_error).toContain(`is already held by pid ${process.pid} (${s.holder!.command})`);
     expect(s.restarts).toBe(1);
     expect(taggedProcesses(tag)).toEqual([]);
   });
