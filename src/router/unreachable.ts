@@ -15,7 +15,11 @@ export interface DeadTarget {
 }
 
 export function unreachable(model: string, rule: string, dead: DeadTarget[], services: Service[], platform: string = process.platform): AtradError {
-  const lines = dead.map((d) => `${d.target}: ${d.reason}; ${d.provider ? startHint(d.provider, services, platform) : `add [providers.${d.target.split("/")[0]}] to the config`}`);
+  const lines = dead.map((d) => {
+    // An upstream's own message already starts with the target.
+    const why = d.reason.startsWith(d.target) ? d.reason : `${d.target}: ${d.reason}`;
+    return `${why}; ${d.provider ? startHint(d.provider, services, platform) : `add [providers.${d.target.split("/")[0]}] to the config`}`;
+  });
   // Not overloaded_error: clients retry that type whatever the headers say.
   return new AtradError("api_error", `no backend can answer model "${model}" (route ${rule}) — ${lines.join(" — ")}. Then \`atrad status\` shows what is up.`, {
     status: 503,

@@ -1,0 +1,48 @@
+/**
+ * The real Claude Code CLI, headless, with every backend down (their ports refuse
+ * connections): atrad answers at once with `x-should-retry: false`, so Claude Code does not
+ * spend minutes retrying; it ends with atrad's message, which names the backend and the fix.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { CLAUDE_BIN, runClaude } from "../support/claude.ts";
+import { freePort } from "../support/binary.ts";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { noDefaultServices } from "../support/services.ts";
+
+let atrad: TestDaemon;
+const ollamaPort = freePort();
+
+beforeAll(async () => {
+  atrad = await startTestDaemon(`
+[providers.ollama]
+kind = "anthropic"
+url = "http://127.0.0.1:${ollamaPort}"
+models = ["qwen3:8b"]
+[routes]
+default = ["ollama/qwen3:8b"]
+${noDefaultServices()}
+`);
+});
+afterAll(async () => {
+  await atrad?.stop();
+});
+
+test.skipIf(!existsSync(CLAUDE_BIN))(
+  "every backend down: Claude Code ends with atrad's message, after few requests",
+  async () => {
+    const run = await runClaude({ baseUrl: atrad.url, prompt: "Say hello.", timeoutMs: 60_000 });
+    const diagnostics = `exit ${run.exitCode}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}`;
+    const said = `${run.stdout}\n${run.stderr}`;
+    if (process.env.ATRAD_DEBUG) console.log(diagnostics, atrad.records.map((r) => r.status));
+    expect(run.exitCode, diagnostics).not.toBe(0);
+    expect(said, diagnostics).toContain("no backend can answer");
+    expect(said, diagnostics).toContain("connection refused");
+    expect(said, diagnostics).toContain("atrad status");
+    // Not retried: each of Claude Code's calls reached atrad once (it makes a few: title, main).
+    const messages = atrad.records.filter((r) => r.status === 503);
+    expect(messages.length, diagnostics).toBeGreaterThan(0);
+    expect(messages.length, diagnostics).toBeLessThanOrEqual(4);
+  },
+  90_000,
+);
