@@ -5,10 +5,11 @@ import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { AnthropicProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { convertStream, type Converter } from "../../anthropic/converter.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
-import { sseEvents } from "../../wire/sse.ts";
+import { sseEvents, type SseMessage } from "../../wire/sse.ts";
 import { estimateRequestTokens } from "../../tokens/count.ts";
 import { withCacheRead } from "../shared/usage.ts";
 import { forwardedHeaders, fromUpstreamEvent, toUpstreamRequest } from "./translate.ts";
@@ -95,18 +96,36 @@ function completeBody(message: Message, prompt: number): string | undefined {
 /** An event type is a name; anything else (a line break above all) is not relayed. */
 const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
 
-async function* relay(body: ReadableStream<Uint8Array>, opts: BodyOptions, prompt: number): AsyncGenerator<StreamEvent> {
-  for await (const msg of sseEvents(body, opts)) {
+/** The anthropic kind's converter: each upstream SSE message relayed as the event it is. */
+class Relay implements Converter<SseMessage> {
+  constructor(
+    private readonly target: string,
+    private readonly prompt: number,
+  ) {}
+
+  start(): StreamEvent[] {
+    return [];
+  }
+
+  push(msg: SseMessage): StreamEvent[] {
     let event: StreamEvent | undefined;
     try {
       event = fromUpstreamEvent(msg.event, msg.data);
     } catch {
-      throw brokenUpstream(opts.target, `sent an event whose data is not JSON: ${msg.data.slice(0, 200)}`);
+      throw brokenUpstream(this.target, `sent an event whose data is not JSON: ${msg.data.slice(0, 200)}`);
     }
-    if (!event) continue;
-    if (!EVENT_TYPE.test(event.type)) throw brokenUpstream(opts.target, `sent an event whose type is not a name: ${JSON.stringify(event.type).slice(0, 80)}`);
-    yield withUsage(event, prompt);
+    if (!event) return [];
+    if (!EVENT_TYPE.test(event.type)) throw brokenUpstream(this.target, `sent an event whose type is not a name: ${JSON.stringify(event.type).slice(0, 80)}`);
+    return [withUsage(event, this.prompt)];
   }
+
+  end(): StreamEvent[] {
+    return [];
+  }
+}
+
+function relay(body: ReadableStream<Uint8Array>, opts: BodyOptions, prompt: number): AsyncGenerator<StreamEvent> {
+  return convertStream(new Relay(opts.target, prompt), sseEvents(body, opts));
 }
 
 /**
