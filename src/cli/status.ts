@@ -137,6 +137,7 @@ export function renderStatus(doc: StatusDocument, colour = false): string {
   const rows = doc.services.map((s) => [s.name, s.port === null ? "-" : String(s.port), s.state, s.owned ? "yes" : "no", s.pid === null ? "-" : String(s.pid), String(s.restarts), d.running ? ago(secondsSince(s.since)) : "-", oneLine(s.last_error ?? "")]);
   out.push(...table(["SERVICE", "PORT", "STATE", "OWNED", "PID", "RESTARTS", "SINCE", "DETAIL"], rows, 2, (v) => paint(COLOURS[v], v), bold));
   for (const s of doc.services) {
+    if (s.note) out.push(`  ${s.name}: ${oneLine(s.note)}`);
     if (s.log_tail?.length) {
       out.push(`  ${s.name}: last log lines`);
       for (const l of s.log_tail.slice(-5)) out.push(`    ${l}`);

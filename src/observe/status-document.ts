@@ -32,6 +32,8 @@ export const ServiceEntrySchema = Type.Object({
   holder: Type.Optional(Type.Object({ pid: Type.Integer(), command: Type.String() })),
   /** The service log's last lines once it has `failed`. */
   log_tail: Type.Optional(Type.Array(Type.String())),
+  /** Worth knowing, not a state: e.g. a process a previous atrad left that could not be confirmed as its child. */
+  note: Type.Optional(Type.String()),
   /** The last run of an external service's `restart` command: how it ended and what it said. */
   restart_command: Type.Optional(
     Type.Object({

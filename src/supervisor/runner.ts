@@ -106,9 +106,10 @@ export class Runner {
     return undefined;
   }
 
-  /** Something about this service worth showing although no state changed. */
+  /** Something worth knowing that no state says (a child of a previous atrad not adopted). */
+  private noteText: string | undefined;
   note(text: string) {
-    this.m = { ...this.m, reason: text };
+    this.noteText = text;
   }
 
   begin() {
@@ -285,6 +286,7 @@ export class Runner {
       ...(m.state === "conflict" && this.holder ? { holder: this.holder } : {}),
       ...(m.state === "failed" ? { log_tail: tailLines(this.logPath, 20) } : {}),
       ...(this.lastCommand ? { restart_command: { ...this.lastCommand } } : {}),
+      ...(this.noteText ? { note: this.noteText } : {}),
     };
   }
 }

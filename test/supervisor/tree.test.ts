@@ -4,8 +4,12 @@
  * After each scenario the OS process table (/proc, ps) must hold none of the old tree.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Service } from "../../src/config/load.ts";
-import type { Supervisor, SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import { silentLogger } from "../../src/log.ts";
+import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
 import { ownedService, startSupervisor } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
@@ -65,5 +69,28 @@ describe("a service's process tree", () => {
     expect(taggedProcesses(tag)).toEqual([]);
     // Not "exited with code …" alone: why atrad stopped it comes first.
     expect(svc(sup, "sick").last_error).toMatch(/^not healthy 300ms after start: HTTP 503.*\(pid \d+ stopped; killed by SIGTERM\)/);
+  });
+});
+
+describe("adoption by pid + start time", () => {
+  test("a pidfile entry whose pid now belongs to another process is reported, and that process is left alone", async () => {
+    const stranger = Bun.spawn(["sleep", "30"], { stdio: ["ignore", "ignore", "ignore"] });
+    cleanup.push(() => stranger.kill("SIGKILL"));
+    const home = mkdtempSync(join(tmpdir(), "atrad-adopt-"));
+    const port = freePort();
+    const svc0 = ownedService("mlx", port, crypto.randomUUID());
+    mkdirSync(join(home, "run"), { recursive: true });
+    // As a previous atrad would have written it, but the start time is not this process's.
+    const entry = { pid: stranger.pid, pgid: stranger.pid, start: "1", marker: "ATRAD_SERVICE_ID=mlx.gone", command: svc0.command, started_at: new Date().toISOString() };
+    writeFileSync(join(home, "run", "children.json"), JSON.stringify({ mlx: entry }));
+    const sup = new Supervisor([svc0], [], { home, logger: silentLogger, timing: FAST });
+    cleanup.push(() => sup.stop());
+    await sup.start();
+    const s = svc(sup, "mlx");
+    expect(s.note).toContain(`pid ${stranger.pid} left by a previous atrad was not adopted`);
+    expect(s.note).toContain("different start time");
+    expect(s.pid).not.toBe(stranger.pid);
+    await Bun.sleep(300);
+    expect(alive([stranger.pid])).toEqual([stranger.pid]);
   });
 });
