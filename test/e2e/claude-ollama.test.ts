@@ -74,6 +74,7 @@ describe("Claude Code CLI through the ollama kind", () => {
     expect({ exit: run.exitCode, result: run.result?.result, stderr: run.stderr.slice(0, 500) }).toMatchObject({ exit: 0, result: "I wrote hello.txt." });
     expect(readFileSync(target, "utf8")).toBe(CONTENT);
     const last = mlx.received.at(-1)!.body.messages.at(-1);
-    expect(last.content).toMatch(/^<tool_result name="Write">\n/);
+    // The result names the call it answers (its position in the model's turn), not only the tool.
+    expect(last.content).toMatch(/^<tool_result call="1" name="Write">\n/);
   }, 120_000);
 });
