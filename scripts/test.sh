@@ -45,4 +45,6 @@ if [ "$long" = 1 ]; then
 fi
 workers="${ATRAD_TEST_WORKERS:-4}"
 if [ "$workers" -le 1 ]; then exec "$bun" test "$@"; fi
-exec "$bun" test --parallel="$workers" "$@"
+# Bun 1.4.5 hands --parallel workers its default 5 s timeout, not bunfig.toml's: pass that on.
+timeout="$(sed -n 's/^timeout *= *\([0-9][0-9]*\).*/\1/p' bunfig.toml)"
+exec "$bun" test --parallel="$workers" ${timeout:+--timeout="$timeout"} "$@"
