@@ -84,7 +84,7 @@ function assertWellFormed(o: Outcome, shouldSucceed: boolean, label: string) {
   }
 }
 
-describe("upstream faults → a well-formed error or answer, never a hang, no leaked connections", () => {
+describe.concurrent("upstream faults → a well-formed error or answer, never a hang, no leaked connections", () => {
   const table: string[] = [];
   for (const kind of KINDS) {
     for (const fault of FAULTS) {
@@ -106,7 +106,7 @@ describe("upstream faults → a well-formed error or answer, never a hang, no le
     }
   }
 
-  test("no connection to the upstream is left open after the faults", async () => {
+  test.serial("no connection to the upstream is left open after the faults", async () => {
     await until("the stand-in's connections to close", () => faulty.open === 0, 10_000);
     expect(faulty.open).toBe(0);
     console.log(`fault matrix (kind, fault, mode, status, ending, time):\n${table.join("\n")}`);

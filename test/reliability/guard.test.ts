@@ -145,7 +145,8 @@ describe("limits", () => {
   });
 });
 
-describe("slow clients", () => {
+// The two wait out server timers on sockets of their own: side by side, not one after the other.
+describe.concurrent("slow clients", () => {
   test("slowloris sockets do not stop other clients, and silent ones are closed within the idle timeout", async () => {
     const N = 150;
     const closedAt: number[] = [];
