@@ -88,7 +88,9 @@ export function noteDescendants(child: Child) {
 function members(child: Child): Proc[] {
   const own = procOf(process.pid)?.pgid;
   // A group that is atrad's own (never for a child we spawned detached) must not be signalled.
-  const leader = { pid: child.pid, pgid: child.pgid === own ? -1 : child.pgid };
+  // Once the leader is gone its pid may be reused: descend from it only while it is the same
+  // process. (Its group id is safe: the kernel does not reuse a pid still naming a group.)
+  const leader = { pid: child.start && sameProcess(child.pid, child.start) ? child.pid : -1, pgid: child.pgid === own ? -1 : child.pgid };
   return treeMembers(leader, child.marker, child.known.values());
 }
 
