@@ -38,7 +38,12 @@ export interface Child {
 }
 
 export function spawnChild(spec: ChildSpec): Child {
-  const fd = openAppend(spec.logPath);
+  // A log file that cannot be opened (an unwritable ATRAD_HOME) must not stop the service:
+  // its output then goes where the daemon's own log goes, atrad's stderr.
+  let fd = 2;
+  try {
+    fd = openAppend(spec.logPath);
+  } catch {}
   const id = `${spec.name}.${crypto.randomUUID()}`;
   try {
     const stamp = `--- ${new Date().toISOString()} atrad starting ${spec.command.join(" ")}\n`;
@@ -59,7 +64,7 @@ export function spawnChild(spec: ChildSpec): Child {
     const p = procOf(child.pid);
     return { pid: child.pid, pgid: child.pid, start: p?.start ?? "", marker: `${MARKER_VAR}=${id}`, known: new Map(), exited };
   } finally {
-    closeSync(fd);
+    if (fd !== 2) closeSync(fd);
   }
 }
 

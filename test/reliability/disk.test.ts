@@ -14,7 +14,7 @@ import { statusDocumentError } from "../../src/observe/status-document.ts";
 import { requestLogPath } from "../../src/supervisor/logfile.ts";
 import { startCounting, type Counting } from "../standins/counting.ts";
 import { freePort, ROOT, waitForHealth } from "../support/binary.ts";
-import { noDefaultServices } from "../support/services.ts";
+import { noDefaultServices, ownedServiceToml } from "../support/services.ts";
 import { until } from "./support.ts";
 
 let up: Counting;
@@ -72,7 +72,9 @@ describe("an unwritable ATRAD_HOME", () => {
     const home = join(dir, "a-file", "home"); // ENOTDIR for every write under it
     const port = freePort();
     const file = join(dir, "config.toml");
-    writeFileSync(file, `[server]\nport = ${port}\n${toml()}`);
+    // An owned service too: its log file cannot be opened either, and it must still start.
+    const tag = crypto.randomUUID();
+    writeFileSync(file, `[server]\nport = ${port}\n${toml().replace(noDefaultServices(), noDefaultServices("mlx"))}${ownedServiceToml("mlx", freePort(), tag)}`);
     const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "serve", "--config", file], {
       env: { ...process.env, ATRAD_HOME: home, HOME: dir },
       stdout: "ignore",
@@ -86,6 +88,11 @@ describe("an unwritable ATRAD_HOME", () => {
       expect(statusDocumentError(s)).toBeUndefined();
       expect(s.disk.home).toBe(home);
       expect(s.disk.home_error).toMatch(/ENOTDIR|not a directory/i);
+      const mlx = await until("the owned service to come up", async () => {
+        const st: any = await (await fetch(`${url}/atrad/status`)).json();
+        return st.services.find((x: any) => x.name === "mlx" && x.state === "up");
+      });
+      expect(mlx.owned).toBe(true);
       proc.kill("SIGTERM");
       expect(await proc.exited).toBe(0);
       const stderr = await new Response(proc.stderr).text();
