@@ -252,13 +252,15 @@ describe("ollama kind: what the request asks of the answer (official Anthropic S
     expect(sent.messages.at(-1).content).toContain("Call at most one tool per answer.\nYou must call at least one tool in this answer.");
   });
 
-  test("output_config.format becomes Ollama's format (the JSON schema)", async () => {
+  test("output_config.format becomes Ollama's format (the JSON schema) and an instruction", async () => {
     const schema = { type: "object", properties: { answer: { type: "integer" } }, required: ["answer"], additionalProperties: false };
     chat.reply = () => ({ items: [{ text: '{"answer": 4}' }] });
     const body = { model: M, max_tokens: 50, output_config: { format: { type: "json_schema", schema } }, messages: [{ role: "user", content: "2+2" }] };
     const msg = await client.messages.create(body as never);
     expect(msg.content).toEqual([{ type: "text", text: '{"answer": 4}' }] as never);
     expect(chat.received.at(-1)!.format).toEqual(schema);
+    // Said in the prompt too, at its end (servers of this dialect without `format` still know).
+    expect(chat.received.at(-1)!.messages.at(-1).content).toEndWith(`${JSON.stringify(schema)}\n</system-reminder>`);
   });
 });
 

@@ -4,7 +4,7 @@
  * Every Anthropic-only field is mapped or dropped here on purpose; see the comments per field.
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
-import { offeredTools, sourceData, structuredOutput, toolChoiceRules, withNote, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
+import { offeredTools, outputInstruction, sourceData, structuredOutput, toolChoiceRules, withNote, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
 import type { ImageBlock, MessagesRequest } from "../../anthropic/schema.ts";
 
 export interface OllamaToolCall {
@@ -43,8 +43,11 @@ export function toOllamaChat(n: Normalised, model: string, opts: ChatRequestOpti
   const req = n.request;
   const tools = opts.nativeTools ? toolsOf(req) : [];
   // /api/chat has no tool_choice: a forced tool is the only one sent, and the model is told.
-  const rules = tools.length ? toolChoiceRules(req.tool_choice) : [];
-  const turns = rules.length ? withNote(n.turns, rules.join("\n")) : n.turns;
+  const format = structuredOutput(req);
+  // Also told, not only constrained: servers of this dialect without `format` (the ATRA MLX
+  // server) still get the schema, and Ollama's own docs advise saying it in the prompt.
+  const notes = [...(tools.length ? toolChoiceRules(req.tool_choice) : []), ...(format ? [outputInstruction(format)] : [])];
+  const turns = notes.length ? withNote(n.turns, notes.join("\n")) : n.turns;
   const messages: OllamaMessage[] = [];
   if (n.system.text) messages.push({ role: "system", content: n.system.text });
   for (const t of turns) {
@@ -55,7 +58,6 @@ export function toOllamaChat(n: Normalised, model: string, opts: ChatRequestOpti
   const out: OllamaChatRequest = { model, messages, stream: true, options: options(req, opts.numCtx) };
   if (tools.length) out.tools = tools;
   // Ollama constrains decoding to a JSON schema given as `format`.
-  const format = structuredOutput(req);
   if (format) out.format = format.schema;
   const think = thinkOf(req);
   if (think !== undefined) out.think = think;

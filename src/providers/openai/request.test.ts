@@ -196,9 +196,11 @@ describe("RequestConverter fields", () => {
     expect(toolResultText({ type: "tool_result", tool_use_id: "t", content: [], is_error: true })).toBe("Error");
   });
 
-  test("Request_StructuredOutputIsResponseFormat", () => {
+  test("Request_StructuredOutputIsResponseFormatAndAnInstruction", () => {
     const out = toChatRequest(normalise(base({ output_config: { effort: "low", format: { type: "json_schema", schema: { type: "object", properties: { n: { type: "integer" } } } } } })), "m");
     expect(out.response_format).toEqual({ type: "json_schema", json_schema: { name: "output", schema: { type: "object", properties: { n: { type: "integer" } } }, strict: true } });
     expect(toChatRequest(normalise(base()), "m")).not.toHaveProperty("response_format");
+    // mlx_lm.server has no response_format: the schema is also said, at the end of the prompt.
+    expect(out.messages.at(-1)!.content).toEqual(expect.stringContaining('"properties":{"n":{"type":"integer"}}}\n</system-reminder>'));
   });
 });

@@ -2,7 +2,7 @@
  * Anthropic Messages request → OpenAI chat-completions request (pure). Every field Claude Code
  * sends (DESIGN §4.2) is mapped or dropped here on purpose; see the notes at each decision.
  */
-import { mediaType, offeredTools, sourceData, structuredOutput, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
+import { mediaType, offeredTools, outputInstruction, sourceData, structuredOutput, withNote, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
 import type { DocumentBlock, ImageBlock, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { Recall } from "../shared/raw-calls.ts";
 import type { ChatMessage, ChatRequest, ContentPart, FunctionTool, ToolCall, ToolChoice } from "./types.ts";
@@ -87,7 +87,11 @@ function convertAssistant(content: Block[], native: boolean, recall?: Recall): C
 export function convertMessages(n: Normalised, native: boolean, recall?: Recall): ChatMessage[] {
   const out: ChatMessage[] = [];
   if (n.system.text) out.push({ role: "system", content: n.system.text });
-  for (const t of n.turns) {
+  // A requested schema is also said at the end of the prompt: mlx_lm.server has no
+  // response_format, and there the instruction is all the model gets.
+  const format = structuredOutput(n.request);
+  const turns = format ? withNote(n.turns, outputInstruction(format)) : n.turns;
+  for (const t of turns) {
     if (t.role === "user") out.push(...convertUser(t.content, native));
     else out.push(convertAssistant(t.content, native, recall));
   }
