@@ -15,6 +15,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { createLogger, silentLogger } from "../../src/log.ts";
 import { statusDocumentError } from "../../src/observe/status-document.ts";
+import { freePort, ROOT, waitForHealth } from "../support/binary.ts";
 import { noDefaultServices } from "../support/services.ts";
 
 const TOKEN = "trust-boundary-token-5d1e";
@@ -135,6 +136,21 @@ describe("the Host guard judges the address actually bound", () => {
     expect(d.reload().ok).toBe(true);
     expect(await rawStatus(port(d), "evil.com")).toBe(403);
   });
+
+  test("the same through a real `atrad serve --host 127.0.0.1` over a file's 0.0.0.0 without tokens", async () => {
+    const h = home();
+    const p = freePort();
+    // What the refusal message suggests for this file: serve it on loopback with --host.
+    writeFileSync(h.file, `[server]\nhost = "0.0.0.0"\nport = ${p}\n${noDefaultServices()}`);
+    const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "serve", "--host", "127.0.0.1", "--config", h.file], { env: { ...process.env, ...h.env }, stdout: "ignore", stderr: "ignore" });
+    try {
+      await waitForHealth(`http://127.0.0.1:${p}`);
+      expect(await rawStatus(p, "evil.com")).toBe(403);
+      expect(await rawStatus(p, `localhost:${p}`)).toBe(200);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  }, 20_000);
 
   test("actually bound to 0.0.0.0 (with tokens), names are the operator's: evil.com passes the Host check", async () => {
     const h = home();
