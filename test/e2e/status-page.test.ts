@@ -2,7 +2,8 @@
  * The status page in a real headless Chromium (Debian's package driven by playwright-core):
  * a request flows through a real daemon and shows up on the page, live, next to the routes and
  * service states; a second page with every service state checks the narrow layout, keyboard
- * focus and that nothing is fetched from anywhere but atrad. Screenshots go to test-artifacts/.
+ * focus and that nothing is fetched from anywhere but atrad. Screenshots go to $TMPDIR/atrad-test-artifacts
+ * (ATRAD_TEST_ARTIFACTS=DIR to keep them elsewhere, e.g. as CI artifacts): tests write only to temp dirs.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, expect, test } from "bun:test";
@@ -18,11 +19,11 @@ import type { RequestRecord } from "../../src/gateway/record.ts";
 import type { StatusDocument } from "../../src/observe/status-document.ts";
 import { uiRoutes } from "../../src/ui/routes.ts";
 import { startCounting } from "../standins/counting.ts";
-import { ensureBinary, freePort, ROOT, waitForHealth } from "../support/binary.ts";
+import { ensureBinary, freePort, waitForHealth } from "../support/binary.ts";
 import { startTestDaemon, testConfig } from "../support/daemon.ts";
 
 const TOKEN = "page-admin-token-42";
-const ARTIFACTS = join(ROOT, "test-artifacts");
+const ARTIFACTS = process.env.ATRAD_TEST_ARTIFACTS ?? join(tmpdir(), "atrad-test-artifacts");
 const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn().catch(() => {});
