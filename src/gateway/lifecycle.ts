@@ -175,6 +175,8 @@ class Exchange {
   private commit(events: AsyncIterable<StreamEvent>, headers: Record<string, string>, initialPing: boolean): Response {
     // Headers first: if a value is refused, no stream exists yet to clean up.
     const head = new Headers({ ...SSE_HEADERS, ...headers });
+    // From here the event stream watches the shutdown; the commit window is over.
+    this.stopWaiting();
     this.stream = createEventStream(events, {
       pingMs: this.deps.config().server.ping_interval_s * 1000,
       initialPing,
@@ -221,13 +223,19 @@ class Exchange {
   private end(status: number, aborted = false) {
     if (this.ended) return;
     this.ended = true;
-    for (const t of this.timers) clearTimeout(t);
+    this.stopWaiting();
     this.request.signal.removeEventListener("abort", this.clientLeft);
-    if (this.onShutdown) this.deps.shutdown?.removeEventListener("abort", this.onShutdown);
     const { deps, request, rec } = this;
     quietly(() => this.release?.());
     quietly(() => deps.restoreTimeout?.(request));
     quietly(() => deps.observe?.(rec.finish(status, aborted)));
+  }
+
+  /** Drop the commit window's timer and the shutdown listener: nothing waits on them any more. */
+  private stopWaiting() {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.onShutdown) this.deps.shutdown?.removeEventListener("abort", this.onShutdown);
+    this.onShutdown = undefined;
   }
 
   /** Record where the request went; the response headers that say so. */
