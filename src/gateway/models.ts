@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import { notFound } from "../anthropic/errors.ts";
 import { specOf } from "../providers/index.ts";
+import { formatTarget, parseTarget } from "../router/resolve.ts";
 import type { GatewayDeps } from "./deps.ts";
 
 export interface ModelInfo {
@@ -12,7 +13,15 @@ export interface ModelInfo {
   id: string;
   display_name: string;
   created_at: string;
+  /**
+   * The served model's context window in tokens, when atrad knows it (configured, or learned
+   * from the server). Not part of Anthropic's listing; clients that don't know it ignore it.
+   */
+  context_window?: number;
 }
+
+/** How long a listing waits for windows not yet learned (Claude Code's discovery gives up after 3 s). */
+const WINDOW_WAIT_MS = 1500;
 
 // A fixed date: these ids are not releases, and a stable value keeps listings comparable.
 const CREATED = "2026-01-01T00:00:00Z";
@@ -21,23 +30,34 @@ export async function listModels(deps: GatewayDeps): Promise<ModelInfo[]> {
   const config = deps.config();
   const out: ModelInfo[] = [];
   const seen = new Set<string>();
-  const add = (id: string, display: string) => {
+  const served = new Map<ModelInfo, string>();
+  const add = (id: string, display: string, target?: string) => {
     if (seen.has(id)) return;
     seen.add(id);
-    out.push({ type: "model", id, display_name: display, created_at: CREATED });
+    const info: ModelInfo = { type: "model", id, display_name: display, created_at: CREATED };
+    out.push(info);
+    if (target) served.set(info, target);
   };
   const routes = config.routes;
   for (const tier of ["default", "opus", "sonnet", "haiku"] as const) {
     const targets = routes[tier];
-    if (targets?.length && tier !== "default") add(tier, `${tier} → ${targets.join(", ")}`);
+    if (targets?.length && tier !== "default") add(tier, `${tier} → ${targets.join(", ")}`, targets[0]);
   }
-  for (const [alias, targets] of Object.entries(routes.aliases)) add(alias, `${alias} → ${targets.join(", ")}`);
+  for (const [alias, targets] of Object.entries(routes.aliases)) add(alias, `${alias} → ${targets.join(", ")}`, targets[0]);
   for (const { provider, models } of await deps.router.catalog.all()) {
-    for (const m of models) add(`${provider}/${m}`, `${m} · ${provider}`);
+    for (const m of models) add(`${provider}/${m}`, `${m} · ${provider}`, `${provider}/${m}`);
   }
   for (const p of config.providers) if (!specOf(p).capabilities.listsModels) add(p.name, `${p.name} · ${p.kind}`);
   // The same again under ids Claude Code's /model picker keeps (they must start with "claude").
-  for (const p of await deps.router.published()) add(p.id, p.display_name);
+  for (const p of await deps.router.published()) add(p.id, p.display_name, p.targets[0] && formatTarget(p.targets[0]));
+  await Promise.all(
+    [...served].map(async ([info, target]) => {
+      const { provider: name, model } = parseTarget(target);
+      const provider = config.providers.find((p) => p.name === name);
+      const window = provider && model ? await deps.router.windows.within(provider, model, WINDOW_WAIT_MS) : undefined;
+      if (window) info.context_window = window;
+    }),
+  );
   return out;
 }
 

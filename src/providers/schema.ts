@@ -19,6 +19,11 @@ function sharedKeys<M extends ToolMode>(modes: readonly M[], fallback: M) {
     urls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
     api_key: Type.Optional(Type.String()),
     api_key_env: Type.Optional(Type.String()),
+    /**
+     * The models' context window in tokens, instead of asking the upstream (Ollama's /api/ps,
+     * llama.cpp's /props, vLLM's max_model_len, LM Studio's model info).
+     */
+    context_window: Type.Optional(Type.Integer({ minimum: 1 })),
     /** A fixed model list instead of asking the upstream. */
     models: Type.Optional(Type.Array(Type.String())),
     tools: Type.Union(

@@ -19,6 +19,8 @@ export interface CallContext<P = ProviderBase> {
   headers: Headers;
   requestId: string;
   signal: AbortSignal;
+  /** The model's context window as the router learned it (kinds that can, ask the server for it). */
+  contextWindow?: number;
 }
 
 /** What a successful upstream call gives back, once the upstream has committed to answer. */

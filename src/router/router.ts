@@ -15,6 +15,7 @@ import { ModelCatalog } from "./catalog.ts";
 import { publishIds, type Published } from "./discoverable.ts";
 import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
+import { checkWindow, ContextWindows } from "./windows.ts";
 import { autoTargets, formatTarget, resolveModel, type Target } from "./resolve.ts";
 import { unreachable, type DeadTarget } from "./unreachable.ts";
 
@@ -73,6 +74,7 @@ export class Router {
   /** The last real attempt at each provider: status reports only what was seen. */
   private attempts = new Map<string, Attempt>();
   readonly catalog: ModelCatalog;
+  readonly windows = new ContextWindows();
 
   constructor(
     private config: Config,
@@ -99,6 +101,7 @@ export class Router {
     this.limiters = limiters;
     this.pools = pools;
     this.catalog.setProviders(config.providers);
+    this.windows.clear();
   }
 
   setHealth(health: HealthView) {
@@ -194,6 +197,9 @@ export class Router {
       model = (await this.catalog.models(provider))[0] ?? (await this.catalog.refresh(provider.name))[0] ?? "";
       if (!model) throw new UpstreamError(404, `${provider.name} reports no models; name one as ${provider.name}/<model>`);
     }
+    // A prompt the model cannot hold is refused in Anthropic's words before it is sent.
+    const contextWindow = model ? await this.windows.of(provider, model) : undefined;
+    if (contextWindow) await checkWindow(input.request as never, contextWindow);
     const pool = this.pools.get(provider.name)!;
     const hosts = pool.candidates();
     if (!hosts.length) throw new UpstreamError(0, `every host of ${provider.name} is cooling down after repeated failures`);
@@ -203,7 +209,7 @@ export class Router {
     for (const host of hosts) {
       const end = pool.begin(host);
       try {
-        const outcome = await adapter.call({ provider, url: host.url, model, request: input.request, headers: input.headers, requestId: input.requestId, signal: input.signal });
+        const outcome = await adapter.call({ provider, url: host.url, model, request: input.request, headers: input.headers, requestId: input.requestId, signal: input.signal, contextWindow });
         const finish = () => {
           end(true);
           release();

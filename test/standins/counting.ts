@@ -23,6 +23,8 @@ export function startCounting(name = "up"): Counting {
     async fetch(req) {
       const path = new URL(req.url).pathname;
       if (path === "/v1/models") return Response.json({ object: "list", data: [{ id: "m", object: "model" }] });
+      // Like Anthropic's API: other servers' routes (Ollama's /api/ps, llama.cpp's /props) are not here.
+      if (path.startsWith("/api/") || path === "/props") return new Response("not found", { status: 404 });
       state.hits++;
       state.active++;
       state.maxActive = Math.max(state.maxActive, state.active);

@@ -95,6 +95,13 @@ export function startFaulty(): Faulty {
     try {
       body = JSON.parse(raw);
     } catch {}
+    if (/^\/(api\/(ps|show|v0)|props)\b/.test(path)) {
+      // What servers say about their models' windows is not what this stand-in is about: not found.
+      s.data.done = true;
+      s.data.pending.push(Buffer.from("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"));
+      s.data.endWhenDrained = true;
+      return flush(s);
+    }
     if (path.startsWith("/run")) {
       state.hits["victoria-429"] = (state.hits["victoria-429"] ?? 0) + 1;
       s.data.done = true;

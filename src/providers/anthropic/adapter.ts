@@ -12,6 +12,7 @@ import { brokenUpstream } from "../../wire/limits.ts";
 import { sseEvents, type SseMessage } from "../../wire/sse.ts";
 import { estimateRequestTokens } from "../../tokens/count.ts";
 import { withCacheRead } from "../shared/usage.ts";
+import { overflowed } from "../shared/overflow.ts";
 import { forwardedHeaders, fromUpstreamEvent, toUpstreamRequest } from "./translate.ts";
 
 export const anthropicAdapter: Adapter<AnthropicProvider> = {
@@ -34,7 +35,8 @@ export const anthropicAdapter: Adapter<AnthropicProvider> = {
       },
       signal,
     );
-    if (!res.ok) throw await upstreamFailure(res, label, true, errorMessageOf);
+    // Anthropic's own overflow already has its wording; Ollama's is mapped to it.
+    if (!res.ok) throw overflowed(await upstreamFailure(res, label, true, errorMessageOf), ctx);
 
     const contentType = res.headers.get("content-type") ?? "";
     if (!ctx.request.stream) {

@@ -12,6 +12,7 @@ import { convertStream } from "../../anthropic/converter.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
+import { overflowed } from "../shared/overflow.ts";
 import { toOllamaChat } from "./request.ts";
 import { OllamaStreamConverter } from "./stream.ts";
 
@@ -19,7 +20,8 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
   async call(ctx: CallContext<OllamaProvider>): Promise<Outcome> {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const body = toOllamaChat(normalise(ctx.request), ctx.model, { numCtx: provider.num_ctx, nativeTools: provider.tools === "native" });
+    // The window atrad counts against is the one the runner loads with: never a silent truncation.
+    const body = toOllamaChat(normalise(ctx.request), ctx.model, { numCtx: provider.num_ctx ?? ctx.contextWindow, nativeTools: provider.tools === "native" });
     const res = await fetchUpstream(
       provider,
       `${url}/api/chat`,
@@ -28,7 +30,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     );
     // 404 unknown model, 400 bad request, ATRA MLX's 429 rate limit and 503 no free slot all
     // come as {"error": "..."}; UpstreamError maps the status and lets the router fall back.
-    if (!res.ok) throw await upstreamFailure(res, label, false, errorMessageOf);
+    if (!res.ok) throw overflowed(await upstreamFailure(res, label, false, errorMessageOf), ctx);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     const converter = new OllamaStreamConverter({
       model: ctx.model,

@@ -1,6 +1,7 @@
 /** The `ollama` kind: Ollama's native /api/chat (and servers imitating it, like the ATRA MLX server). */
 import { Type } from "@sinclair/typebox";
 import { ollamaAdapter } from "./adapter.ts";
+import { ollamaWindow } from "../shared/window.ts";
 import { defineSpec, providerTable, streamingKeys, type Resolved } from "../schema.ts";
 
 const table = providerTable(
@@ -14,4 +15,9 @@ const table = providerTable(
 );
 export type OllamaProvider = Resolved<typeof table>;
 
-export const ollamaSpec = defineSpec(table, { adapter: ollamaAdapter, listsModels: true });
+export const ollamaSpec = defineSpec(table, {
+  adapter: ollamaAdapter,
+  listsModels: true,
+  // num_ctx is what atrad asks the runner to load with, so it is the window; else what Ollama says.
+  contextWindow: async (p, model, signal) => p.num_ctx ?? (await ollamaWindow(p, p.urls[0]!, model, signal)) ?? "unknown",
+});

@@ -41,7 +41,7 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
       },
       signal,
     );
-    if (!res.ok) throw await chatFailure(res, label, hasImages(chat));
+    if (!res.ok) throw await chatFailure(res, label, hasImages(chat), estimateRequestTokens(request as never));
     if (!res.body) throw new UpstreamError(502, `${label} answered 200 with an empty body`);
 
     const converter = new StreamConverter({

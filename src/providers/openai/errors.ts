@@ -6,14 +6,18 @@
  * The gateway turns an UpstreamError into the Anthropic envelope whose type follows the status.
  */
 import { errorMessageOf, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { overflowOf, promptTooLong } from "../shared/overflow.ts";
 
 // mlx_lm.server: "Only 'text' content type is supported."; vLLM / LM Studio / llama.cpp word
 // it around "image" or "multimodal".
 const REJECTS_IMAGES = /content type is supported|image|multimodal|vision/i;
 
 /** A non-2xx answer to POST /v1/chat/completions. */
-export async function chatFailure(res: Response, label: string, sentImages: boolean): Promise<UpstreamError> {
+export async function chatFailure(res: Response, label: string, sentImages: boolean, promptTokens = 0): Promise<UpstreamError> {
   const err = await upstreamFailure(res, label, false, errorMessageOf);
+  // llama.cpp's 400, vLLM's 400, LM Studio's 500: one overflow, in the words Claude Code compacts on.
+  const overflow = overflowOf(err.body?.text ?? "", promptTokens);
+  if (overflow) return promptTooLong(...overflow);
   const detail = errorMessageOf(err.body?.text ?? "") ?? "";
   if (sentImages && res.status < 500 && REJECTS_IMAGES.test(detail)) {
     // Not a missing model (mlx_lm.server says 404): the request itself cannot be served here,
