@@ -49,8 +49,9 @@ const HOW_TO_GET =
  * tests below are not run (each would only repeat the same line).
  */
 test("a headless Chromium for the status page tests is installed", () => {
-  if (!CHROMIUM || !existsSync(CHROMIUM))
-    throw new Error(`no headless Chromium found (${CANDIDATES.join(", ")}): ${HOW_TO_GET}; or set ATRAD_CHROMIUM=/path/to/chromium`);
+  if (process.env.ATRAD_CHROMIUM && !existsSync(process.env.ATRAD_CHROMIUM))
+    throw new Error(`ATRAD_CHROMIUM=${process.env.ATRAD_CHROMIUM} does not exist: point it at a Chromium or Chrome executable, or unset it`);
+  if (!CHROMIUM) throw new Error(`no headless Chromium found (looked at ${CANDIDATES.join(", ")}): ${HOW_TO_GET}; or set ATRAD_CHROMIUM=/path/to/chromium`);
 });
 
 let browser: Browser | undefined;
