@@ -49,7 +49,8 @@ afterAll(async () => {
   await victoria.stop();
 });
 
-describe("real clients with model victoria", () => {
+// Two independent requests, each waiting out Victoria's polling: side by side.
+describe.concurrent("real clients with model victoria", () => {
   test("Claude Code CLI (headless) prints Victoria's multi-line answer byte-for-byte", async () => {
     const run = await runClaude({ baseUrl: atrad.url, prompt: "Write a total() function", args: ["--model", "victoria"], timeoutMs: 90_000 });
     if (run.result?.result !== ANSWER) console.error(run.stderr.slice(-2000), run.stdout.slice(-2000));
