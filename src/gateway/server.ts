@@ -45,7 +45,8 @@ export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "res
   let stopping = false;
   let idle: Array<() => void> = [];
 
-  const server = createServer(async (req, res) => {
+  // A missing Host is ours to answer (in an envelope), not the parser's bare 400.
+  const server = createServer({ requireHostHeader: false }, async (req, res) => {
     inFlight++;
     res.once("close", () => {
       if (--inFlight === 0 && idle.length) for (const resolve of idle.splice(0)) resolve();
@@ -64,6 +65,9 @@ export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "res
     // cap new ones are refused at once rather than piled up.
     if (inFlight > config.server.max_connections) {
       return send(req, res, errorResponse(new AtradError("overloaded_error", "atrad is at server.max_connections requests in progress; retry shortly", { headers: { "retry-after": "1" } })));
+    }
+    if (!req.headers.host && req.httpVersion !== "1.0") {
+      return send(req, res, errorResponse(new AtradError("invalid_request_error", "the request has no Host header: HTTP/1.1 requires one (e.g. Host: 127.0.0.1:8040)")));
     }
     const url = requestUrl(req, shownHost, server.address());
     if (!url) return send(req, res, errorResponse(new AtradError("invalid_request_error", `malformed request target "${String(req.url).slice(0, 100)}": send an origin-form path such as /v1/messages`)));

@@ -147,6 +147,7 @@ describe("runtime-level rejections are atrad's envelopes", () => {
     ["an unknown HTTP version", "GET /health HTTP/3.7\r\nHost: 127.0.0.1\r\n\r\n", 505],
     ["headers over 16 KB", `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nx-big: ${"a".repeat(64 * 1024)}\r\n\r\n`, 431],
     ["an asterisk target", "OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
+    ["HTTP/1.1 without Host", "GET /health HTTP/1.1\r\nconnection: close\r\n\r\n", 400],
     ["a malformed %-escape in /v1/models/{id}", "GET /v1/models/%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n", 400],
   ])("%s → its status, in an envelope", async (_name, payload, status) => {
     const text = await raw(payload);
