@@ -264,3 +264,19 @@ describe("ollama kind: what the request asks of the answer (official Anthropic S
   });
 });
 
+describe("ollama kind: the model's own turn goes back as it was (official Anthropic SDK)", () => {
+  // Claude Code sends every Edit back re-serialised, `replace_all: false` added first; the
+  // template would render the call differently from what the model wrote and lose the cache.
+  test("an Edit call keeps the model's key order and no added replace_all", async () => {
+    const Edit = { name: "Edit", description: "Edit a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, old_string: { type: "string" }, new_string: { type: "string" }, replace_all: { type: "boolean" } } } };
+    chat.reply = (body) => (body.messages.at(-1).role === "tool" ? { items: [{ text: "done" }] } : { items: [{ tool: { name: "Edit", arguments: { file_path: "/a.py", old_string: "x = 1", new_string: "x = 2" } } }] });
+    const ask = { role: "user" as const, content: "edit" };
+    const first = await client.messages.create({ model: "ollama/qwen2.5-coder:7b", max_tokens: 100, tools: [Edit], messages: [ask] });
+    const use = first.content[0] as { id: string };
+    const resent = { type: "tool_use" as const, id: use.id, name: "Edit", input: { replace_all: false, file_path: "/a.py", new_string: "x = 2", old_string: "x = 1" } };
+    await client.messages.create({ model: "ollama/qwen2.5-coder:7b", max_tokens: 100, tools: [Edit], messages: [ask, { role: "assistant", content: [resent] }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "ok" }] }] });
+    const sent = chat.received.at(-1)!.messages.find((m: { role: string }) => m.role === "assistant");
+    expect(JSON.stringify(sent.tool_calls[0].function.arguments)).toBe('{"file_path":"/a.py","old_string":"x = 1","new_string":"x = 2"}');
+  });
+});
+

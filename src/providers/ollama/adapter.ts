@@ -13,6 +13,7 @@ import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
 import { ndjsonLines } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { overflowed } from "../shared/overflow.ts";
+import { rawCalls } from "../shared/raw-calls.ts";
 import { toOllamaChat } from "./request.ts";
 import { OllamaStreamConverter } from "./stream.ts";
 
@@ -21,7 +22,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
     // The window atrad counts against is the one the runner loads with: never a silent truncation.
-    const body = toOllamaChat(normalise(ctx.request), ctx.model, { numCtx: provider.num_ctx ?? ctx.contextWindow, nativeTools: provider.tools === "native" });
+    const body = toOllamaChat(normalise(ctx.request), ctx.model, { numCtx: provider.num_ctx ?? ctx.contextWindow, nativeTools: provider.tools === "native", recall: rawCalls.recall });
     const res = await fetchUpstream(
       provider,
       `${url}/api/chat`,
@@ -37,6 +38,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
       inputTokens: estimateRequestTokens(ctx.request as never),
       stopSequences: ctx.request.stop_sequences,
       singleToolCall: singleToolCall(ctx.request),
+      remember: rawCalls.remember,
     });
     return { type: "events", events: ndjsonEvents(res.body, converter, streamDeadlines(provider, label)) };
   },

@@ -5,7 +5,8 @@
  */
 import { invalidRequest } from "../../anthropic/errors.ts";
 import { offeredTools, outputInstruction, sourceData, structuredOutput, toolChoiceRules, withNote, type Block, type Normalised, type ResultPart } from "../../anthropic/normalise.ts";
-import type { ImageBlock, MessagesRequest } from "../../anthropic/schema.ts";
+import type { ImageBlock, MessagesRequest, ToolUseBlock } from "../../anthropic/schema.ts";
+import type { Recall } from "../shared/raw-calls.ts";
 
 export interface OllamaToolCall {
   id?: string;
@@ -37,6 +38,8 @@ export interface ChatRequestOptions {
   numCtx?: number;
   /** Send `tools` (native). False drops them: the provider has none, or prompt tools handle them. */
   nativeTools: boolean;
+  /** The arguments of calls the model made, as Ollama sent them. */
+  recall?: Recall;
 }
 
 export function toOllamaChat(n: Normalised, model: string, opts: ChatRequestOptions): OllamaChatRequest {
@@ -51,7 +54,7 @@ export function toOllamaChat(n: Normalised, model: string, opts: ChatRequestOpti
   const messages: OllamaMessage[] = [];
   if (n.system.text) messages.push({ role: "system", content: n.system.text });
   for (const t of turns) {
-    if (t.role === "assistant") messages.push(assistantMessage(t.content));
+    if (t.role === "assistant") messages.push(assistantMessage(t.content, opts.recall));
     else messages.push(...userMessages(t.content, n));
   }
 
@@ -80,12 +83,18 @@ function imageOf(b: ImageBlock): string {
 
 const images = (bs: Array<Block | ResultPart>) => bs.filter((b): b is ImageBlock => b.type === "image").map(imageOf);
 
-function assistantMessage(blocks: Block[]): OllamaMessage {
+function assistantMessage(blocks: Block[], recall: Recall | undefined): OllamaMessage {
   const msg: OllamaMessage = { role: "assistant", content: textOf(blocks) };
   const thinking = blocks.flatMap((b) => (b.type === "thinking" && b.thinking ? [b.thinking] : []));
   if (thinking.length) msg.thinking = thinking.join("\n\n");
   const calls = blocks.filter((b) => b.type === "tool_use");
-  if (calls.length) msg.tool_calls = calls.map((b) => ({ id: b.id, function: { name: b.name, arguments: b.input } }));
+  // Arguments in the key order the model wrote them (Claude Code reorders Edit's), so the
+  // template renders the model's own turn as it was: a prefix-cache hit.
+  const args = (b: ToolUseBlock) => {
+    const raw = recall?.(b.id, b.input);
+    return raw === undefined ? b.input : (JSON.parse(raw) as Record<string, unknown>);
+  };
+  if (calls.length) msg.tool_calls = calls.map((b) => ({ id: b.id, function: { name: b.name, arguments: args(b) } }));
   return msg;
 }
 

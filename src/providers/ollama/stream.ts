@@ -14,6 +14,7 @@ import { emptyMessage, type StopReason, type StreamEvent } from "../../anthropic
 import { estimateTokens } from "../../tokens/count.ts";
 import { fromEvaluated } from "../shared/usage.ts";
 import { repairToolArguments, unusableToolCallText } from "../shared/repair.ts";
+import type { Remember } from "../shared/raw-calls.ts";
 import { StopScanner } from "../shared/stop.ts";
 
 export interface OllamaChunk {
@@ -37,6 +38,8 @@ export interface ConverterOptions {
   singleToolCall?: boolean;
   /** The request's stop_sequences: atrad finds them in the text (see shared/stop.ts). */
   stopSequences?: string[];
+  /** Keeps each call's arguments as Ollama sent them, to send the call back unchanged. */
+  remember?: Remember;
 }
 
 export class OllamaStreamConverter implements Converter<string> {
@@ -131,7 +134,10 @@ export class OllamaStreamConverter implements Converter<string> {
     if (this.sawToolCall && this.opts.singleToolCall) return [];
     this.sawToolCall = true;
     this.outputText += name + JSON.stringify(args.input);
-    return this.blocks.toolUse(call.id || this.newToolId(), name, args.input);
+    const id = call.id || this.newToolId();
+    // The arguments in the model's key order, for the call's way back (see shared/raw-calls).
+    this.opts.remember?.(id, args.input, JSON.stringify(args.input));
+    return this.blocks.toolUse(id, name, args.input);
   }
 
   private finish(chunk: OllamaChunk): StreamEvent[] {
