@@ -149,9 +149,13 @@ describe("external restart commands are visible", () => {
   test("a hanging restart command is killed after the start timeout, and attempts never overlap", async () => {
     const port = freePort();
     const tag = crypto.randomUUID();
-    const ext: Service = { name: "victoria", port, health: `http://127.0.0.1:${port}/health`, restart: ["sh", "-c", `sleep 30; : ${tag}`], interval_s: 0.05, timeout_s: 0.3 };
-    const { sup, ready } = start([ext], { ...FAST, startTimeoutMs: 400, budget: 3 });
+    const ext: Service = { name: "victoria", port, health: `http://127.0.0.1:${port}/health`, restart: ["sh", "-c", `sleep 30; : ${tag}`], provider: "victoria", interval_s: 0.05, timeout_s: 0.3 };
+    const { sup, ready } = start([ext], { ...FAST, startTimeoutMs: 400, budget: 3 }, [provider("victoria", `http://127.0.0.1:${port}`)]);
     await ready;
+    // While the command runs, the service is starting, and the router already skips it.
+    await waitFor("command running", () => svc(sup, "victoria").restart_command?.state === "running");
+    expect(svc(sup, "victoria").state).toBe("starting");
+    expect(sup.downReason("victoria")).toMatch(/service victoria is starting/);
     let most = 0;
     await waitFor("hang reported", () => {
       // Each attempt runs in a process group of its own (sh may fork before it execs sleep).
