@@ -21,6 +21,7 @@ beforeAll(async () => {
   atrad = await startTestDaemon(`
 [server]
 max_body_mb = 4
+idle_timeout_s = 2
 [providers.f]
 kind = "openai"
 url = "${faulty.url}"
@@ -169,6 +170,25 @@ describe("runtime-level rejections are atrad's envelopes", () => {
     expect((await envelope(res)).type).toBe("not_found_error");
   });
 });
+
+test("a header trickle (a byte every 200 ms, never done) is cut by idle_timeout_s", async () => {
+  const outcome = await new Promise<string>((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    const drip = setInterval(() => s.write("a"), 200);
+    const giveUp = setTimeout(() => {
+      resolve("still open");
+      s.destroy();
+    }, 8000);
+    s.on("close", () => resolve("closed"));
+    s.on("error", () => {});
+    s.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nx-slow: ");
+    s.once("close", () => {
+      clearInterval(drip);
+      clearTimeout(giveUp);
+    });
+  });
+  expect(outcome).toBe("closed");
+}, 15_000);
 
 describe("pipelining", () => {
   test("two pipelined requests on one connection are both answered, in order", async () => {
