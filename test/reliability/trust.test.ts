@@ -202,7 +202,8 @@ describe("URL passwords are masked wherever config or status is shown", () => {
     expect(up.stdout).not.toContain(SECRET);
     await d.stop();
     running.splice(0);
-    const down = io(h.env);
+    // On a port of its own: an atrad this machine runs on the default 8040 is not this one.
+    const down = io({ ...h.env, ATRAD_PORT: String(freePort()) });
     await runCli(["status", "--json"], down);
     expect(JSON.parse(down.stdout).daemon.running).toBe(false);
     expect(down.stdout).toContain("alice:***@");
