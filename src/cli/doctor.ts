@@ -4,6 +4,7 @@
  * its config, its routes, some model to serve; a missing optional tool (Claude Code, the MLX
  * server) is a warning — so scripts can gate on it.
  */
+import { ROUTE_KEYS } from "../config/schema.ts";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig, type Config, type Provider } from "../config/load.ts";
@@ -165,7 +166,7 @@ async function checkSomeModel(config: Config, cache: ModelCache, platform: Platf
 
 async function checkRoutes(config: Config, cache: ModelCache): Promise<Check[]> {
   const entries: Array<[string, string[]]> = [];
-  for (const key of ["default", "opus", "sonnet", "haiku"] as const) {
+  for (const key of ROUTE_KEYS) {
     const targets = config.routes[key];
     if (targets?.length) entries.push([key, targets]);
   }

@@ -12,7 +12,7 @@ import { probeHealth } from "../platform/health.ts";
 import { layoutFor } from "../platform/layout.ts";
 import { runPlan } from "../platform/runner.ts";
 import { planFor } from "../platform/service.ts";
-import { tierOf, type Tier } from "../router/resolve.ts";
+import { autoTargets, formatTarget, parseTarget, tierOf, type Tier } from "../router/resolve.ts";
 import { connectUrl } from "./client.ts";
 import type { Input } from "./command.ts";
 import type { CliIO } from "./io.ts";
@@ -49,8 +49,57 @@ export function claudeEnv(config: Config, baseUrl: string): Record<string, strin
     CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1",
     // The attribution header changes per request and would invalidate local KV/prompt caches.
     CLAUDE_CODE_ATTRIBUTION_HEADER: "0",
+    // Label each request (main, subagent, compaction, auxiliary): atrad routes by it.
+    CLAUDE_CODE_GATEWAY_HINT_HEADERS: "1",
     API_TIMEOUT_MS: String(timeoutMs),
   };
+}
+
+/** The largest answer Claude Code asks for by default; it comes out of the window. */
+const CLAUDE_DEFAULT_OUTPUT = 32_000;
+
+/**
+ * Claude Code's window variables for the main model's window. Claude Code assumes 200k for
+ * ids it does not know; told the real window it compacts in time instead of overflowing.
+ * CLAUDE_CODE_MAX_CONTEXT_TOKENS applies only to ids that do not start with `claude-`, which
+ * the tier names launch uses never do. The answer may take a quarter of a small window.
+ */
+export function windowEnv(window: number | undefined): Record<string, string> {
+  if (!window) return {};
+  return {
+    CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(window),
+    CLAUDE_CODE_AUTO_COMPACT_WINDOW: String(window),
+    CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(Math.min(CLAUDE_DEFAULT_OUTPUT, Math.max(1024, Math.floor(window / 4)))),
+  };
+}
+
+/**
+ * The window of the model the main session runs on (the opus tier, as Claude Code launched
+ * this way defaults to it), from the daemon's /v1/models; undefined when unknown.
+ */
+export async function mainWindow(config: Config, url: string): Promise<number | undefined> {
+  const token = config.server.auth_tokens[0];
+  try {
+    const res = await fetch(`${url}/v1/models?limit=1000`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    const list = ((await res.json()) as { data?: Array<{ id: string; context_window?: number }> }).data ?? [];
+    const byId = new Map(list.map((m) => [m.id, m.context_window]));
+    const main = modelForTier("opus", config);
+    if (byId.has(main)) return byId.get(main);
+    const route = config.routes.opus?.[0] ?? config.routes.default[0];
+    if (route) return byId.get(route);
+    // Zero config: the daemon's own pick among what the providers serve.
+    const names = new Set(config.providers.map((p) => p.name));
+    const discovered = new Map<string, string[]>();
+    for (const { id } of list) {
+      const t = parseTarget(id);
+      if (t.model && names.has(t.provider)) discovered.set(t.provider, [...(discovered.get(t.provider) ?? []), t.model]);
+    }
+    const pick = autoTargets("opus", [...discovered].map(([provider, models]) => ({ provider, models })))[0];
+    return pick ? byId.get(formatTarget(pick)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `atrad launch claude [-- ARGS]` (the TOOL argument is checked against its choices). */
@@ -68,6 +117,8 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   }
   const up = await ensureDaemon(url, io);
   if (up !== 0) return up;
+  // The user's own settings of these win: they may know better than the server.
+  const window = windowEnv(await mainWindow(config, url));
 
   // Claude Code owns the terminal now: Ctrl-C belongs to it, so atrad must not die of it.
   const ignore = () => {};
@@ -75,7 +126,7 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   try {
     const child = Bun.spawn([exe, ...args], {
       cwd: process.cwd(),
-      env: { ...io.env, ...claudeEnv(config, url) } as Record<string, string>,
+      env: { ...window, ...io.env, ...claudeEnv(config, url) } as Record<string, string>,
       stdio: ["inherit", "inherit", "inherit"],
     });
     return await child.exited;

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { Value } from "@sinclair/typebox/value";
 import type { Provider } from "../providers/index.ts";
-import { ConfigSchema, EnvSchema, type ConfigFile, type LogConfig, type RoutesConfig, type ServerConfig, type ServiceConfig } from "./schema.ts";
+import { ConfigSchema, EnvSchema, ROUTE_KEYS, type ConfigFile, type LogConfig, type RoutesConfig, type ServerConfig, type ServiceConfig } from "./schema.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { explain } from "./explain.ts";
 
@@ -145,7 +145,7 @@ export function resolveConfig(input: ConfigInput, ctx: { env?: Env; file?: strin
       const provider = t.split("/")[0]!;
       if (!names.has(provider)) problems.push(`routes.${key}[${i}]: "${t}" names no provider (have: ${[...names].join(", ")})`);
     });
-  for (const key of ["default", "opus", "sonnet", "haiku"] as const) checkTargets(key, routes[key]);
+  for (const key of ROUTE_KEYS) checkTargets(key, routes[key]);
   for (const [alias, targets] of Object.entries(routes.aliases)) checkTargets(`aliases.${JSON.stringify(alias)}`, targets);
 
   const port = env.ATRAD_PORT === undefined ? file.server.port : Number(env.ATRAD_PORT);

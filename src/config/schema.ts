@@ -60,10 +60,22 @@ export const RoutesSchema = Type.Object(
     opus: Type.Optional(Targets),
     sonnet: Type.Optional(Targets),
     haiku: Type.Optional(Targets),
+    /**
+     * Routes by the kind of request (Claude Code's `x-claude-code-request-class` hint, or its
+     * agent ids): a subagent's turns, a compaction's summary, and background calls (titles,
+     * summaries: class `auxiliary`), so they need not evict the main session's cache.
+     */
+    subagent: Type.Optional(Targets),
+    compaction: Type.Optional(Targets),
+    background: Type.Optional(Targets),
     aliases: Type.Record(Type.String(), Targets, { default: {} }),
   },
   table,
 );
+
+/** The route keys that hold one list of targets, in the order they are shown. */
+export const ROUTE_KEYS = ["default", "opus", "sonnet", "haiku", "subagent", "compaction", "background"] as const;
+export type RouteKey = (typeof ROUTE_KEYS)[number];
 
 export const ServiceSchema = Type.Object(
   {

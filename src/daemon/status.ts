@@ -1,4 +1,5 @@
 /** The status document (schema: observe/status-document.ts), built from what the daemon already knows. */
+import { ROUTE_KEYS } from "../config/schema.ts";
 import type { Config } from "../config/load.ts";
 import { maskUrls } from "../mask.ts";
 import type { ProviderEntry, StatusDocument } from "../observe/status-document.ts";
@@ -67,7 +68,7 @@ function providerHealth(name: string, ctx: { router: Router; health?: HealthView
 function routeTable(config: Config): Record<string, string[]> {
   const r = config.routes;
   const table: Record<string, string[]> = {};
-  for (const tier of ["default", "opus", "sonnet", "haiku"] as const) if (r[tier]?.length) table[tier] = r[tier]!;
+  for (const tier of ROUTE_KEYS) if (r[tier]?.length) table[tier] = r[tier]!;
   for (const [alias, targets] of Object.entries(r.aliases)) table[alias] = targets;
   return table;
 }

@@ -16,6 +16,7 @@ import { sessionIdOf } from "../anthropic/session.ts";
 import { aggregateStream, guardStream } from "../anthropic/stream.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 import { errorMessageOf, UpstreamError } from "../providers/upstream.ts";
+import { requestClassOf } from "../router/classify.ts";
 import type { Dispatched } from "../router/router.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { createEventStream } from "./event-stream.ts";
@@ -85,7 +86,7 @@ class Exchange {
     private readonly requestId: string,
     private readonly deps: GatewayDeps,
   ) {
-    this.rec = new RecordBuilder(requestId, sessionIdOf(request.headers, body.metadata), body.model, body.stream === true);
+    this.rec = new RecordBuilder(requestId, sessionIdOf(request.headers, body.metadata), body.model, body.stream === true, requestClassOf(request.headers));
     request.signal.addEventListener("abort", this.clientLeft, { once: true });
     // The body is in: local models may think for minutes, so the socket's idle limit is lifted
     // until the answer is over (restoreTimeout in end()).

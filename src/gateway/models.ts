@@ -39,9 +39,10 @@ export async function listModels(deps: GatewayDeps): Promise<ModelInfo[]> {
     if (target) served.set(info, target);
   };
   const routes = config.routes;
-  for (const tier of ["default", "opus", "sonnet", "haiku"] as const) {
+  // Tier names resolve as model names; the request-class routes are chosen by headers, not listed.
+  for (const tier of ["opus", "sonnet", "haiku"] as const) {
     const targets = routes[tier];
-    if (targets?.length && tier !== "default") add(tier, `${tier} → ${targets.join(", ")}`, targets[0]);
+    if (targets?.length) add(tier, `${tier} → ${targets.join(", ")}`, targets[0]);
   }
   for (const [alias, targets] of Object.entries(routes.aliases)) add(alias, `${alias} → ${targets.join(", ")}`, targets[0]);
   for (const { provider, models } of await deps.router.catalog.all()) {

@@ -9,6 +9,8 @@ export interface RequestRecord {
   request_id: string;
   session_id: string | null;
   model: string;
+  /** The kind of request (main, subagent, compaction, background); optional for older records. */
+  request_class?: string;
   target: string | null;
   provider: string | null;
   fallbacks: Array<{ target: string; reason: string }>;
@@ -56,12 +58,13 @@ export class RecordBuilder {
   readonly started = performance.now();
   readonly record: RequestRecord;
 
-  constructor(requestId: string, sessionId: string | null, model: string, stream: boolean) {
+  constructor(requestId: string, sessionId: string | null, model: string, stream: boolean, requestClass = "main") {
     this.record = {
       time: new Date().toISOString(),
       request_id: requestId,
       session_id: sessionId === null ? null : clip(sessionId),
       model: clip(model),
+      request_class: requestClass,
       target: null,
       provider: null,
       fallbacks: [],

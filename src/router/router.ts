@@ -16,7 +16,8 @@ import { publishIds, type Published } from "./discoverable.ts";
 import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
 import { checkWindow, ContextWindows } from "./windows.ts";
-import { autoTargets, formatTarget, resolveModel, type Target } from "./resolve.ts";
+import { requestClassOf } from "./classify.ts";
+import { autoTargets, formatTarget, parseTarget, resolveModel, type Target } from "./resolve.ts";
 import { unreachable, type DeadTarget } from "./unreachable.ts";
 
 /** The supervisor's view of provider health; the router never probes on its own. */
@@ -132,12 +133,24 @@ export class Router {
     return resolveModel(model, this.config.routes, this.names, (tier) => autoTargets(tier, discovered), published);
   }
 
+  /**
+   * The route for this kind of request, when one is configured and the client did not name
+   * its target outright (a `provider/model` or an alias).
+   */
+  private async routeFor(input: DispatchInput) {
+    const resolved = await this.resolve(input.request.model);
+    const cls = requestClassOf(input.headers);
+    const classRoute = cls === "main" ? undefined : this.config.routes[cls];
+    if (!classRoute?.length || resolved.rule === "direct" || resolved.rule.startsWith("alias:")) return resolved;
+    return { rule: cls, targets: classRoute.map(parseTarget) };
+  }
+
   async dispatch(input: DispatchInput): Promise<Dispatched> {
-    let { rule, targets } = await this.resolve(input.request.model);
+    let { rule, targets } = await this.routeFor(input);
     if (!targets.length) {
       // The model lists may be behind (a provider that came up after atrad): ask once more before a 404.
       await this.catalog.refreshEmpty();
-      ({ rule, targets } = await this.resolve(input.request.model));
+      ({ rule, targets } = await this.routeFor(input));
     }
     if (!targets.length) {
       throw new AtradError(

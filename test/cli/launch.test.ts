@@ -66,6 +66,9 @@ describe("atrad launch claude", () => {
     expect(Number(env.API_TIMEOUT_MS)).toBeGreaterThanOrEqual(600_000);
     expect(env.HOME).toBe(box.home); // the rest of the user's environment is kept
     expect(env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY).toBe("1");
+    expect(env.CLAUDE_CODE_GATEWAY_HINT_HEADERS).toBe("1");
+    // This server does not say its window: Claude Code is not told a made-up one.
+    expect(env.CLAUDE_CODE_MAX_CONTEXT_TOKENS).toBeUndefined();
     // atrad's settings file (the status line) comes first, then the user's arguments untouched.
     const settingsFile = join(box.atradHome, "claude", "settings.json");
     expect(readFileSync(claude.argsFile, "utf8")).toBe(`--settings\n${settingsFile}\n-p\nhello world\n--model\nhaiku\n`);
@@ -121,6 +124,34 @@ describe("atrad launch claude", () => {
       if (pid && isAlive(pid)) process.kill(pid, "SIGTERM");
     }
   }, 30_000);
+
+  test("sets Claude Code's window variables from the main model's window", async () => {
+    const windowed = startOllamaStandIn({ models: ["qwen3:30b"], window: { trained: 262144, loaded: 16384 } });
+    const config = `[providers.local]\nkind = "anthropic"\nurl = "${windowed.url}"\n[routes]\nopus = ["local/qwen3:30b"]\n`;
+    const d = await startTestDaemon(config);
+    try {
+      const box = sandbox();
+      mkdirSync(box.atradHome, { recursive: true });
+      writeFileSync(join(box.atradHome, "config.toml"), config);
+      box.env.ATRAD_PORT = String(new URL(d.url).port);
+      const claude = fakeClaude(box.bin);
+      expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
+      const env = readEnv(claude.envFile);
+      // The model id Claude Code sends ("opus") does not start with claude-, so it applies these.
+      expect(env.ANTHROPIC_DEFAULT_OPUS_MODEL).toBe("opus");
+      expect(env.CLAUDE_CODE_MAX_CONTEXT_TOKENS).toBe("16384");
+      expect(env.CLAUDE_CODE_AUTO_COMPACT_WINDOW).toBe("16384");
+      expect(env.CLAUDE_CODE_MAX_OUTPUT_TOKENS).toBe("4096");
+
+      // A value in the user's own environment wins.
+      box.env.CLAUDE_CODE_MAX_OUTPUT_TOKENS = "2000";
+      expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
+      expect(readEnv(claude.envFile).CLAUDE_CODE_MAX_OUTPUT_TOKENS).toBe("2000");
+    } finally {
+      await d.stop();
+      await windowed.stop();
+    }
+  });
 
   test("missing claude: says how to install it", async () => {
     const box = sandbox();

@@ -137,6 +137,8 @@ export function requests(list: RequestRecord[]): Node[] {
               h("code", { class: "model" }, r.model),
               h("span", { class: "arrow", "aria-label": "served by" }, " → "),
               h("code", { class: "target" }, r.target ?? "none"),
+              // Side work (a subagent, a compaction, a title) is named; the main session's turns are not.
+              r.request_class && r.request_class !== "main" ? h("span", { class: "request-class" }, ` ${r.request_class}`) : null,
               r.fallbacks.length ? h("span", { class: "fallbacks" }, `after ${r.fallbacks.map((f) => `${f.target} (${f.reason})`).join(", ")}`) : null,
             ),
             h("td", { "data-label": "status" }, statusCell(r)),
