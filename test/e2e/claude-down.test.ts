@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { CLAUDE_BIN, runClaude } from "../support/claude.ts";
 import { freePort } from "../support/binary.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { providerToml, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
 import { noDefaultServices } from "../support/services.ts";
 
 let atrad: TestDaemon;
@@ -15,10 +15,7 @@ const ollamaPort = freePort();
 
 beforeAll(async () => {
   atrad = await startTestDaemon(`
-[providers.ollama]
-kind = "anthropic"
-url = "http://127.0.0.1:${ollamaPort}"
-models = ["qwen3:8b"]
+${providerToml("ollama", "anthropic", `http://127.0.0.1:${ollamaPort}`, 'models = ["qwen3:8b"]')}
 [routes]
 default = ["ollama/qwen3:8b"]
 ${noDefaultServices()}

@@ -7,12 +7,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { startFaulty, type Faulty } from "../standins/faulty.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { providerToml, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
 import { noDefaultServices } from "../support/services.ts";
 
 let faulty: Faulty;
 let atrad: TestDaemon;
 let port: number;
+const ONE_SLOT = "max_concurrency = 1\nqueue_timeout_s = 5";
 
 beforeAll(async () => {
   faulty = startFaulty();
@@ -22,18 +23,8 @@ beforeAll(async () => {
 [server]
 max_body_mb = 4
 idle_timeout_s = 2
-[providers.f]
-kind = "openai"
-url = "${faulty.url}"
-models = ["ok", "slow"]
-max_concurrency = 1
-queue_timeout_s = 5
-[providers.g]
-kind = "openai"
-url = "${faulty.url}"
-models = ["ok\\u2028x\\u0000y"]
-max_concurrency = 1
-queue_timeout_s = 5
+${providerToml("f", "openai", faulty.url, `models = ["ok", "slow"]\n${ONE_SLOT}`)}
+${providerToml("g", "openai", faulty.url, `models = ["ok\\u2028x\\u0000y"]\n${ONE_SLOT}`)}
 [routes]
 default = ["f/ok"]
 aliases = { odd = ["g/ok\\u2028x\\u0000y"] }

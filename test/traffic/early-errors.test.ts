@@ -12,7 +12,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startCounting, type Counting } from "../standins/counting.ts";
 import { freePort } from "../support/binary.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { providerToml, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
 import { noDefaultServices } from "../support/services.ts";
 
 let up: Counting;
@@ -27,18 +27,9 @@ beforeAll(async () => {
 [server]
 ping_interval_s = 0.05
 stream_commit_s = 30
-[providers.slow]
-kind = "anthropic"
-url = "${up.url}"
-models = ["m"]
-[providers.ollama]
-kind = "anthropic"
-url = "http://127.0.0.1:${downPort}"
-models = ["qwen3:8b"]
-[providers.mlx]
-kind = "openai"
-url = "http://127.0.0.1:${refusedPort}"
-models = ["m"]
+${providerToml("slow", "anthropic", up.url, 'models = ["m"]')}
+${providerToml("ollama", "anthropic", `http://127.0.0.1:${downPort}`, 'models = ["qwen3:8b"]')}
+${providerToml("mlx", "openai", `http://127.0.0.1:${refusedPort}`, 'models = ["m"]')}
 [routes]
 default = ["slow/m"]
 aliases = { local = ["ollama/qwen3:8b", "mlx/m"] }
