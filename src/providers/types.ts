@@ -21,6 +21,8 @@ export interface CallContext<P = ProviderBase> {
   signal: AbortSignal;
   /** The model's context window as the router learned it (kinds that can, ask the server for it). */
   contextWindow?: number;
+  /** The server slot this session is pinned to (llama.cpp `id_slot`), when the provider has slots. */
+  slot?: number;
 }
 
 /** What a successful upstream call gives back, once the upstream has committed to answer. */

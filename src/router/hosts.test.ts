@@ -50,3 +50,32 @@ describe("HostPool", () => {
     expect(pool.state(a, 0)).toBe("up");
   });
 });
+
+describe("HostPool session affinity", () => {
+  test("a session goes back to the host that served it, even when another is idler", () => {
+    const pool = new HostPool(["a", "b"]);
+    const [a, b] = pool.hosts as [any, any];
+    pool.begin(a); // a is busy: the new session lands on b
+    expect(pool.candidates(0, "s1")[0]!.url).toBe("b");
+    pool.stick("s1", b);
+    pool.begin(b);
+    pool.begin(b);
+    // b is now the busier one; s1 still goes to b, another session to a.
+    expect(pool.candidates(0, "s1").map((h) => h.url)).toEqual(["b", "a"]);
+    expect(pool.candidates(0, "s2")[0]!.url).toBe("a");
+  });
+
+  test("new sessions spread over equally busy hosts", () => {
+    const pool = new HostPool(["a", "b"]);
+    pool.stick("s1", pool.hosts[0]!);
+    expect(pool.candidates(0, "s2")[0]!.url).toBe("b");
+  });
+
+  test("a host cooling down is no refuge: the session moves", () => {
+    const pool = new HostPool(["a", "b"], 1, 1000);
+    const a = pool.hosts[0]!;
+    pool.stick("s1", a);
+    pool.begin(a, 0)(false, 0);
+    expect(pool.candidates(10, "s1").map((h) => h.url)).toEqual(["b"]);
+  });
+});

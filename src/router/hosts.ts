@@ -3,7 +3,15 @@
  * is closed; a host that fails `maxFails` times in a row is cooled down (circuit open) and
  * offered again after the cooldown (half-open: one trial request); a success closes it.
  * Pure bookkeeping — the clock is passed in so tests need no sleeping.
+ *
+ * Session affinity: a local server keeps a conversation's prompt in its KV cache, so the
+ * requests of one session (and one agent within it) go back to the host that served it last,
+ * while it is usable; a new session takes the least-busy host, then the one fewest sessions
+ * stick to. The remembered sessions are bounded (oldest forgotten first).
  */
+
+/** Sessions remembered per pool. */
+const MAX_AFFINITY = 2048;
 
 export interface HostState {
   url: string;
@@ -16,6 +24,8 @@ export interface HostState {
 
 export class HostPool {
   readonly hosts: HostState[];
+  /** Affinity key → the url that served it last (insertion order = least recently used first). */
+  private readonly affinity = new Map<string, string>();
 
   constructor(
     urls: string[],
@@ -29,11 +39,30 @@ export class HostPool {
    * Hosts to try, in order: a half-open host first (its one trial request — if it fails, the
    * request simply moves on to the next host), then closed ones by load. Open hosts never.
    */
-  candidates(now = Date.now()): HostState[] {
+  candidates(now = Date.now(), key?: string): HostState[] {
     const closed = this.hosts.filter((h) => h.openUntil === 0);
     const halfOpen = this.hosts.filter((h) => h.openUntil !== 0 && h.openUntil <= now && !h.trial);
-    // Stable sort: among equally busy hosts the configured order wins.
-    return [...halfOpen, ...closed.sort((a, b) => a.inFlight - b.inFlight)];
+    const pinned = key !== undefined ? this.affinity.get(key) : undefined;
+    const sticky = key !== undefined ? this.stickyCounts() : undefined;
+    // Stable sort: among equally busy hosts (and equally many sessions) the configured order wins.
+    const list = [...halfOpen, ...closed.sort((a, b) => a.inFlight - b.inFlight || (sticky ? (sticky.get(a.url) ?? 0) - (sticky.get(b.url) ?? 0) : 0))];
+    const i = pinned === undefined ? -1 : list.findIndex((h) => h.url === pinned);
+    if (i > 0) list.unshift(...list.splice(i, 1));
+    return list;
+  }
+
+  /** `key`'s requests go to `host` from now on (called when it served one). */
+  stick(key: string, host: HostState) {
+    if (this.hosts.length < 2) return;
+    this.affinity.delete(key);
+    this.affinity.set(key, host.url);
+    if (this.affinity.size > MAX_AFFINITY) this.affinity.delete(this.affinity.keys().next().value!);
+  }
+
+  private stickyCounts(): Map<string, number> {
+    const n = new Map<string, number>();
+    for (const url of this.affinity.values()) n.set(url, (n.get(url) ?? 0) + 1);
+    return n;
   }
 
   /** Mark a request starting on `host`; returns the function that records how it ended. */

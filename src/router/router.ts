@@ -17,6 +17,8 @@ import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
 import { checkWindow, ContextWindows } from "./windows.ts";
 import { requestClassOf } from "./classify.ts";
+import { affinityKey, Slots } from "./slots.ts";
+import { sessionIdOf } from "../anthropic/session.ts";
 import { autoTargets, formatTarget, parseTarget, resolveModel, type Target } from "./resolve.ts";
 import { unreachable, type DeadTarget } from "./unreachable.ts";
 
@@ -72,6 +74,7 @@ export class Router {
   private names = new Set<string>();
   private limiters = new Map<string, Limiter>();
   private pools = new Map<string, HostPool>();
+  private slots = new Map<string, Slots>();
   /** The last real attempt at each provider: status reports only what was seen. */
   private attempts = new Map<string, Attempt>();
   readonly catalog: ModelCatalog;
@@ -101,6 +104,12 @@ export class Router {
     }
     this.limiters = limiters;
     this.pools = pools;
+    const slots = new Map<string, Slots>();
+    for (const p of config.providers) {
+      const count = slotsOf(p);
+      if (count) slots.set(p.name, this.slots.get(p.name)?.count === count ? this.slots.get(p.name)! : new Slots(count));
+    }
+    this.slots = slots;
     this.catalog.setProviders(config.providers);
     this.windows.clear();
   }
@@ -214,7 +223,9 @@ export class Router {
     const contextWindow = model ? await this.windows.of(provider, model) : undefined;
     if (contextWindow) await checkWindow(input.request as never, contextWindow);
     const pool = this.pools.get(provider.name)!;
-    const hosts = pool.candidates();
+    // One session's (one agent's) requests stay where its prompt is cached.
+    const key = affinityKey(input.headers, sessionIdOf(input.headers, input.request.metadata));
+    const hosts = pool.candidates(Date.now(), key);
     if (!hosts.length) throw new UpstreamError(0, `every host of ${provider.name} is cooling down after repeated failures`);
 
     const release = await this.limiters.get(provider.name)!.acquire(input.signal);
@@ -222,7 +233,9 @@ export class Router {
     for (const host of hosts) {
       const end = pool.begin(host);
       try {
-        const outcome = await adapter.call({ provider, url: host.url, model, request: input.request, headers: input.headers, requestId: input.requestId, signal: input.signal, contextWindow });
+        const slot = key !== undefined ? this.slots.get(provider.name)?.slotFor(host.url, key) : undefined;
+        const outcome = await adapter.call({ provider, url: host.url, model, request: input.request, headers: input.headers, requestId: input.requestId, signal: input.signal, contextWindow, slot });
+        if (key !== undefined) pool.stick(key, host);
         const finish = () => {
           end(true);
           release();
@@ -242,4 +255,10 @@ export class Router {
     release();
     throw last!;
   }
+}
+
+/** A provider's server slots, for the kinds whose servers have them (llama.cpp's `slots`). */
+function slotsOf(provider: Provider): number | undefined {
+  const n = (provider as { slots?: unknown }).slots;
+  return typeof n === "number" && n > 0 ? n : undefined;
 }

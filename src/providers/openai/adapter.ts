@@ -36,7 +36,8 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
       {
         headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders(provider) },
         // A string body: Bun sends Content-Length; mlx_lm.server answers 411 to chunked bodies.
-        body: JSON.stringify(chat),
+        // llama.cpp: the session's own slot, and its prompt kept there for the next turn.
+        body: JSON.stringify(ctx.slot === undefined ? chat : { ...chat, id_slot: ctx.slot, cache_prompt: true }),
         target: label,
       },
       signal,
