@@ -162,6 +162,9 @@ export class Router {
       ({ rule, targets } = await this.routeFor(input));
     }
     if (!targets.length) {
+      // Nothing to route to because every provider that lists models is down: say which, and how to start them.
+      const dead = this.unlisted();
+      if (dead.length) throw unreachable(input.request.model, rule, dead, this.config.services);
       throw new AtradError(
         "not_found_error",
         `no route for model "${input.request.model}": no [routes] default is configured and no provider reported any models`,
@@ -208,6 +211,16 @@ export class Router {
       `no target could serve model "${input.request.model}" (route ${rule}): ${fallbacks.map((f) => `${f.target}: ${f.reason}`).join("; ")}`,
       last?.retryAfter ? { headers: { "retry-after": last.retryAfter } } : {},
     );
+  }
+
+  /** The providers that list models, with why each could not be asked — if that is all of them. */
+  private unlisted(): DeadTarget[] {
+    const listing = this.config.providers.filter((p) => specOf(p).capabilities.listsModels);
+    const dead = listing.flatMap((p) => {
+      const why = this.health.downReason(p.name) ?? this.catalog.known(p.name).error;
+      return why ? [{ target: p.name, provider: p, reason: why }] : [];
+    });
+    return dead.length === listing.length ? dead : [];
   }
 
   private async callTarget(provider: Provider, t: Target, input: DispatchInput): Promise<{ outcome: Outcome; model: string; url: string; release: () => void }> {

@@ -1,7 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import type { Provider, Service } from "../config/load.ts";
+import { AtradError } from "../anthropic/errors.ts";
+import { parseConfigText, resolveConfig, type Provider, type Service } from "../config/load.ts";
+import { Router } from "./router.ts";
 import { startHint, unreachable } from "./unreachable.ts";
 
+/** A port nothing listens on (taken, then given back). */
+function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
 const provider = (name: string, url: string) => ({ name, urls: [url] }) as unknown as Provider;
 const service = (s: Partial<Service> & { name: string }) => s as Service;
 
@@ -29,4 +38,43 @@ test("unreachable: 503, x-should-retry false, every dead target with its reason 
   expect(err.message).toBe(
     'no backend can answer model "opus" (route opus) — ollama/qwen3:8b: service ollama is down (connection refused); start it with `brew services start ollama` (or open the Ollama app) — gone/x: no provider named "gone"; add [providers.gone] to the config. Then `atrad status` shows what is up.',
   );
+});
+
+describe("zero config with every model-listing provider refusing", () => {
+  test("dispatch fails fast naming each provider, instead of a 404 'no provider reported any models'", async () => {
+    const [a, b] = [freePort(), freePort()];
+    const config = resolveConfig(
+      parseConfigText(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:${a}"\n[providers.mlx]\nkind = "ollama"\nurl = "http://127.0.0.1:${b}"\n[providers.victoria]\nenabled = false\n[providers.veronica]\nenabled = false\n`),
+      { env: { ATRAD_HOME: "/tmp/atrad-unreachable-test" } },
+    );
+    const router = new Router(config);
+    const err = await router
+      .dispatch({ request: { model: "claude-sonnet-4-5", max_tokens: 8, messages: [{ role: "user", content: "hi" }] } as never, headers: new Headers(), requestId: "req_t", signal: new AbortController().signal })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AtradError);
+    const e = err as AtradError;
+    expect(e.status).toBe(503);
+    expect(e.headers["x-should-retry"]).toBe("false");
+    expect(e.message).toContain("ollama is unreachable");
+    expect(e.message).toContain("mlx is unreachable");
+    expect(e.message).toContain(`127.0.0.1:${a}`);
+    expect(e.message).toContain(`127.0.0.1:${b}`);
+    expect(e.message).toContain("connection refused");
+  });
+
+  test("providers that answer but have no models still get the 404", async () => {
+    const up = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ object: "list", data: [] }) });
+    try {
+      const config = resolveConfig(
+        parseConfigText(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:${up.port}"\n[providers.mlx]\nenabled = false\n[providers.victoria]\nenabled = false\n[providers.veronica]\nenabled = false\n`),
+        { env: { ATRAD_HOME: "/tmp/atrad-unreachable-test" } },
+      );
+      const err = await new Router(config)
+        .dispatch({ request: { model: "x", max_tokens: 8, messages: [{ role: "user", content: "hi" }] } as never, headers: new Headers(), requestId: "req_t", signal: new AbortController().signal })
+        .then(() => undefined, (e: unknown) => e);
+      expect((err as AtradError).status).toBe(404);
+    } finally {
+      up.stop(true);
+    }
+  });
 });
