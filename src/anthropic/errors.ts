@@ -79,9 +79,14 @@ export class AtradError extends Error {
     return new AtradError("api_error", `internal error: ${message}`);
   }
 
-  /** An `error` event a client received after its 200 (type names outside the list become api_error). */
+  /**
+   * An upstream's `error` event, answered before any 200 (or folded into a whole answer): type
+   * names outside the list become api_error, and an api_error is the upstream breaking (a 502,
+   * not a 500 that reads as atrad's own fault).
+   */
   static fromEvent(error: { type: string; message: string }): AtradError {
-    return new AtradError(isErrorType(error.type) ? error.type : "api_error", error.message);
+    const type = isErrorType(error.type) ? error.type : "api_error";
+    return new AtradError(type, error.message, type === "api_error" ? { status: 502 } : {});
   }
 
   toJSON() {

@@ -81,9 +81,7 @@ export async function aggregateStream(source: AsyncIterable<StreamEvent>): Promi
         if (event.usage) message.usage = { ...message.usage, ...event.usage } as Message["usage"];
         break;
       case "error":
-        // An upstream's stream that ends in a failure is a broken upstream: a 502, as the
-        // anthropic kind answers, not a 500 that reads as atrad's own fault.
-        throw new AtradError(event.error.type as never, event.error.message, event.error.type === "api_error" ? { status: 502 } : {});
+        throw AtradError.fromEvent(event.error);
     }
   }
   if (!message) throw new AtradError("api_error", "upstream returned no message");
