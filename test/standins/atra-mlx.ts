@@ -6,11 +6,10 @@
  * `tools` field is ignored, as its pydantic model drops unknown fields (or rejected, to test
  * that atrad never sends one). Its final line has no `done_reason` and no token counts.
  */
-import type { Server } from "bun";
-import { chatLines, lastMessageText, ndjson, pieces, type ChatReply } from "./ollama-chat.ts";
+import { ndjson, pieces, serve, type Served } from "./base.ts";
+import { chatLines, lastMessageText, type ChatReply } from "./ollama-chat.ts";
 
-export interface AtraMlxStandIn {
-  url: string;
+export interface AtraMlxStandIn extends Served {
   received: Array<{ path: string; body: any; priority: string | null }>;
   models: string[];
   health: "healthy" | "warning" | "degraded" | "critical";
@@ -18,25 +17,18 @@ export interface AtraMlxStandIn {
   refuse?: 429 | 503;
   toolsMode: "ignore" | "reject";
   reply: (body: any) => ChatReply;
-  stop(): Promise<void>;
 }
 
 export function startAtraMlxStandIn(opts: { models?: string[]; toolsMode?: "ignore" | "reject" } = {}): AtraMlxStandIn {
-  const state: AtraMlxStandIn = {
-    url: "",
-    received: [],
-    models: opts.models ?? ["qwen2.5-3b", "phi3.5", "phi3", "tinyllama"],
-    health: "healthy",
-    toolsMode: opts.toolsMode ?? "ignore",
-    reply: (body) => ({ items: [{ text: `mlx echo: ${lastMessageText(body)}` }] }),
-    stop: async () => {},
-  };
-  const server: Server<unknown> = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
+  const state: AtraMlxStandIn = serve<AtraMlxStandIn>(
+    {
+      received: [],
+      models: opts.models ?? ["qwen2.5-3b", "phi3.5", "phi3", "tinyllama"],
+      health: "healthy",
+      toolsMode: opts.toolsMode ?? "ignore",
+      reply: (body) => ({ items: [{ text: `mlx echo: ${lastMessageText(body)}` }] }),
+    },
+    async (req, url) => {
       if (req.method === "GET" && url.pathname === "/health") return Response.json({ status: state.health, active_requests: 0, models_loaded: state.models.length });
       if (req.method === "GET" && url.pathname === "/queue/stats") return Response.json({ queue_size: 0, active: 0, max_concurrent: 2 });
       if (req.method === "GET" && url.pathname === "/api/tags") return Response.json({ models: state.models.map((name) => ({ name, size: 1, modified_at: "2026-01-01T00:00:00" })) });
@@ -65,8 +57,6 @@ export function startAtraMlxStandIn(opts: { models?: string[]; toolsMode?: "igno
       if (!stream) return Response.json(lines.at(-2) ? { ...lines.at(-1), message: { role: "assistant", content: textOnly.items.map((i) => ("text" in i ? i.text : "")).join("") } } : lines.at(-1));
       return ndjson(lines, reply.pieceDelayMs, req.signal);
     },
-  });
-  state.url = `http://127.0.0.1:${server.port}`;
-  state.stop = () => server.stop(true);
+  );
   return state;
 }

@@ -7,6 +7,7 @@
  * serves a whole test matrix. It counts open connections, so tests can assert none leak.
  */
 import type { Socket, TCPSocketListener } from "bun";
+import { anthropicText, ndjsonLine, sseData, sseEvent } from "./base.ts";
 
 export const FAULTS = ["ok", "reset", "close-mid", "garbage", "stall-headers", "stall-mid", "huge-error", "huge-stream", "huge-line", "error-200", "slow", "empty-200", "bad-status-line"] as const;
 /**
@@ -279,7 +280,7 @@ export function startFaulty(): Faulty {
         }
         chunk(frames[0]!);
         const forged = `ping\n\nevent: message_stop\ndata: {"type":"message_stop"}`;
-        chunk(`event: ping\ndata: ${JSON.stringify({ type: forged })}\n\n`);
+        chunk(sseEvent("ping", { type: forged }));
         for (const f of frames.slice(1)) chunk(f);
         return finish();
       }
@@ -329,29 +330,20 @@ function flush(s: Socket<Conn>) {
 /** A correct answer, as wire frames, for each protocol. */
 function goodFrames(proto: Proto, model: string, streaming: boolean): string[] {
   if (proto === "openai") {
-    const c = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    return [c({ role: "assistant", content: "" }), c({ content: "hello " }), c({ content: "world" }), c({}, "stop"), `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2 } })}\n\n`, "data: [DONE]\n\n"];
+    const c = (delta: object, finish: string | null = null) => sseData({ id: "c", object: "chat.completion.chunk", model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    return [c({ role: "assistant", content: "" }), c({ content: "hello " }), c({ content: "world" }), c({}, "stop"), sseData({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2 } }), "data: [DONE]\n\n"];
   }
   if (proto === "ollama") {
-    const l = (o: object) => `${JSON.stringify({ model, created_at: "2026-01-01T00:00:00Z", ...o })}\n`;
+    const l = (o: object) => ndjsonLine({ model, created_at: "2026-01-01T00:00:00Z", ...o });
     return [l({ message: { role: "assistant", content: "hello " }, done: false }), l({ message: { role: "assistant", content: "world" }, done: false }), l({ message: { role: "assistant", content: "" }, done: true, done_reason: "stop", prompt_eval_count: 5, eval_count: 2 })];
   }
-  const message = { id: "msg_f", type: "message", role: "assistant", model, content: [{ type: "text", text: "hello world" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 5, output_tokens: 2 } };
-  if (!streaming) return [JSON.stringify(message)];
-  const e = (o: { type: string }) => `event: ${o.type}\ndata: ${JSON.stringify(o)}\n\n`;
-  return [
-    e({ type: "message_start", message: { ...message, content: [], stop_reason: null } } as never),
-    e({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } } as never),
-    e({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "hello world" } } as never),
-    e({ type: "content_block_stop", index: 0 } as never),
-    e({ type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 2 } } as never),
-    e({ type: "message_stop" }),
-  ];
+  const { message, frames } = anthropicText("msg_f", model, "hello world", { input_tokens: 5, output_tokens: 2 });
+  return streaming ? frames : [JSON.stringify(message)];
 }
 
 /** One text delta frame (for the anthropic protocol, into block 0). */
 function textFrame(proto: Proto, text: string): string {
-  if (proto === "openai") return `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
-  if (proto === "ollama") return `${JSON.stringify({ message: { role: "assistant", content: text }, done: false })}\n`;
-  return `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })}\n\n`;
+  if (proto === "openai") return sseData({ choices: [{ index: 0, delta: { content: text } }] });
+  if (proto === "ollama") return ndjsonLine({ message: { role: "assistant", content: text }, done: false });
+  return sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
 }

@@ -15,9 +15,8 @@
  *   `stop_reason` naming the matched stop string, images accepted, errors as
  *   `{"error": {"message", "type", "code"}}`, and a failure after the 200 as an error chunk.
  */
-import { pieces } from "./ollama.ts";
+import { cutAtStop, lastUserText, pieces, receive, serve, sseData, streamed, type Received, type Served } from "./base.ts";
 import { fromOpenAI, renderAnswer, renderChatml, tokenize, type PrefixCache } from "./prefix-cache.ts";
-import type { Server } from "bun";
 
 export type Flavor = "mlx" | "piecewise";
 export type OpenAIReplyItem = { text: string } | { reasoning: string } | { tool: { id?: string; name: string; arguments: string } };
@@ -44,29 +43,14 @@ export interface OpenAIReply {
   body?: string;
 }
 
-export interface OpenAIReceived {
-  path: string;
-  headers: Record<string, string>;
-  body: any;
-  /** The client went away before the answer was complete. */
-  aborted: boolean;
-}
+export type OpenAIReceived = Received;
+export { lastUserText };
 
-export interface OpenAIStandIn {
-  url: string;
+export interface OpenAIStandIn extends Served {
   flavor: Flavor;
   models: string[];
   received: OpenAIReceived[];
   reply: (body: any) => OpenAIReply;
-  stop(): Promise<void>;
-}
-
-/** The last user turn's text, whatever shape the content has. */
-export function lastUserText(body: any): string {
-  const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === "user");
-  if (!last) return "";
-  if (typeof last.content === "string") return last.content;
-  return last.content.filter((p: any) => p.type === "text").map((p: any) => p.text).join("");
 }
 
 /**
@@ -90,24 +74,18 @@ export interface OpenAIStandInOptions {
 }
 
 export function startOpenAIStandIn(opts: OpenAIStandInOptions): OpenAIStandIn {
-  const state: OpenAIStandIn = {
-    url: "",
-    flavor: opts.flavor,
-    models: opts.models ?? ["mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"],
-    received: [],
-    reply: (body) => ({ items: [{ text: `echo: ${lastUserText(body)}` }] }),
-    stop: async () => {},
-  };
   const mlx = opts.flavor === "mlx";
   const fail = (status: number, message: string, type = "BadRequestError") =>
     mlx ? Response.json({ error: message }, { status }) : Response.json({ error: { message, type, code: status } }, { status });
 
-  const server: Server<unknown> = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
+  const state: OpenAIStandIn = serve<OpenAIStandIn>(
+    {
+      flavor: opts.flavor,
+      models: opts.models ?? ["mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"],
+      received: [],
+      reply: (body) => ({ items: [{ text: `echo: ${lastUserText(body)}` }] }),
+    },
+    async (req, url) => {
       if (req.method === "GET" && url.pathname === "/health") return Response.json({ status: "ok" });
       if (req.method === "GET" && url.pathname === "/v1/models") {
         const maxLen = opts.window?.report === "max_model_len" ? { max_model_len: opts.window.tokens } : {};
@@ -116,9 +94,7 @@ export function startOpenAIStandIn(opts: OpenAIStandInOptions): OpenAIStandIn {
       if (req.method === "GET" && url.pathname === "/props" && opts.window?.report === "props")
         return Response.json({ default_generation_settings: { n_ctx: opts.window.tokens }, total_slots: 1, model_path: state.models[0] });
       if (req.method !== "POST" || !["/v1/chat/completions", "/chat/completions"].includes(url.pathname)) return new Response("Not Found", { status: 404 });
-      const rec: OpenAIReceived = { path: url.pathname, headers: Object.fromEntries(req.headers), body: undefined, aborted: false };
-      state.received.push(rec);
-      req.signal.addEventListener("abort", () => (rec.aborted = true));
+      const rec = receive(req, url, state.received);
       if (mlx && req.headers.get("content-length") === null) return Response.json({ error: "Content-Length header is required" }, { status: 411 });
       let body: any;
       try {
@@ -171,13 +147,9 @@ export function startOpenAIStandIn(opts: OpenAIStandInOptions): OpenAIStandIn {
       }
       if (!body.stream || reply.ignoreStream) return Response.json({ ...completion(reply, ctx, finish, usage, mlx), ...(timings ? { timings } : {}) });
       const includeUsage = body.stream_options?.include_usage === true;
-      return new Response(stream(reply, ctx, finish, usage, includeUsage, mlx, req.signal, timings), {
-        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
-      });
+      return stream(reply, ctx, finish, usage, includeUsage, mlx, req.signal, timings);
     },
-  });
-  state.url = `http://127.0.0.1:${server.port}`;
-  state.stop = () => server.stop(true);
+  );
   return state;
 }
 
@@ -228,64 +200,45 @@ function completion(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, 
 }
 
 function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, includeUsage: boolean, mlx: boolean, signal: AbortSignal, timings?: object) {
-  const enc = new TextEncoder();
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-    enc.encode(`data: ${JSON.stringify({ ...ctx, object: "chat.completion.chunk", ...(mlx ? { system_fingerprint: "0.30.0-test" } : {}), choices, ...extra })}\n\n`);
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => sseData({ ...ctx, object: "chat.completion.chunk", ...(mlx ? { system_fingerprint: "0.30.0-test" } : {}), choices, ...extra });
   const delta = (d: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
     chunk([{ index: 0, finish_reason: finishReason, ...(mlx ? {} : { logprobs: null }), delta: mlx ? { role: "assistant", ...d } : d, ...extra }]);
-  return new ReadableStream<Uint8Array>({
-    async start(c) {
-      let sent = 0;
-      const send = async (bytes: Uint8Array, content = true) => {
-        if (signal.aborted) throw new Error("aborted");
-        if (content && reply.cutAfterChunks !== undefined && sent >= reply.cutAfterChunks) throw new Error("cut");
-        if (content) sent++;
-        c.enqueue(bytes);
-        if (reply.pieceDelayMs) await Bun.sleep(reply.pieceDelayMs);
-      };
-      try {
-        if (mlx) await send(enc.encode(": keepalive 128/256\n\n"), false);
-        await Bun.sleep(reply.firstTokenDelayMs ?? 0);
-        if (mlx) await send(enc.encode(": keepalive 256/256\n\n"), false);
-        else await send(delta({ role: "assistant", content: "" }), false);
-        const tools: Array<{ id?: string; name: string; arguments: string }> = [];
-        for (const item of reply.items) {
-          if ("text" in item) for (const p of pieces(item.text)) await send(delta({ content: p }));
-          else if ("reasoning" in item) for (const p of pieces(item.reasoning)) await send(delta(mlx ? { reasoning: p } : { reasoning_content: p }));
-          else tools.push(item.tool);
-        }
-        if (!mlx) {
-          for (const [index, t] of tools.entries()) {
-            await send(delta({ tool_calls: [{ index, id: t.id ?? `chatcmpl-tool-${index}${ctx.id.slice(-6)}`, type: "function", function: { name: t.name, arguments: "" } }] }));
-            for (const p of t.arguments.match(/[\s\S]{1,5}/g) ?? []) await send(delta({ tool_calls: [{ index, function: { arguments: p } }] }));
-          }
-        }
-        if (reply.garbage) await send(enc.encode("data: {this is not json\n\n"), false);
-        if (reply.errorChunk) {
-          await send(enc.encode(`data: ${JSON.stringify({ error: { object: "error", message: reply.errorChunk.message, type: "InternalServerError", code: reply.errorChunk.code } })}\n\n`), false);
-          await send(enc.encode("data: [DONE]\n\n"), false);
-          c.close();
-          return;
-        }
-        if (mlx) {
-          // mlx_lm.server: the calls arrive whole, in the chunk that carries finish_reason.
-          const calls = tools.map((t, index) => ({ function: { name: t.name, arguments: t.arguments }, type: "function", id: t.id ?? crypto.randomUUID(), index }));
-          await send(delta(calls.length ? { tool_calls: calls } : {}, finish), false);
-        } else {
-          // llama.cpp puts its timings beside the choices of the chunk that finishes.
-          const last = { index: 0, finish_reason: finish, logprobs: null, delta: {}, stop_reason: reply.stopString ?? null };
-          await send(chunk([last], timings ? { timings } : {}), false);
-        }
-        if (includeUsage) await send(mlx ? enc.encode(`data: ${JSON.stringify({ ...ctx, object: "chat.completion", choices: [], usage: usageJson(usage) })}\n\n`) : chunk([], { usage: usageJson(usage) }), false);
-        await send(enc.encode("data: [DONE]\n\n"), false);
-        c.close();
-      } catch {
-        // A server that dies mid-generation just ends the stream: no finish_reason, no [DONE].
-        try {
-          c.close();
-        } catch {}
+  // mlx_lm.server sends keepalive comments while it processes the prompt, so its first delay sits between two of them.
+  const pacing = { pieceDelayMs: reply.pieceDelayMs, failAfter: reply.cutAfterChunks };
+  return streamed({ "content-type": "text/event-stream", "cache-control": "no-cache" }, signal, pacing, async (send) => {
+    if (mlx) await send(": keepalive 128/256\n\n", false);
+    await Bun.sleep(reply.firstTokenDelayMs ?? 0);
+    if (mlx) await send(": keepalive 256/256\n\n", false);
+    else await send(delta({ role: "assistant", content: "" }), false);
+    const tools: Array<{ id?: string; name: string; arguments: string }> = [];
+    for (const item of reply.items) {
+      if ("text" in item) for (const p of pieces(item.text)) await send(delta({ content: p }));
+      else if ("reasoning" in item) for (const p of pieces(item.reasoning)) await send(delta(mlx ? { reasoning: p } : { reasoning_content: p }));
+      else tools.push(item.tool);
+    }
+    if (!mlx) {
+      for (const [index, t] of tools.entries()) {
+        await send(delta({ tool_calls: [{ index, id: t.id ?? `chatcmpl-tool-${index}${ctx.id.slice(-6)}`, type: "function", function: { name: t.name, arguments: "" } }] }));
+        for (const p of t.arguments.match(/[\s\S]{1,5}/g) ?? []) await send(delta({ tool_calls: [{ index, function: { arguments: p } }] }));
       }
-    },
+    }
+    if (reply.garbage) await send("data: {this is not json\n\n", false);
+    if (reply.errorChunk) {
+      await send(sseData({ error: { object: "error", message: reply.errorChunk.message, type: "InternalServerError", code: reply.errorChunk.code } }), false);
+      await send("data: [DONE]\n\n", false);
+      return;
+    }
+    if (mlx) {
+      // mlx_lm.server: the calls arrive whole, in the chunk that carries finish_reason.
+      const calls = tools.map((t, index) => ({ function: { name: t.name, arguments: t.arguments }, type: "function", id: t.id ?? crypto.randomUUID(), index }));
+      await send(delta(calls.length ? { tool_calls: calls } : {}, finish), false);
+    } else {
+      // llama.cpp puts its timings beside the choices of the chunk that finishes.
+      const last = { index: 0, finish_reason: finish, logprobs: null, delta: {}, stop_reason: reply.stopString ?? null };
+      await send(chunk([last], timings ? { timings } : {}), false);
+    }
+    if (includeUsage) await send(mlx ? sseData({ ...ctx, object: "chat.completion", choices: [], usage: usageJson(usage) }) : chunk([], { usage: usageJson(usage) }), false);
+    await send("data: [DONE]\n\n", false);
   });
 }
 
@@ -294,21 +247,6 @@ function stream(reply: OpenAIReply, ctx: Ctx, finish: string, usage: Usage, incl
  * only vLLM-style servers say which string matched (`stop_reason`), mlx_lm.server does not.
  */
 function honourStop(reply: OpenAIReply, stop: unknown, mlx: boolean): OpenAIReply {
-  const stops = Array.isArray(stop) ? stop.filter((x): x is string => typeof x === "string" && x !== "") : [];
-  if (!stops.length) return reply;
-  const items: OpenAIReplyItem[] = [];
-  for (const item of reply.items) {
-    if (!("text" in item)) {
-      items.push(item);
-      continue;
-    }
-    const hits = stops.map((s) => ({ s, at: item.text.indexOf(s) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at);
-    if (!hits.length) {
-      items.push(item);
-      continue;
-    }
-    items.push({ text: item.text.slice(0, hits[0]!.at) });
-    return { ...reply, items, finish: "stop", ...(mlx ? { stopString: undefined } : { stopString: hits[0]!.s }) };
-  }
-  return reply;
+  const cut = cutAtStop(reply.items, stop);
+  return cut ? { ...reply, items: cut.items, finish: "stop", stopString: mlx ? undefined : cut.matched } : reply;
 }

@@ -6,12 +6,11 @@
  * counts on the last line, `{"error": "..."}` bodies with 404 for a missing model and 400 for a
  * model without tool or thinking support, and a `{"error"}` line when generation fails.
  */
-import type { Server } from "bun";
-import { pieces } from "./ollama.ts";
+import { cutAtStop, ndjson, pieces, serve, type Served } from "./base.ts";
 import { OLLAMA_DEFAULT_CTX, windowRoutes, type OllamaWindowOptions } from "./ollama-windows.ts";
 import { fromOllamaChat, renderAnswer, renderOllama, tokenize, type PrefixCache } from "./prefix-cache.ts";
 
-export { pieces };
+export { ndjson, pieces };
 
 export type ChatItem = { text: string } | { thinking: string } | { tool: { name: string; arguments: unknown } };
 
@@ -26,8 +25,8 @@ export interface ChatReply {
   pieceDelayMs?: number;
 }
 
-export interface ChatStandIn {
-  url: string;
+export interface ChatStandIn extends Served {
+  /** The bodies of the chat requests, in order. */
   received: any[];
   /** Prompts cut to the window (the silent truncation atrad must prevent). */
   truncated: Array<{ model: string; prompt: number; kept: number }>;
@@ -35,7 +34,6 @@ export interface ChatStandIn {
   loadedCtx: Map<string, number>;
   models: string[];
   reply: (body: any) => ChatReply;
-  stop(): Promise<void>;
 }
 
 export function lastMessageText(body: any): string {
@@ -54,21 +52,15 @@ export interface ChatStandInOptions {
 }
 
 export function startOllamaChatStandIn(opts: ChatStandInOptions = {}): ChatStandIn {
-  const state: ChatStandIn = {
-    url: "",
-    received: [],
-    truncated: [],
-    loadedCtx: new Map(),
-    models: opts.models ?? ["qwen2.5-coder:7b", "qwen3:8b"],
-    reply: (body) => ({ items: [{ text: `echo: ${lastMessageText(body)}` }] }),
-    stop: async () => {},
-  };
-  const server: Server<unknown> = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
+  const state: ChatStandIn = serve<ChatStandIn>(
+    {
+      received: [],
+      truncated: [],
+      loadedCtx: new Map(),
+      models: opts.models ?? ["qwen2.5-coder:7b", "qwen3:8b"],
+      reply: (body) => ({ items: [{ text: `echo: ${lastMessageText(body)}` }] }),
+    },
+    async (req, url) => {
       if (req.method === "GET" && url.pathname === "/api/version") return Response.json({ version: "0.5.7" });
       if (req.method === "GET" && url.pathname === "/api/tags")
         return Response.json({ models: state.models.map((name) => ({ name, model: name, modified_at: "2026-01-01T00:00:00Z", size: 1, digest: "x", details: {} })) });
@@ -116,9 +108,7 @@ export function startOllamaChatStandIn(opts: ChatStandInOptions = {}): ChatStand
       if (body.stream === false) return Response.json(collapse(lines));
       return ndjson(lines, reply.pieceDelayMs, req.signal);
     },
-  });
-  state.url = `http://127.0.0.1:${server.port}`;
-  state.stop = () => server.stop(true);
+  );
   return state;
 }
 
@@ -157,34 +147,8 @@ function collapse(lines: any[]): object {
   return { ...last, message };
 }
 
-export function ndjson(lines: object[], delayMs = 0, signal?: AbortSignal): Response {
-  const enc = new TextEncoder();
-  const stream = new ReadableStream<Uint8Array>({
-    async start(c) {
-      for (const l of lines) {
-        if (signal?.aborted) break;
-        c.enqueue(enc.encode(JSON.stringify(l) + "\n"));
-        if (delayMs) await Bun.sleep(delayMs);
-      }
-      c.close();
-    },
-  });
-  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
-}
-
 /** Ollama stops at an `options.stop` string, leaves it out and says only done_reason "stop". */
 export function honourStop(reply: ChatReply, stop: unknown): ChatReply {
-  const stops = Array.isArray(stop) ? stop.filter((x): x is string => typeof x === "string" && x !== "") : [];
-  if (!stops.length) return reply;
-  const items: ChatItem[] = [];
-  for (const item of reply.items) {
-    const at = "text" in item ? Math.min(...stops.map((s) => item.text.indexOf(s)).filter((i) => i >= 0)) : Infinity;
-    if (!("text" in item) || at === Infinity) {
-      items.push(item);
-      continue;
-    }
-    items.push({ text: item.text.slice(0, at) });
-    return { ...reply, items, done_reason: "stop" };
-  }
-  return reply;
+  const cut = cutAtStop(reply.items, stop);
+  return cut ? { ...reply, items: cut.items, done_reason: "stop" } : reply;
 }

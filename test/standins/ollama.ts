@@ -6,7 +6,7 @@
  * rather than null, system blocks joined with no separator, and — on a mid-stream failure —
  * a stream that just ends (no `error`, no `message_stop`).
  */
-import type { Server } from "bun";
+import { lastUserText, pieces, receive, serve, sseEvent, streamed, type Received, type Served } from "./base.ts";
 import { OLLAMA_DEFAULT_CTX, windowRoutes, type OllamaWindowOptions } from "./ollama-windows.ts";
 import { fromAnthropic, renderAnswer, renderOllama, tokenize, type PrefixCache } from "./prefix-cache.ts";
 
@@ -26,33 +26,18 @@ export interface Reply {
   body?: string;
 }
 
-export interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: any;
-  aborted: boolean;
-}
+export { lastUserText, pieces, type Received };
 
-export interface OllamaStandIn {
-  url: string;
-  port: number;
+export interface OllamaStandIn extends Served {
   received: Received[];
   /** Prompts cut to the window (Ollama truncates silently). */
   truncated: Array<{ model: string; prompt: number; kept: number }>;
   models: string[];
   /** Decide the reply per request; defaults to echoing the last user text. */
   reply: (body: any) => Reply;
-  stop(): Promise<void>;
 }
 
 const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|\d+\.\d+\.\d+\.\d+|[a-z0-9-]+\.local)(:\d+)?$/i;
-
-export function lastUserText(body: any): string {
-  const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === "user");
-  if (!last) return "";
-  if (typeof last.content === "string") return last.content;
-  return last.content.filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
-}
 
 /** `port`: listen there instead of an ephemeral port (a server that comes up at a known place). */
 export function startOllamaStandIn(
@@ -66,21 +51,14 @@ export function startOllamaStandIn(
   } = {},
 ): OllamaStandIn {
   const loadedCtx = new Map<string, number>();
-  const state: OllamaStandIn = {
-    url: "",
-    port: 0,
-    received: [],
-    truncated: [],
-    models: opts.models ?? ["qwen2.5-coder:32b", "phi3.5:3.8b"],
-    reply: (body) => ({ items: [{ text: `echo: ${lastUserText(body)}` }] }),
-    stop: async () => {},
-  };
-  const server: Server<unknown> = Bun.serve({
-    hostname: "127.0.0.1",
-    port: opts.port ?? 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
+  const state: OllamaStandIn = serve<OllamaStandIn>(
+    {
+      received: [],
+      truncated: [],
+      models: opts.models ?? ["qwen2.5-coder:32b", "phi3.5:3.8b"],
+      reply: (body) => ({ items: [{ text: `echo: ${lastUserText(body)}` }] }),
+    },
+    async (req, url) => {
       // Ollama's allowedHostsMiddleware: a loopback listener refuses foreign Host names.
       if (!LOCAL_HOST.test(req.headers.get("host") ?? "")) return new Response(null, { status: 403 });
       if (req.method === "GET" && url.pathname === "/api/version") return Response.json({ version: "0.33.0" });
@@ -95,9 +73,7 @@ export function startOllamaStandIn(
       if (req.method !== "POST" || url.pathname !== "/v1/messages")
         return new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } });
 
-      const rec: Received = { path: url.pathname + url.search, headers: Object.fromEntries(req.headers), body: undefined, aborted: false };
-      state.received.push(rec);
-      req.signal.addEventListener("abort", () => (rec.aborted = true));
+      const rec = receive(req, url, state.received);
       let body: any;
       try {
         body = await req.json();
@@ -148,12 +124,10 @@ export function startOllamaStandIn(
           usage: { input_tokens: inputTokens, output_tokens: outputTokens },
         });
       }
-      return new Response(sseStream(reply, id, body.model, stopReason, inputTokens, outputTokens, req.signal), { headers: { "content-type": "text/event-stream" } });
+      return sseStream(reply, id, body.model, stopReason, inputTokens, outputTokens, req.signal);
     },
-  });
-  state.port = server.port!;
-  state.url = `http://127.0.0.1:${server.port}`;
-  state.stop = () => server.stop(true);
+    opts.port,
+  );
   return state;
 }
 
@@ -161,49 +135,25 @@ function anthropicError(status: number, type: string, message: string) {
   return Response.json({ type: "error", error: { type, message }, request_id: `req_${status}` }, { status });
 }
 
+/** Ollama's stream: no `ping`, each tool call as start + ONE input_json_delta + stop; a failure mid-stream just ends it. */
 function sseStream(reply: Reply, id: string, model: string, stopReason: string, inputTokens: number, outputTokens: number, signal: AbortSignal) {
-  const enc = new TextEncoder();
-  const frame = (type: string, data: object) => enc.encode(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-  return new ReadableStream<Uint8Array>({
-    async start(c) {
-      let sent = 0;
-      const send = async (type: string, data: object, content = true) => {
-        if (signal.aborted) throw new Error("aborted");
-        if (content && reply.failAfterEvents !== undefined && sent >= reply.failAfterEvents) throw new Error("generation failed");
-        if (content) sent++;
-        c.enqueue(frame(type, data));
-        if (reply.pieceDelayMs) await Bun.sleep(reply.pieceDelayMs);
-      };
-      try {
-        await Bun.sleep(reply.firstTokenDelayMs ?? 0);
-        await send("message_start", { message: { id, type: "message", role: "assistant", model, content: [], usage: { input_tokens: inputTokens, output_tokens: 0 } } }, false);
-        for (const [index, item] of reply.items.entries()) {
-          if ("tool" in item) {
-            await send("content_block_start", { index, content_block: { type: "tool_use", id: item.tool.id ?? `toolu_${id}_${index}`, name: item.tool.name, input: {} } });
-            await send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: JSON.stringify(item.tool.input) } });
-          } else if ("thinking" in item) {
-            await send("content_block_start", { index, content_block: { type: "thinking", thinking: "" } });
-            for (const piece of pieces(item.thinking)) await send("content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
-          } else {
-            await send("content_block_start", { index, content_block: { type: "text", text: "" } });
-            for (const piece of pieces(item.text)) await send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
-          }
-          await send("content_block_stop", { index });
-        }
-        await send("message_delta", { delta: { stop_reason: stopReason }, usage: { input_tokens: inputTokens, output_tokens: outputTokens } }, false);
-        await send("message_stop", {}, false);
-        c.close();
-      } catch {
-        // Ollama's behaviour on a failure mid-stream: the stream simply ends.
-        try {
-          c.close();
-        } catch {}
+  return streamed({ "content-type": "text/event-stream" }, signal, { ...reply, failAfter: reply.failAfterEvents }, async (send) => {
+    const event = (type: string, data: object, content = true) => send(sseEvent(type, { type, ...data }), content);
+    await event("message_start", { message: { id, type: "message", role: "assistant", model, content: [], usage: { input_tokens: inputTokens, output_tokens: 0 } } }, false);
+    for (const [index, item] of reply.items.entries()) {
+      if ("tool" in item) {
+        await event("content_block_start", { index, content_block: { type: "tool_use", id: item.tool.id ?? `toolu_${id}_${index}`, name: item.tool.name, input: {} } });
+        await event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: JSON.stringify(item.tool.input) } });
+      } else if ("thinking" in item) {
+        await event("content_block_start", { index, content_block: { type: "thinking", thinking: "" } });
+        for (const piece of pieces(item.thinking)) await event("content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
+      } else {
+        await event("content_block_start", { index, content_block: { type: "text", text: "" } });
+        for (const piece of pieces(item.text)) await event("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
       }
-    },
+      await event("content_block_stop", { index });
+    }
+    await event("message_delta", { delta: { stop_reason: stopReason }, usage: { input_tokens: inputTokens, output_tokens: outputTokens } }, false);
+    await event("message_stop", {}, false);
   });
-}
-
-/** Split text into small pieces the way a tokenizer would, keeping every character. */
-export function pieces(text: string): string[] {
-  return text.match(/\s*\S{1,4}|\s+$/g) ?? (text ? [text] : []);
 }

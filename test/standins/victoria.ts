@@ -5,7 +5,7 @@
  * missing, and `GET /health`. It records every body and poll, and counts how many goals are
  * being worked on at once, so tests can assert on concurrency and cancellation.
  */
-import type { Server } from "bun";
+import { serve, type Served } from "./base.ts";
 
 export interface StatusDoc {
   status: "queued" | "processing" | "running" | "completed" | "failed";
@@ -37,9 +37,7 @@ export interface Poll {
   answered?: string;
 }
 
-export interface VictoriaStandIn {
-  url: string;
-  port: number;
+export interface VictoriaStandIn extends Served {
   submissions: Submission[];
   polls: Poll[];
   /** Goals being worked on right now, and the most ever at once. */
@@ -48,7 +46,6 @@ export interface VictoriaStandIn {
   behave: (body: any) => Behaviour;
   /** Resolves when `count` polls (in total) have arrived. */
   pollsReached(count: number): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** Serve the docs in order, repeating the last one. */
@@ -59,28 +56,21 @@ export function sequence(...docs: StatusDoc[]): (n: number) => StatusDoc {
 export function startVictoriaStandIn(opts: { port?: number; agent?: string } = {}): VictoriaStandIn {
   const tasks = new Map<string, { behaviour: Extract<Behaviour, { type: "async" }>; polls: number; done: boolean }>();
   const waiters: Array<{ count: number; resolve: () => void }> = [];
-  const state: VictoriaStandIn = {
-    url: "",
-    port: 0,
-    submissions: [],
-    polls: [],
-    active: 0,
-    maxActive: 0,
-    behave: (body) => ({ type: "sync", body: { status: "success", output: `echo: ${body.goal}`, knowledge: {}, correlation_id: null } }),
-    pollsReached: (count) => (state.polls.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
-    stop: async () => {},
-  };
   const begin = () => {
     state.active++;
     state.maxActive = Math.max(state.maxActive, state.active);
   };
 
-  const server: Server<unknown> = Bun.serve({
-    hostname: "127.0.0.1",
-    port: opts.port ?? 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
+  const state: VictoriaStandIn = serve<VictoriaStandIn>(
+    {
+      submissions: [],
+      polls: [],
+      active: 0,
+      maxActive: 0,
+      behave: (body) => ({ type: "sync", body: { status: "success", output: `echo: ${body.goal}`, knowledge: {}, correlation_id: null } }),
+      pollsReached: (count) => (state.polls.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
+    },
+    async (req, url) => {
       if (req.method === "GET" && url.pathname === "/health") return Response.json({ status: "ok", agent: opts.agent ?? "Victoria" });
 
       const statusMatch = /^\/run\/status\/([^/]+)$/.exec(url.pathname);
@@ -148,9 +138,7 @@ export function startVictoriaStandIn(opts: { port?: number; agent?: string } = {
         state.active--;
       }
     },
-  });
-  state.port = server.port!;
-  state.url = `http://127.0.0.1:${server.port}`;
-  state.stop = () => server.stop(true);
+    opts.port,
+  );
   return state;
 }
