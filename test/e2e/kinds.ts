@@ -27,7 +27,8 @@ export type KindName = (typeof KIND_NAMES)[number];
 export interface Turn {
   reasoning?: string;
   text?: string;
-  call?: { name: string; input: Record<string, unknown> };
+  /** Tool calls, in order, after the text. */
+  calls?: Array<{ name: string; input: Record<string, unknown> }>;
 }
 
 export interface Seen {
@@ -133,7 +134,7 @@ ${noDefaultServices()}
     const items: ReplyItem[] = [];
     if (turn.reasoning) items.push({ thinking: turn.reasoning });
     if (turn.text) items.push({ text: turn.text });
-    if (turn.call) items.push({ tool: { name: turn.call.name, input: turn.call.input } });
+    for (const c of turn.calls ?? []) items.push({ tool: { name: c.name, input: c.input } });
     return { items };
   };
 
@@ -143,7 +144,7 @@ ${noDefaultServices()}
       const items = [
         ...(turn.reasoning ? [{ reasoning: turn.reasoning }] : []),
         ...(turn.text ? [{ text: turn.text }] : []),
-        ...(turn.call ? [{ tool: { name: turn.call.name, arguments: JSON.stringify(turn.call.input) } }] : []),
+        ...(turn.calls ?? []).map((c) => ({ tool: { name: c.name, arguments: JSON.stringify(c.input) } })),
       ];
       // The server's own count of the prompt it evaluated (ChatML), as usage reports it.
       const { messages, tools } = fromOpenAI(body);
@@ -156,7 +157,7 @@ ${noDefaultServices()}
     const items: ChatItem[] = [];
     if (turn.reasoning) items.push({ thinking: turn.reasoning });
     if (turn.text) items.push({ text: turn.text });
-    if (turn.call) items.push({ tool: { name: turn.call.name, arguments: turn.call.input } });
+    for (const c of turn.calls ?? []) items.push({ tool: { name: c.name, arguments: c.input } });
     return { items };
   };
 
@@ -167,8 +168,8 @@ ${noDefaultServices()}
     const results = [...last.matchAll(RESULT)].map((m) => m[1]!);
     const tools = [...system.matchAll(/<tool name="([^"]+)">/g)].map((m) => m[1]!);
     const turn = model({ user: last.replace(RESULT, "").trim(), results, tools }, "ollama-prompt");
-    const call = turn.call ? `\n<tool_call>\n${JSON.stringify({ name: turn.call.name, arguments: turn.call.input })}\n</tool_call>` : "";
-    return { items: [{ text: `${turn.text ?? ""}${call}` }] };
+    const calls = (turn.calls ?? []).map((c) => `\n<tool_call>\n${JSON.stringify({ name: c.name, arguments: c.input })}\n</tool_call>`).join("");
+    return { items: [{ text: `${turn.text ?? ""}${calls}` }] };
   };
 
   victoria.behave = (body) => {

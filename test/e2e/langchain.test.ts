@@ -56,7 +56,7 @@ describe("LangChain ChatAnthropic on every kind", () => {
     k.script((seen) => {
       if (seen.results.length) return { text: `It is ${seen.results[0]} in Oslo.` };
       if (!seen.tools.includes("get_weather")) return { text: "no tools offered" };
-      return { text: "Checking.", call: { name: "get_weather", input: { city: "Oslo" } } };
+      return { text: "Checking.", calls: [{ name: "get_weather", input: { city: "Oslo" } }] };
     });
     const model = chat(name).bindTools([weather]);
     const ask = new HumanMessage("Weather in Oslo?");
@@ -69,7 +69,7 @@ describe("LangChain ChatAnthropic on every kind", () => {
   });
 
   test.each(KIND_NAMES.filter((n) => n !== "victoria").map((name) => [name] as const))("%s: a streamed tool call arrives whole", async (name) => {
-    k.script(() => ({ call: { name: "get_weather", input: { city: "Zürich 🇨🇭" } } }));
+    k.script(() => ({ calls: [{ name: "get_weather", input: { city: "Zürich 🇨🇭" } }] }));
     let message: AIMessageChunk | undefined;
     for await (const chunk of await chat(name).bindTools([weather]).stream("Weather in Zürich?")) message = message ? message.concat(chunk) : chunk;
     expect(message!.tool_calls?.map((c) => [c.name, c.args])).toEqual([["get_weather", { city: "Zürich 🇨🇭" }]]);

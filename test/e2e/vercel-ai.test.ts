@@ -46,7 +46,7 @@ describe("Vercel AI SDK on every kind", () => {
     k.script((seen) => {
       if (seen.results.length) return { text: `It is ${seen.results[0]} in Oslo.` };
       if (!seen.tools.includes("get_weather")) return { text: "no tools offered" };
-      return { text: "Checking.", call: { name: "get_weather", input: { city: "Oslo" } } };
+      return { text: "Checking.", calls: [{ name: "get_weather", input: { city: "Oslo" } }] };
     });
     const calls: unknown[] = [];
     const result = await generateText({
