@@ -43,37 +43,59 @@ function commonPrefix(a: readonly string[], b: readonly string[]): number {
   return i;
 }
 
+interface Slot {
+  tokens: string[] | undefined;
+  /** When it was last used (a counter). */
+  used: number;
+}
+
+/** llama.cpp's default `slot_prompt_similarity`: below it a prompt is "another conversation". */
+const SIMILARITY = 0.5;
+
+/**
+ * The slot a server gives an unpinned prompt: the one sharing the longest prefix if that is at
+ * least half the prompt (llama.cpp `--slot-prompt-similarity`; Ollama's multi-user cache does
+ * alike), else an empty slot, else the least recently used one.
+ */
+function chooseSlot(slots: readonly Slot[], tokens: readonly string[]): number {
+  let best = -1;
+  let bestLength = -1;
+  for (const [i, s] of slots.entries()) {
+    const n = s.tokens ? commonPrefix(s.tokens, tokens) : -1;
+    if (n > bestLength) [best, bestLength] = [i, n];
+  }
+  if (best >= 0 && bestLength >= SIMILARITY * tokens.length) return best;
+  const empty = slots.findIndex((s) => s.tokens === undefined);
+  if (empty >= 0) return empty;
+  return slots.reduce((lru, s, i) => (s.used < slots[lru]!.used ? i : lru), 0);
+}
+
 export class PrefixCache {
   /** Every prefill, in order. */
   readonly figures: Prefill[] = [];
-  private readonly slots = new Map<string, Array<string[] | undefined>>();
+  private readonly slots = new Map<string, Slot[]>();
+  private clock = 0;
 
   /** `slots`: parallel slots per model (llama.cpp `--parallel`); Ollama has one. */
   constructor(private readonly slotCount = 1) {}
 
   /**
-   * Prefill `prompt` for `model`: on slot `pin` when given (and valid), else on the slot whose
-   * tokens share the longest prefix (an empty slot last). `answered` stores prompt + answer.
+   * Prefill `prompt` for `model`: on slot `pin` when given (and valid), else as the servers
+   * choose (see chooseSlot). `answered` stores prompt + answer as the slot's new contents.
    */
   prefill(model: string, prompt: string, pin?: number): Prefill & { answered(answer: string): void } {
     let slots = this.slots.get(model);
-    if (!slots) this.slots.set(model, (slots = Array.from({ length: this.slotCount }, () => undefined)));
+    if (!slots) this.slots.set(model, (slots = Array.from({ length: this.slotCount }, () => ({ tokens: undefined, used: 0 }))));
     const tokens = tokenize(prompt);
-    let slot = typeof pin === "number" && pin >= 0 && pin < slots.length ? pin : -1;
-    if (slot < 0) {
-      let best = -1;
-      for (const [i, kept] of slots.entries()) {
-        const score = kept ? commonPrefix(kept, tokens) : -0.5;
-        if (score > best) [best, slot] = [score, i];
-      }
-    }
-    const kept = slots[slot];
+    const slot = typeof pin === "number" && pin >= 0 && pin < slots.length ? pin : chooseSlot(slots, tokens);
+    const kept = slots[slot]!.tokens;
     // A prompt wholly inside the cache still evaluates its last token (servers need its logits).
     const cached = kept ? Math.min(commonPrefix(kept, tokens), Math.max(0, tokens.length - 1)) : 0;
     const figure: Prefill = { model, slot, first: kept === undefined, prompt: tokens.length, cached, evaluated: tokens.length - cached };
     this.figures.push(figure);
-    slots[slot] = tokens;
-    return { ...figure, answered: (answer) => void (slots[slot] = tokenize(prompt + answer)) };
+    const state = slots[slot]!;
+    Object.assign(state, { tokens, used: ++this.clock });
+    return { ...figure, answered: (answer) => void (state.tokens = tokenize(prompt + answer)) };
   }
 
   /** Share of the prompt tokens served from the cache, over every prefill after a slot's first. */
