@@ -3,14 +3,15 @@
  * arguments and working directory; the model names it receives are then sent through a real
  * daemon to prove they resolve to the configured routes.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { probeHealth } from "../../src/platform/health.ts";
 import { isAlive, readPid } from "../../src/platform/runner.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { startTestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
 import { captureIO, deadPort, fakeAtradBinary, fakeClaude, sandbox } from "../platform/support.ts";
 
 const readEnv = (file: string) =>
@@ -21,27 +22,10 @@ const readEnv = (file: string) =>
       .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
 
-let ollama: OllamaStandIn;
-let daemon: TestDaemon;
-let toml: string;
-beforeAll(async () => {
-  ollama = startOllamaStandIn();
-  toml = `[server]
-auth_tokens = ["secret-token"]
-[providers.ollama]
-kind = "anthropic"
-url = "${ollama.url}"
-[routes]
-default = ["ollama/qwen2.5-coder:32b"]
-opus = ["ollama/qwen2.5-coder:32b"]
-haiku = ["ollama/phi3.5:3.8b"]
-`;
-  daemon = await startTestDaemon(toml);
-});
-afterAll(async () => {
-  await daemon.stop();
-  await ollama.stop();
-});
+const ollama = startOllamaStandIn();
+// ollamaToml ends in its [routes] table: opus joins it.
+const toml = `[server]\nauth_tokens = ["secret-token"]\n${ollamaToml(ollama.url)}opus = ["ollama/qwen2.5-coder:32b"]\n`;
+const { atrad: daemon } = await atradInFrontOf({ ollama }, () => toml);
 
 describe("atrad launch claude", () => {
   test("runs claude with the documented environment and the passed-through arguments", async () => {

@@ -1,33 +1,23 @@
 /** `atrad statusline` fed the JSON Claude Code writes on stdin names the target that served that session. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { formatStatusline } from "../../src/cli/statusline.ts";
 import { RecordBuilder } from "../../src/gateway/record.ts";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
 import { post } from "../support/sse.ts";
 
 const input = readFileSync(join(import.meta.dir, "../fixtures/statusline-input.json"), "utf8");
 const sessionId = JSON.parse(input).session_id as string;
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
+const { atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => ollamaToml(ollama.url));
 
 async function statusline(url: string) {
   let out = "";
   const code = await runCli(["statusline", "--url", url, "--plain"], { out: (t) => (out += t), err: () => {}, env: { ATRAD_HOME: "/nonexistent" }, isTTY: false, stdin: async () => input });
   return { code, out: out.trim() };
 }
-
-beforeAll(async () => {
-  ollama = startOllamaStandIn();
-  atrad = await startTestDaemon(`[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n[routes]\ndefault = ["ollama/qwen2.5-coder:32b"]\nhaiku = ["ollama/phi3.5:3.8b"]\n`);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await ollama.stop();
-});
 
 describe("atrad statusline", () => {
   test("typed in a terminal: explains itself on stderr, never waits on stdin, prints the daemon's line", async () => {

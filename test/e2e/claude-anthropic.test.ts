@@ -3,26 +3,16 @@
  * native Messages API, as the stand-in reproduces it) finishes a Write round trip, and the
  * tool result reaches the upstream as Claude Code sent it.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
 import { runClaude } from "../support/claude.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
 
 const CONTENT = "from qwen via atrad\n\n    indented\n";
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  ollama = startOllamaStandIn();
-  atrad = await startTestDaemon(`[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n[routes]\ndefault = ["ollama/qwen2.5-coder:32b"]\nhaiku = ["ollama/phi3.5:3.8b"]\n`);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await ollama.stop();
-});
+const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => ollamaToml(ollama.url));
 
 test("Claude Code CLI: Write round trip through Ollama's native API", async () => {
   const cwd = mkdtempSync(join(tmpdir(), "atrad-e2e-anthropic-"));

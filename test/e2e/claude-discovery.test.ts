@@ -3,31 +3,14 @@
  * `claude-…` ids atrad publishes, and a request for one reaches the right provider with the
  * right upstream model name — even one whose name contains "haiku".
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
 import { runClaude } from "../support/claude.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
 
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  ollama = startOllamaStandIn({ models: ["qwen2.5-coder:32b", "phi3.5:3.8b", "my-haiku:1b"] });
-  atrad = await startTestDaemon(`
-[providers.ollama]
-kind = "anthropic"
-url = "${ollama.url}"
-[routes]
-default = ["ollama/qwen2.5-coder:32b"]
-haiku = ["ollama/phi3.5:3.8b"]
-`);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await ollama.stop();
-});
+const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn({ models: ["qwen2.5-coder:32b", "phi3.5:3.8b", "my-haiku:1b"] }) }, ({ ollama }) => ollamaToml(ollama.url));
 
 test("gateway-models.json lists atrad's local models, and one of them answers", async () => {
   ollama.reply = (body) => ({ items: [{ text: `this is ${body.model}` }] });

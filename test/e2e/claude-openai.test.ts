@@ -3,32 +3,22 @@
  * stand-in: the model asks to Write a file, Claude Code runs the tool and sends the result
  * back, the model answers. The file must exist afterwards with the exact content.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
+import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { CLAUDE_BIN, runClaude } from "../support/claude.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
-let mlx: OpenAIStandIn;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  mlx = startOpenAIStandIn({ flavor: "mlx" });
-  atrad = await startTestDaemon(`
+const { mlx, atrad } = await atradInFrontOf({ mlx: startOpenAIStandIn({ flavor: "mlx" }) }, ({ mlx }) => `
 [providers.mlxlm]
 kind = "openai"
 url = "${mlx.url}"
 [routes]
 default = ["mlxlm/${MODEL}"]
 `);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await mlx.stop();
-});
 
 /** Whether the tool results of the model's last turn are already in the conversation. */
 function answeredToolCall(body: any): string | undefined {

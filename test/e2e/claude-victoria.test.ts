@@ -4,10 +4,10 @@
  * the old proxy lost newlines and indentation.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sequence, startVictoriaStandIn, type VictoriaStandIn } from "../standins/victoria.ts";
+import { describe, expect, test } from "bun:test";
+import { sequence, startVictoriaStandIn } from "../standins/victoria.ts";
 import { runClaude } from "../support/claude.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const ANSWER = [
   "Here is the fix:",
@@ -26,16 +26,7 @@ const ANSWER = [
   "Two blank lines above.",
 ].join("\n");
 
-let victoria: VictoriaStandIn;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  victoria = startVictoriaStandIn();
-  victoria.behave = () => ({
-    type: "async",
-    poll: sequence({ status: "queued" }, { status: "running", stage: "delegating to experts" }, { status: "completed", output: ANSWER }),
-  });
-  atrad = await startTestDaemon(`
+const { victoria, atrad } = await atradInFrontOf({ victoria: startVictoriaStandIn() }, ({ victoria }) => `
 [server]
 ping_interval_s = 0.2
 stream_commit_s = 0.2
@@ -43,10 +34,9 @@ stream_commit_s = 0.2
 kind = "victoria"
 url = "${victoria.url}"
 `);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await victoria.stop();
+victoria.behave = () => ({
+  type: "async",
+  poll: sequence({ status: "queued" }, { status: "running", stage: "delegating to experts" }, { status: "completed", output: ANSWER }),
 });
 
 // Two independent requests, each waiting out Victoria's polling: side by side.

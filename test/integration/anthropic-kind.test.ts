@@ -3,30 +3,11 @@
  * the official Anthropic SDK over real sockets.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { describe, expect, test } from "bun:test";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
 
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
-
-beforeAll(async () => {
-  ollama = startOllamaStandIn();
-  atrad = await startTestDaemon(`
-[providers.ollama]
-kind = "anthropic"
-url = "${ollama.url}"
-[routes]
-default = ["ollama/qwen2.5-coder:32b"]
-haiku = ["ollama/phi3.5:3.8b"]
-`);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await ollama.stop();
-});
+const { ollama, atrad, client } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => ollamaToml(ollama.url));
 
 describe("anthropic kind via the official SDK", () => {
   test("non-streaming text", async () => {

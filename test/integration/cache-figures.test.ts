@@ -6,39 +6,29 @@
  * status page's records and the statusline say the same.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
-import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
-import { startOllamaChatStandIn, type ChatStandIn } from "../standins/ollama-chat.ts";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
+import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
+import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
 import { PrefixCache } from "../standins/prefix-cache.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startTestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const caches = { vllm: new PrefixCache(), llama: new PrefixCache(), ollama: new PrefixCache(), native: new PrefixCache() };
-let vllm: OpenAIStandIn;
-let llama: OpenAIStandIn;
-let ollama: ChatStandIn;
-let native: OllamaStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
 
 const Read = { name: "Read", description: "Read a file from the local filesystem. ".repeat(40), input_schema: { type: "object" as const, properties: { file_path: { type: "string" } }, required: ["file_path"] } };
 const SYSTEM = "You are Claude Code, Anthropic's official CLI for Claude. ".repeat(60);
 
-beforeAll(async () => {
-  vllm = startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], cache: { cache: caches.vllm, report: "cached_tokens" } });
-  llama = startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], cache: { cache: caches.llama, report: "timings" } });
-  ollama = startOllamaChatStandIn({ models: ["qwen"], cache: caches.ollama });
-  native = startOllamaStandIn({ models: ["qwen"], cache: caches.native });
-  for (const s of [vllm, llama]) s.reply = (body) => (body.messages.some((m: any) => m.role === "tool") ? { items: [{ text: "The file says hello." }] } : { items: [{ tool: { id: "call_1", name: "Read", arguments: '{"file_path":"/a.txt"}' } }] });
-  ollama.reply = (body) => (body.messages.some((m: any) => m.role === "tool") ? { items: [{ text: "The file says hello." }] } : { items: [{ tool: { name: "Read", arguments: { file_path: "/a.txt" } } }] });
-  native.reply = (body) =>
-    body.messages.some((m: any) => Array.isArray(m.content) && m.content.some((b: any) => b.type === "tool_result"))
-      ? { items: [{ text: "The file says hello." }] }
-      : { items: [{ tool: { id: "toolu_1", name: "Read", input: { file_path: "/a.txt" } } }] };
-  atrad = await startTestDaemon(`
+const standins = {
+  vllm: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], cache: { cache: caches.vllm, report: "cached_tokens" } }),
+  llama: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], cache: { cache: caches.llama, report: "timings" } }),
+  ollama: startOllamaChatStandIn({ models: ["qwen"], cache: caches.ollama }),
+  native: startOllamaStandIn({ models: ["qwen"], cache: caches.native }),
+};
+const { vllm, llama, ollama, native, atrad, client } = await atradInFrontOf(standins, ({ vllm, llama, ollama, native }) => `
 [providers.vllm]
 kind = "openai"
 url = "${vllm.url}"
@@ -52,12 +42,12 @@ url = "${ollama.url}"
 kind = "anthropic"
 url = "${native.url}"
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "k", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await Promise.all([vllm.stop(), llama.stop(), ollama.stop(), native.stop()]);
-});
+for (const s of [vllm, llama]) s.reply = (body) => (body.messages.some((m: any) => m.role === "tool") ? { items: [{ text: "The file says hello." }] } : { items: [{ tool: { id: "call_1", name: "Read", arguments: '{"file_path":"/a.txt"}' } }] });
+ollama.reply = (body) => (body.messages.some((m: any) => m.role === "tool") ? { items: [{ text: "The file says hello." }] } : { items: [{ tool: { name: "Read", arguments: { file_path: "/a.txt" } } }] });
+native.reply = (body) =>
+  body.messages.some((m: any) => Array.isArray(m.content) && m.content.some((b: any) => b.type === "tool_result"))
+    ? { items: [{ text: "The file says hello." }] }
+    : { items: [{ tool: { id: "toolu_1", name: "Read", input: { file_path: "/a.txt" } } }] };
 
 /** Two turns of a session: a tool call, then its result (the second prompt extends the first). */
 async function session(model: string, stream: boolean, sessionId: string) {

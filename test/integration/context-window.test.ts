@@ -7,27 +7,20 @@
  * truncates silently.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
-import { startOllamaChatStandIn, type ChatStandIn } from "../standins/ollama-chat.ts";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { describe, expect, test } from "bun:test";
+import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
+import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
-let ollama: ChatStandIn;
-let native: OllamaStandIn;
-let llama: OpenAIStandIn;
-let vllm: OpenAIStandIn;
-let lmstudio: OpenAIStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
-
-beforeAll(async () => {
-  ollama = startOllamaChatStandIn({ models: ["qwen"], window: { trained: 32768, loaded: 8192 } });
-  native = startOllamaStandIn({ models: ["qwen"], window: { trained: 32768, loaded: 8192 } });
-  llama = startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "props" } });
-  vllm = startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 16384, report: "max_model_len" } });
-  lmstudio = startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "none" } });
-  atrad = await startTestDaemon(`
+const standins = {
+  ollama: startOllamaChatStandIn({ models: ["qwen"], window: { trained: 32768, loaded: 8192 } }),
+  native: startOllamaStandIn({ models: ["qwen"], window: { trained: 32768, loaded: 8192 } }),
+  llama: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "props" } }),
+  vllm: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 16384, report: "max_model_len" } }),
+  lmstudio: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "none" } }),
+};
+const { ollama, native, llama, vllm, lmstudio, atrad, client } = await atradInFrontOf(standins, ({ ollama, native, llama, vllm, lmstudio }) => `
 [providers.ollama]
 kind = "ollama"
 url = "${ollama.url}"
@@ -54,12 +47,6 @@ context_window = 1000000
 [routes]
 default = ["ollama/qwen"]
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "k", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await Promise.all([ollama.stop(), native.stop(), llama.stop(), vllm.stop(), lmstudio.stop()]);
-});
 
 /** About 12k words: longer than an 8k window by any tokenizer's count. */
 const LONG = Array.from({ length: 12_000 }, (_, i) => `w${i}`).join(" ");

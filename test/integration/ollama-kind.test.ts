@@ -3,23 +3,16 @@
  * then atrad in front of them driven by the official Anthropic SDK.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Ollama } from "ollama";
-import { startAtraMlxStandIn, type AtraMlxStandIn } from "../standins/atra-mlx.ts";
-import { startOllamaChatStandIn, type ChatStandIn } from "../standins/ollama-chat.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
-
-let chat: ChatStandIn;
-let mlx: AtraMlxStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
+import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
+import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
 
-beforeAll(async () => {
-  chat = startOllamaChatStandIn({ toolless: ["gemma:2b"], models: ["qwen2.5-coder:7b", "qwen3:8b", "gemma:2b"] });
-  mlx = startAtraMlxStandIn();
-  atrad = await startTestDaemon(`
+const standins = { chat: startOllamaChatStandIn({ toolless: ["gemma:2b"], models: ["qwen2.5-coder:7b", "qwen3:8b", "gemma:2b"] }), mlx: startAtraMlxStandIn() };
+const { chat, mlx, atrad, client } = await atradInFrontOf(standins, ({ chat, mlx }) => `
 [providers.ollama]
 kind = "ollama"
 url = "${chat.url}"
@@ -32,13 +25,6 @@ tools = "none"
 default = ["ollama/qwen2.5-coder:7b"]
 haiku = ["mlx/qwen2.5-3b"]
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await chat.stop();
-  await mlx.stop();
-});
 
 describe("stand-ins speak the protocol (official ollama client)", () => {
   test("native /api/chat: streamed thinking, text and a whole tool call; list; 404", async () => {

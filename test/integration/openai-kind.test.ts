@@ -4,23 +4,16 @@
  * to the piecewise (vLLM-style) stand-in.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { parseSse } from "../../src/wire/sse.ts";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { streamProblems } from "../golden/openai/check.ts";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
-let mlx: OpenAIStandIn;
-let vllm: OpenAIStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
-
-beforeAll(async () => {
-  mlx = startOpenAIStandIn({ flavor: "mlx" });
-  vllm = startOpenAIStandIn({ flavor: "piecewise" });
-  atrad = await startTestDaemon(`
+const standins = { mlx: startOpenAIStandIn({ flavor: "mlx" }), vllm: startOpenAIStandIn({ flavor: "piecewise" }) };
+const { mlx, vllm, atrad, client } = await atradInFrontOf(standins, ({ mlx, vllm }) => `
 [providers.mlxlm]
 kind = "openai"
 url = "${mlx.url}"
@@ -39,13 +32,6 @@ models = ["x"]
 default = ["mlxlm/${MODEL}"]
 haiku = ["vllm/${MODEL}"]
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await mlx.stop();
-  await vllm.stop();
-});
 beforeEach(() => {
   mlx.reply = vllm.reply = () => ({ items: [{ text: "ok" }] });
 });

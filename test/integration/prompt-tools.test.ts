@@ -2,35 +2,23 @@
  * tools = "prompt" over real sockets: atrad in front of the ATRA MLX stand-in, which rejects
  * any `tools` field here, so a pass proves tools travel only in the prompt.
  */
-import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startAtraMlxStandIn, type AtraMlxStandIn } from "../standins/atra-mlx.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
-
-let mlx: AtraMlxStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
+import type Anthropic from "@anthropic-ai/sdk";
+import { describe, expect, test } from "bun:test";
+import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
 const Read = { name: "Read", description: "Read a file", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
 
-beforeAll(async () => {
-  mlx = startAtraMlxStandIn({ toolsMode: "reject" });
-  // The default mlx provider has tools = "prompt"; this table changes only where it lives
-  // (the schema wants `kind` restated in every provider table).
-  atrad = await startTestDaemon(`
+// The default mlx provider has tools = "prompt"; this table changes only where it lives
+// (the schema wants `kind` restated in every provider table).
+const { mlx, client } = await atradInFrontOf({ mlx: startAtraMlxStandIn({ toolsMode: "reject" }) }, ({ mlx }) => `
 [providers.mlx]
 kind = "ollama"
 url = "${mlx.url}"
 [routes]
 default = ["mlx/qwen2.5-3b"]
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await mlx.stop();
-});
 
 const lastUser = (body: any) => body.messages.at(-1).content as string;
 

@@ -3,23 +3,15 @@
  * Anthropic SDK and by raw fetch where the wire itself (pings, cancellation) is the point.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sequence, startVictoriaStandIn, type StatusDoc, type VictoriaStandIn } from "../standins/victoria.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
-
-let victoria: VictoriaStandIn;
-let veronica: VictoriaStandIn;
-let solo: VictoriaStandIn;
-let atrad: TestDaemon;
-let client: Anthropic;
+import { describe, expect, test } from "bun:test";
+import { sequence, startVictoriaStandIn, type StatusDoc } from "../standins/victoria.ts";
+import { startTestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const MULTILINE = "Plan:\n\n  1. read the file\n\t2. fix   the bug\n\n```py\ndef f():\n    return 1\n```\n— done ✓ 🚀";
 
-beforeAll(async () => {
-  victoria = startVictoriaStandIn();
-  veronica = startVictoriaStandIn({ agent: "Veronica" });
-  solo = startVictoriaStandIn();
-  atrad = await startTestDaemon(`
+const standins = { victoria: startVictoriaStandIn(), veronica: startVictoriaStandIn({ agent: "Veronica" }), solo: startVictoriaStandIn() };
+const { victoria, veronica, solo, atrad, client } = await atradInFrontOf(standins, ({ victoria, veronica, solo }) => `
 [server]
 ping_interval_s = 0.2
 stream_commit_s = 0.2
@@ -40,12 +32,6 @@ url = "${victoria.url}"
 timeout_s = 1
 show_progress = false
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 });
-});
-afterAll(async () => {
-  await atrad.stop();
-  await Promise.all([victoria.stop(), veronica.stop(), solo.stop()]);
-});
 
 const ask = (model: string, content: string) => ({ model, max_tokens: 1000, messages: [{ role: "user" as const, content }] });
 

@@ -1,0 +1,52 @@
+/**
+ * atrad in front of stand-ins, for one test file. At the top of the file,
+ *
+ *   const { ollama, atrad, client } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => toml);
+ *
+ * takes the started stand-ins, starts a daemon on the config written from their urls, and
+ * stops the daemon and then the stand-ins once the file's tests are done (or at once, if the
+ * daemon does not start). `client` is the official Anthropic SDK on the daemon, without
+ * retries, so a test sees each answer as atrad gave it.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll } from "bun:test";
+import { startTestDaemon, type TestDaemon } from "./daemon.ts";
+
+interface Stoppable {
+  stop(): unknown;
+}
+
+export async function atradInFrontOf<S extends Record<string, Stoppable>>(
+  standins: S,
+  config: (standins: S) => string,
+  env: Record<string, string> = {},
+): Promise<S & { atrad: TestDaemon; client: Anthropic }> {
+  const stopStandins = () => Promise.all(Object.values(standins).map((s) => s.stop()));
+  let atrad: TestDaemon;
+  try {
+    atrad = await startTestDaemon(config(standins), env);
+  } catch (err) {
+    await stopStandins();
+    throw err;
+  }
+  afterAll(async () => {
+    await atrad.stop();
+    await stopStandins();
+  });
+  return { ...standins, atrad, client: new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 }) };
+}
+
+/**
+ * The Ollama stand-in on the anthropic kind (Ollama's own /v1/messages), with Claude Code's
+ * default route on its coder model and the haiku route on its small one: the stack most
+ * client-facing tests stand on.
+ */
+export function ollamaToml(url: string): string {
+  return `[providers.ollama]
+kind = "anthropic"
+url = "${url}"
+[routes]
+default = ["ollama/qwen2.5-coder:32b"]
+haiku = ["ollama/phi3.5:3.8b"]
+`;
+}
