@@ -16,7 +16,7 @@ import { ANSWERS, FIXED } from "../support/session-script.ts";
 afterAll(stopAll);
 
 describe("a whole Claude Code session keeps the prompt prefix cached on every kind", () => {
-  for (const kind of ["openai", "ollama", "anthropic"] as const) {
+  for (const kind of ["openai", "ollama", "anthropic", "prompt"] as const) {
     test(kind, async () => {
       const s = await runSession(kind);
       expect(s.runs.map((r) => ({ exit: r.exitCode, result: r.result }))).toEqual([

@@ -48,7 +48,13 @@ export function recordingProxy(target: string) {
   return { url: `http://127.0.0.1:${server.port}`, captured };
 }
 
-export type Kind = "openai" | "ollama" | "anthropic";
+/** A kind, or atrad's prompt tools (the ollama kind with `tools = "prompt"`). */
+export type Kind = "openai" | "ollama" | "anthropic" | "prompt";
+
+/** The provider table atrad gets for a path to `url`. */
+export function providerToml(kind: Kind, url: string): string {
+  return kind === "prompt" ? `[providers.local]\nkind = "ollama"\nurl = "${url}"\ntools = "prompt"\n` : `[providers.local]\nkind = "${kind}"\nurl = "${url}"\n`;
+}
 
 /** A stand-in for the kind, scripted by the session script, with its prefix cache. */
 export function standIn(kind: Kind, cwd: string, cache: PrefixCache): { url: string; prompts: () => string[] } {
@@ -68,6 +74,16 @@ export function standIn(kind: Kind, cwd: string, cache: PrefixCache): { url: str
       s.reply = (body) => {
         const step = nextStep(chatItems(body), cwd);
         return { items: ["text" in step ? { text: step.text } : { tool: { name: step.tool.name, arguments: step.tool.input } }] };
+      };
+      return { url: s.url, prompts: () => s.received.map((b) => renderOllama(fromOllamaChat(b).messages, fromOllamaChat(b).tools)) };
+    }
+    case "prompt": {
+      // The model writes its calls as text, in the Hermes format prompt tools ask for.
+      const s = startOllamaChatStandIn({ models: ["qwen"], cache });
+      stops.push(() => s.stop());
+      s.reply = (body) => {
+        const step = nextStep(chatItems(body), cwd);
+        return { items: [{ text: "text" in step ? step.text : `<tool_call>\n${JSON.stringify({ name: step.tool.name, arguments: step.tool.input })}\n</tool_call>` }] };
       };
       return { url: s.url, prompts: () => s.received.map((b) => renderOllama(fromOllamaChat(b).messages, fromOllamaChat(b).tools)) };
     }
@@ -108,7 +124,7 @@ export async function runSession(kind: Kind): Promise<SessionResult> {
   const home = mkdtempSync(join(tmpdir(), `atrad-session-home-`));
   const cache = new PrefixCache(2);
   const upstream = standIn(kind, cwd, cache);
-  const atrad = await startTestDaemon(`[providers.local]\nkind = "${kind}"\nurl = "${upstream.url}"\n[routes]\ndefault = ["local/qwen"]\n`);
+  const atrad = await startTestDaemon(`${providerToml(kind, upstream.url)}[routes]\ndefault = ["local/qwen"]\n`);
   stops.push(() => atrad.stop());
   const proxy = recordingProxy(atrad.url);
   const env = { CLAUDE_CODE_GATEWAY_HINT_HEADERS: "1", CLAUDE_CODE_ATTRIBUTION_HEADER: "0" };
@@ -124,3 +140,19 @@ export async function runSession(kind: Kind): Promise<SessionResult> {
   return { kind, figures: cache.figures, captured: proxy.captured, prompts: upstream.prompts(), runs, cwd };
 }
 
+
+/**
+ * Send captured requests again, in order, to `url` (atrad, a peer, or a server itself) with
+ * the headers that matter (session, agent, request class); each answer is read to its end.
+ */
+export async function replay(url: string, captured: readonly Captured[], model?: string): Promise<number[]> {
+  const statuses: number[] = [];
+  for (const c of captured) {
+    const headers: Record<string, string> = { "content-type": "application/json", "anthropic-version": "2023-06-01", authorization: "Bearer x", "x-api-key": "x" };
+    for (const [k, v] of Object.entries(c.headers)) if (k.startsWith("x-claude-code-") || k === "anthropic-beta") headers[k] = v;
+    const res = await fetch(`${url}/v1/messages`, { method: "POST", headers, body: JSON.stringify(model ? { ...c.body, model } : c.body) });
+    await res.text();
+    statuses.push(res.status);
+  }
+  return statuses;
+}

@@ -64,9 +64,18 @@ export function nextStep(items: readonly Item[], cwd: string): Step {
 const textOf = (content: unknown): string =>
   typeof content === "string" ? content : Array.isArray(content) ? content.map((p: any) => (typeof p?.text === "string" ? p.text : typeof p?.content === "string" ? p.content : "")).join("\n") : "";
 
-/** OpenAI Chat Completions and Ollama /api/chat bodies: `tool` messages are results. */
+/**
+ * OpenAI Chat Completions and Ollama /api/chat bodies: `tool` messages are results, and so is
+ * each `<tool_result …>` block of prompt tools' user text.
+ */
 export function chatItems(body: any): Item[] {
-  return (body.messages ?? []).flatMap((m: any): Item[] => (m.role === "tool" ? [{ result: textOf(m.content) }] : m.role === "user" ? [{ user: textOf(m.content) }] : []));
+  return (body.messages ?? []).flatMap((m: any): Item[] => {
+    if (m.role === "tool") return [{ result: textOf(m.content) }];
+    if (m.role !== "user") return [];
+    const text = textOf(m.content);
+    const results = text.match(/<tool_result\b/g)?.length ?? 0;
+    return [...Array.from({ length: results }, () => ({ result: "" })), { user: text }];
+  });
 }
 
 /** Anthropic Messages bodies: `tool_result` blocks are results. */
