@@ -61,6 +61,8 @@ export const EXIT_DAEMON_DOWN = 3;
 export const EXIT_SERVICE_FAILED = 4;
 /** status: a daemon process is there (it accepts connections) but does not answer: hung. */
 export const EXIT_NOT_ANSWERING = 5;
+/** launch: no model can answer, so Claude Code is not started (sysexits' EX_UNAVAILABLE). */
+export const EXIT_NO_MODEL = 69;
 
 const HELP_OPTION = { type: "boolean", short: "h", help: "print this help and exit" } as const;
 

@@ -6,7 +6,7 @@
  * A new command: one entry here plus one file exporting its `run`, typed `Input<typeof opts>`.
  */
 import { EXIT_CONFIG, EXIT_IN_USE, SUPERVISED_BY } from "../platform/exit-codes.ts";
-import { defineCommand, EXIT_DAEMON_DOWN, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, type CommandSpec, type Input, type Options } from "./command.ts";
+import { defineCommand, EXIT_DAEMON_DOWN, EXIT_NO_MODEL, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, type CommandSpec, type Input, type Options } from "./command.ts";
 import type { CliIO } from "./io.ts";
 
 const CONFIG = { type: "string", value: "FILE", help: "the config file (default: $ATRAD_CONFIG, else $ATRAD_HOME/config.toml)" } as const;
@@ -120,7 +120,7 @@ export const commands: Record<string, CommandSpec<any>> = {
     args: [{ name: "TOOL", choices: ["claude"], help: "what to launch (only Claude Code)" }],
     rest: "ARGS",
     options: {},
-    exits: { 0: "Claude Code's own exit status is passed on", 1: "the daemon could not be started", 127: "`claude` is not on PATH" },
+    exits: { 0: "Claude Code's own exit status is passed on", 1: "the daemon could not be started", [EXIT_NO_MODEL]: "no model can answer (every target down, or missing its model): the message says what to start or pull", 127: "`claude` is not on PATH" },
     notes: "ARGS (after `claude`, optionally after `--`) are passed to Claude Code untouched.",
     run: async (input, io) => (await import("./launch.ts")).launchCommand(input, io),
   }),

@@ -14,7 +14,8 @@ import { runPlan } from "../platform/runner.ts";
 import { planFor } from "../platform/service.ts";
 import { autoTargets, formatTarget, parseTarget, tierOf, type Tier } from "../router/resolve.ts";
 import { connectUrl } from "./client.ts";
-import type { Input } from "./command.ts";
+import { daemonStatus, noModelMessage, whyNoModel } from "./launch-check.ts";
+import { EXIT_NO_MODEL, type Input } from "./command.ts";
 import type { CliIO } from "./io.ts";
 import { serviceContext } from "./service.ts";
 
@@ -54,6 +55,12 @@ export function claudeEnv(config: Config, baseUrl: string): Record<string, strin
     API_TIMEOUT_MS: String(timeoutMs),
   };
 }
+
+/**
+ * A local-only setup: no auto-update ("Auto-updating…" in a launched session) and no calls
+ * home (telemetry, error reports). Gateway model discovery still runs with these set.
+ */
+export const LOCAL_ONLY_ENV = { DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" } as const;
 
 /** The largest answer Claude Code asks for by default; it comes out of the window. */
 const CLAUDE_DEFAULT_OUTPUT = 32_000;
@@ -119,6 +126,13 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   if (up !== 0) return up;
   // The user's own settings of these win: they may know better than the server.
   const window = windowEnv(await mainWindow(config, url));
+  // That listing just asked every provider for its models: the status now tells who answered.
+  const doc = await daemonStatus(url, config.server.auth_tokens[0]);
+  const why = doc && whyNoModel(doc, config);
+  if (why) {
+    io.err(noModelMessage(why));
+    return EXIT_NO_MODEL;
+  }
 
   // Claude Code owns the terminal now: Ctrl-C belongs to it, so atrad must not die of it.
   const ignore = () => {};
@@ -126,7 +140,7 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   try {
     const child = Bun.spawn([exe, ...args], {
       cwd: process.cwd(),
-      env: { ...window, ...io.env, ...claudeEnv(config, url) } as Record<string, string>,
+      env: { ...LOCAL_ONLY_ENV, ...window, ...io.env, ...claudeEnv(config, url) } as Record<string, string>,
       stdio: ["inherit", "inherit", "inherit"],
     });
     return await child.exited;

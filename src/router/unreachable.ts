@@ -41,6 +41,6 @@ export function startHint(provider: Provider, services: Service[], platform: str
 }
 
 /** Ollama by name or by its well-known port (any kind can talk to it). */
-function isOllama(provider: Provider): boolean {
+export function isOllama(provider: Provider): boolean {
   return /ollama/i.test(provider.name) || provider.urls.some((u) => /:11434(\/|$)/.test(u));
 }

@@ -4,7 +4,7 @@
  * daemon to prove they resolve to the configured routes.
  */
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { probeHealth } from "../../src/platform/health.ts";
@@ -13,6 +13,7 @@ import { startTestDaemon } from "../support/daemon.ts";
 import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
 import { captureIO, deadPort, fakeAtradBinary, fakeClaude, sandbox } from "../platform/support.ts";
+import { noDefaultServices } from "../support/services.ts";
 
 const readEnv = (file: string) =>
   Object.fromEntries(
@@ -21,6 +22,9 @@ const readEnv = (file: string) =>
       .filter((l) => l.includes("="))
       .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
+
+/** The default stack's other providers (they would count as "not observed yet") and services off. */
+const onlyConfigured = () => noDefaultServices() + ["mlx", "victoria", "veronica"].map((n) => `[providers.${n}]\nenabled = false\n`).join("");
 
 const ollama = startOllamaStandIn();
 // ollamaToml ends in its [routes] table: opus joins it.
@@ -51,6 +55,9 @@ describe("atrad launch claude", () => {
     expect(env.HOME).toBe(box.home); // the rest of the user's environment is kept
     expect(env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY).toBe("1");
     expect(env.CLAUDE_CODE_GATEWAY_HINT_HEADERS).toBe("1");
+    // A local-only setup: no auto-update, no calls home.
+    expect(env.DISABLE_AUTOUPDATER).toBe("1");
+    expect(env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBe("1");
     // This server does not say its window: Claude Code is not told a made-up one.
     expect(env.CLAUDE_CODE_MAX_CONTEXT_TOKENS).toBeUndefined();
     // atrad's settings file (the status line) comes first, then the user's arguments untouched.
@@ -94,6 +101,8 @@ describe("atrad launch claude", () => {
     const box = sandbox();
     const port = deadPort();
     Object.assign(box.env, { ATRAD_SERVICE_MANAGER: "none", ATRAD_PORT: String(port) });
+    mkdirSync(box.atradHome, { recursive: true });
+    writeFileSync(join(box.atradHome, "config.toml"), `[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n${onlyConfigured()}`);
     mkdirSync(join(box.home, ".local/bin"), { recursive: true });
     copyFileSync(fakeAtradBinary(box.root), join(box.home, ".local/bin/atrad"));
     const claude = fakeClaude(box.bin);
@@ -135,6 +144,70 @@ describe("atrad launch claude", () => {
       await d.stop();
       await windowed.stop();
     }
+  });
+
+  test("the user's own DISABLE_AUTOUPDATER wins over launch's", async () => {
+    const box = sandbox();
+    mkdirSync(box.atradHome, { recursive: true });
+    writeFileSync(join(box.atradHome, "config.toml"), toml);
+    Object.assign(box.env, { ATRAD_PORT: String(new URL(daemon.url).port), DISABLE_AUTOUPDATER: "0" });
+    const claude = fakeClaude(box.bin);
+    expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
+    expect(readEnv(claude.envFile).DISABLE_AUTOUPDATER).toBe("0");
+  });
+
+  describe("checks that a model can answer before it launches", () => {
+    /** launch against a daemon with this config (written for the CLI too); claude's env file if it ran. */
+    async function launchWith(config: string) {
+      const d = await startTestDaemon(config);
+      try {
+        const box = sandbox();
+        mkdirSync(box.atradHome, { recursive: true });
+        writeFileSync(join(box.atradHome, "config.toml"), config);
+        box.env.ATRAD_PORT = String(new URL(d.url).port);
+        const claude = fakeClaude(box.bin);
+        const io = captureIO(box.env);
+        const code = await runCli(["launch", "claude"], io);
+        return { code, stderr: io.stderr(), ran: existsSync(claude.envFile) };
+      } finally {
+        await d.stop();
+      }
+    }
+
+    test("every backend down: names it and how to start it, exits 69, Claude Code not started", async () => {
+      const port = deadPort();
+      const r = await launchWith(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:${port}"\n[routes]\nopus = ["ollama/qwen2.5-coder:32b"]\n${noDefaultServices()}`);
+      expect(r.code).toBe(69);
+      expect(r.ran).toBe(false);
+      expect(r.stderr).toContain("nothing can answer Claude Code's main model (route opus → ollama/qwen2.5-coder:32b)");
+      expect(r.stderr).toContain("ollama/qwen2.5-coder:32b: ollama is down");
+      expect(r.stderr).toContain("start it with `");
+      expect(r.stderr).toContain("`atrad status`");
+    });
+
+    test("the backend is up but lacks the model: says to pull it", async () => {
+      const r = await launchWith(`[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n[routes]\nopus = ["ollama/llama3.3:70b"]\n${noDefaultServices()}`);
+      expect(r.code).toBe(69);
+      expect(r.ran).toBe(false);
+      expect(r.stderr).toContain('ollama/llama3.3:70b: ollama is up but has no model "llama3.3:70b"; pull it: `ollama pull llama3.3:70b` (it has: qwen2.5-coder:32b, phi3.5:3.8b)');
+    });
+
+    test("no route and a backend with no model at all: says to pull one", async () => {
+      const empty = startOllamaStandIn({ models: [] });
+      try {
+        const r = await launchWith(`[providers.ollama]\nkind = "anthropic"\nurl = "${empty.url}"\n${onlyConfigured()}`);
+        expect(r.code).toBe(69);
+        expect(r.stderr).toContain("ollama: ollama is up but serves no model; pull it: `ollama pull ");
+      } finally {
+        await empty.stop();
+      }
+    });
+
+    test("one target of the route that can answer is enough: Claude Code starts", async () => {
+      const port = deadPort();
+      const r = await launchWith(`[providers.gone]\nkind = "openai"\nurl = "http://127.0.0.1:${port}"\n[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n[routes]\nopus = ["gone/m", "ollama/qwen2.5-coder:32b"]\n${noDefaultServices()}`);
+      expect([r.code, r.ran]).toEqual([7, true]);
+    });
   });
 
   test("missing claude: says how to install it", async () => {
