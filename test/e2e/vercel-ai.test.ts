@@ -7,7 +7,7 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { generateText, jsonSchema, Output, stepCountIs, streamText, tool } from "ai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { KIND_NAMES, startKinds, TRICKY, type Kinds } from "./kinds.ts";
+import { KIND_NAMES, startKinds, TRICKY, words, type Kinds } from "./kinds.ts";
 
 let k: Kinds;
 let anthropic: ReturnType<typeof createAnthropic>;
@@ -125,5 +125,17 @@ describe("Vercel AI SDK on every kind", () => {
     expect(result.output).toEqual({ city: "Oslo", celsius: 12 });
     // Not silently dropped: each upstream got the schema in its own form (or as an instruction).
     expect(k.kinds[name].sawSchema(k.kinds[name].last(), "celsius")).toBe(true);
+  });
+
+  // The SDK takes input_tokens from message_delta when it is there: a stream reports the same
+  // count as the whole answer does, the server's own where it gives one.
+  test.each(all)("%s: streamText's usage.inputTokens is the count generateText reports", async (name) => {
+    k.script(() => ({ text: "ok" }));
+    const prompt = words(1200);
+    const whole = await generateText({ model: anthropic(k.kinds[name].model), prompt, maxOutputTokens: 50, maxRetries: 0 });
+    const stream = streamText({ model: anthropic(k.kinds[name].model), prompt, maxOutputTokens: 50, maxRetries: 0 });
+    const usage = await stream.usage;
+    expect(whole.usage.inputTokens).toBeGreaterThanOrEqual(1200);
+    expect(usage.inputTokens).toBe(whole.usage.inputTokens);
   });
 });
