@@ -3,19 +3,14 @@
  * every error leaves in Anthropic's envelope with the right status, streams are relayed as
  * they arrive, pinged while silent, guarded when the upstream dies, and aborted with the client.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fixture from "../fixtures/claude-code-2.1.330-request.json";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { post, readEvents } from "../support/sse.ts";
 
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
 const simple = { model: "claude-opus-5-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] };
-
-beforeAll(async () => {
-  ollama = startOllamaStandIn();
-  atrad = await startTestDaemon(`
+const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => `
 [server]
 ping_interval_s = 0.2
 stream_commit_s = 0.2
@@ -33,11 +28,6 @@ default = ["ollama/qwen2.5-coder:32b"]
 "chain" = ["dead/x", "ollama/qwen2.5-coder:32b"]
 "all-dead" = ["dead/x", "ollama/missing:1b"]
 `);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await ollama.stop();
-});
 
 describe("pass-through", () => {
   test("the real Claude Code request reaches the upstream with its beta header and every body field", async () => {

@@ -4,22 +4,17 @@
  * paths; pipelined requests. Every answer is atrad's envelope with a `request-id`, never a 500,
  * never a closed socket; and nothing of it costs a provider its concurrency slot.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { startFaulty, type Faulty } from "../standins/faulty.ts";
-import { providerToml, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startFaulty } from "../standins/faulty.ts";
+import { providerToml } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { noDefaultServices } from "../support/services.ts";
 
-let faulty: Faulty;
-let atrad: TestDaemon;
-let port: number;
 const ONE_SLOT = "max_concurrency = 1\nqueue_timeout_s = 5";
-
-beforeAll(async () => {
-  faulty = startFaulty();
-  // One slot: a request that leaked it would leave every later request of `f` waiting.
-  // `g` routes to a model whose name (as a provider could report it) no header may carry raw.
-  atrad = await startTestDaemon(`
+// One slot: a request that leaked it would leave every later request of `f` waiting.
+// `g` routes to a model whose name (as a provider could report it) no header may carry raw.
+const { faulty, atrad } = await atradInFrontOf({ faulty: startFaulty() }, ({ faulty }) => `
 [server]
 max_body_mb = 4
 idle_timeout_s = 2
@@ -29,12 +24,7 @@ ${providerToml("g", "openai", faulty.url, `models = ["ok\\u2028x\\u0000y"]\n${ON
 default = ["f/ok"]
 aliases = { odd = ["g/ok\\u2028x\\u0000y"] }
 ${noDefaultServices()}`);
-  port = Number(new URL(atrad.url).port);
-});
-afterAll(async () => {
-  await atrad?.stop();
-  await faulty?.stop();
-});
+const port = Number(new URL(atrad.url).port);
 
 const ask = (model: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model, max_tokens: 8, messages: [{ role: "user", content: "hi" }], ...extra });
 const post = (body: string, path = "/v1/messages") => fetch(`${atrad.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });

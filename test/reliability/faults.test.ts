@@ -4,37 +4,27 @@
  * answer, within a bound — never a hang — and no connection to the upstream is left open.
  * Then client disconnects at random points: the upstream call is aborted and no socket leaks.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
-import { FAULTS, startFaulty, type Fault, type Faulty } from "../standins/faulty.ts";
+import { FAULTS, startFaulty, type Fault } from "../standins/faulty.ts";
 import { freePort } from "../support/binary.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { readEvents } from "../support/sse.ts";
-import { openFds, until, wellFormedProblems } from "./support.ts";
+import { KINDS, openFds, tablePerKind, until, wellFormedProblems } from "./support.ts";
 
-let faulty: Faulty;
-let atrad: TestDaemon;
-const KINDS = ["openai", "ollama", "anthropic"] as const;
 /** Faults after which the client must hear an error; the rest must succeed. */
 const SUCCEEDS: Fault[] = ["ok", "slow", "huge-stream"];
 const BOUND_MS = 15_000;
 
-beforeAll(async () => {
-  faulty = startFaulty();
-  const refused = freePort();
-  atrad = await startTestDaemon(`
+const refused = freePort();
+const { faulty, atrad } = await atradInFrontOf({ faulty: startFaulty() }, ({ faulty }) => `
 [server]
 ping_interval_s = 0.5
-${KINDS.map((k) => `[providers.f${k}]\nkind = "${k}"\nurl = "${faulty.url}"\ntimeout_s = 1\nmodels = [${FAULTS.map((f) => `"${f}"`).join(", ")}]\n`).join("")}
-${KINDS.map((k) => `[providers.r${k}]\nkind = "${k}"\nurl = "http://127.0.0.1:${refused}"\ntimeout_s = 1\nmodels = ["x"]\n`).join("")}
+${tablePerKind("f", faulty.url, `timeout_s = 1\nmodels = [${FAULTS.map((f) => `"${f}"`).join(", ")}]`)}
+${tablePerKind("r", `http://127.0.0.1:${refused}`, 'timeout_s = 1\nmodels = ["x"]')}
 [routes]
 default = ["fopenai/ok"]
 `);
-});
-afterAll(async () => {
-  await atrad?.stop();
-  await faulty?.stop();
-});
 
 const request = (model: string, stream: boolean) => ({ model, max_tokens: 64, stream, messages: [{ role: "user", content: "hi" }] });
 

@@ -3,19 +3,13 @@
  * on every path but the liveness probes), foreign Host and Origin refused, CORS only for a
  * configured origin, size and depth limits, oversized headers, and slow clients.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startCounting, type Counting } from "../standins/counting.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { describe, expect, test } from "bun:test";
+import { startCounting } from "../standins/counting.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { until } from "./support.ts";
 
 const TOKEN = "s3cret-token-for-tests-0123456789";
-let up: Counting;
-let atrad: TestDaemon;
-let port: number;
-
-beforeAll(async () => {
-  up = startCounting("up");
-  atrad = await startTestDaemon(`
+const { up, atrad } = await atradInFrontOf({ up: startCounting("up") }, ({ up }) => `
 [server]
 auth_tokens = ["${TOKEN}", "second-token"]
 allowed_origins = ["https://ok.example"]
@@ -29,12 +23,7 @@ models = ["m"]
 [routes]
 default = ["up/m"]
 `);
-  port = Number(new URL(atrad.url).port);
-});
-afterAll(async () => {
-  await atrad?.stop();
-  await up?.stop();
-});
+const port = Number(new URL(atrad.url).port);
 
 const body = JSON.stringify({ model: "up/m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });
 const post = (path: string, headers: Record<string, string>, b: string = body) => fetch(`${atrad.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: b });

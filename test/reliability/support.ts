@@ -5,6 +5,15 @@
 import { procSockets } from "../../src/supervisor/ports.ts";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
+import { providerToml } from "../support/daemon.ts";
+
+/** The kinds that speak a streaming wire protocol the fault stand-in can break. */
+export const KINDS = ["openai", "ollama", "anthropic"] as const;
+
+/** One provider table per kind, all at `url`, named `<prefix><kind>`, with the same extra keys. */
+export function tablePerKind(prefix: string, url: string, extra: string): string {
+  return KINDS.map((k) => providerToml(`${prefix}${k}`, k, url, extra)).join("");
+}
 
 const DELTA_FOR: Record<string, string[]> = {
   text: ["text_delta"],

@@ -5,43 +5,30 @@
  * joined, an event type cannot forge frames, and an upstream making no progress is ended.
  * Real sockets on 127.0.0.1: the daemon, the fault stand-in, the redirect target.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
-import { startCounting, type Counting } from "../standins/counting.ts";
-import { sequence, startVictoriaStandIn, type VictoriaStandIn } from "../standins/victoria.ts";
-import { startFaulty, LIMIT_FAULTS, FAULTS, type Faulty } from "../standins/faulty.ts";
+import { startCounting } from "../standins/counting.ts";
+import { sequence, startVictoriaStandIn } from "../standins/victoria.ts";
+import { startFaulty, LIMIT_FAULTS, FAULTS } from "../standins/faulty.ts";
 import { freePort } from "../support/binary.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { parseSse } from "../../src/wire/sse.ts";
-import { wellFormedProblems } from "./support.ts";
+import { KINDS, tablePerKind, wellFormedProblems } from "./support.ts";
 
-const KINDS = ["openai", "ollama", "anthropic"] as const;
 const MODELS = [...FAULTS, ...LIMIT_FAULTS].map((f) => `"${f}"`).join(", ");
 /** Every answer must come within this (the client gives up, and the test fails, after it). */
 const BOUND_MS = 10_000;
 /** Words of the runtime that must never reach a client. */
 const RUNTIME_WORDS = /verbose|second argument to fetch|ECONNRESET|ECONNREFUSED|Unable to connect|socket connection was closed/;
 
-let faulty: Faulty;
-let elsewhere: Counting;
-let atrad: TestDaemon;
-let refusedPort: number;
-let victoria: VictoriaStandIn;
-
-beforeAll(async () => {
-  faulty = startFaulty();
-  elsewhere = startCounting("elsewhere");
-  faulty.redirectTo = elsewhere.url;
-  faulty.dripMs = 2;
-  refusedPort = freePort();
-  victoria = startVictoriaStandIn();
-  const provider = (name: string, kind: string, url: string, extra = "") => `[providers.${name}]\nkind = "${kind}"\nurl = "${url}"\nmodels = [${MODELS}]\n${extra}\n`;
-  atrad = await startTestDaemon(`
+const refusedPort = freePort();
+const standins = { faulty: startFaulty(), elsewhere: startCounting("elsewhere"), victoria: startVictoriaStandIn() };
+const { faulty, elsewhere, victoria, atrad } = await atradInFrontOf(standins, ({ faulty, victoria }) => `
 [server]
 ping_interval_s = 0.5
-${KINDS.map((k) => provider(`f${k}`, k, faulty.url, 'timeout_s = 1\napi_key = "sk-secret-key"')).join("")}
-${KINDS.map((k) => provider(`r${k}`, k, `http://127.0.0.1:${refusedPort}`, "timeout_s = 1")).join("")}
-${KINDS.map((k) => provider(`d${k}`, k, faulty.url, "timeout_s = 3\nresponse_deadline_s = 1.5")).join("")}
+${tablePerKind("f", faulty.url, `models = [${MODELS}]\ntimeout_s = 1\napi_key = "sk-secret-key"`)}
+${tablePerKind("r", `http://127.0.0.1:${refusedPort}`, `models = [${MODELS}]\ntimeout_s = 1`)}
+${tablePerKind("d", faulty.url, `models = [${MODELS}]\ntimeout_s = 3\nresponse_deadline_s = 1.5`)}
 [providers.vic]
 kind = "victoria"
 url = "${faulty.url}"
@@ -51,13 +38,8 @@ url = "${victoria.url}"
 [routes]
 default = ["fopenai/ok"]
 `);
-});
-afterAll(async () => {
-  await atrad?.stop();
-  await faulty?.stop();
-  await elsewhere?.stop();
-  await victoria?.stop();
-});
+faulty.redirectTo = elsewhere.url;
+faulty.dripMs = 2;
 
 interface Answer {
   status: number;

@@ -1,16 +1,11 @@
 /** Per-provider max_concurrency under a burst, and queue timeouts answering 529. */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startCounting, type Counting } from "../standins/counting.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { expect, test } from "bun:test";
+import { startCounting } from "../standins/counting.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { post } from "../support/sse.ts";
 
-let slow: Counting;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  slow = startCounting("slow");
-  atrad = await startTestDaemon(`
+const { slow, atrad } = await atradInFrontOf({ slow: startCounting("slow") }, ({ slow }) => `
 [providers.gpu]
 kind = "anthropic"
 url = "${slow.url}"
@@ -24,11 +19,6 @@ queue_timeout_s = 0.2
 [routes]
 default = ["gpu/m"]
 `);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await slow.stop();
-});
 
 test("a burst of 50 never exceeds max_concurrency = 3, and every request is served", async () => {
   slow.mode = { delayMs: 30 };

@@ -9,21 +9,16 @@
  * window of 30 s, an upstream that answers after 300 ms.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startCounting, type Counting } from "../standins/counting.ts";
+import { describe, expect, test } from "bun:test";
+import { startCounting } from "../standins/counting.ts";
 import { freePort } from "../support/binary.ts";
-import { providerToml, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { providerToml } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { noDefaultServices } from "../support/services.ts";
 
-let up: Counting;
-let atrad: TestDaemon;
-let client: Anthropic;
 const downPort = freePort();
 const refusedPort = freePort();
-
-beforeAll(async () => {
-  up = startCounting("slow");
-  atrad = await startTestDaemon(`
+const { up, atrad } = await atradInFrontOf({ up: startCounting("slow") }, ({ up }) => `
 [server]
 ping_interval_s = 0.05
 stream_commit_s = 30
@@ -40,12 +35,8 @@ provider = "ollama"
 interval_s = 0.1
 timeout_s = 0.5
 `);
-  client = new Anthropic({ baseURL: atrad.url, apiKey: "unused", maxRetries: 2 });
-});
-afterAll(async () => {
-  await atrad?.stop();
-  await up?.stop();
-});
+// The SDK with its own retries on: a 529 is retried (the upstream sees each try), x-should-retry: false is not.
+const client = new Anthropic({ baseURL: atrad.url, apiKey: "unused", maxRetries: 2 });
 
 const ask = { model: "slow/m", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] };
 

@@ -3,24 +3,14 @@
  * first byte nothing moves. Several hosts: a failing one cools down while the healthy one
  * serves everything, and comes back after the cooldown.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startCounting, type Counting } from "../standins/counting.ts";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { describe, expect, test } from "bun:test";
+import { startCounting } from "../standins/counting.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { post, readEvents } from "../support/sse.ts";
 
-let primary: Counting;
-let backup: Counting;
-let hostA: Counting;
-let hostB: Counting;
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
-const ask = (model: string, stream = false) => post(`${atrad.url}/v1/messages`, { model, max_tokens: 5, stream, messages: [{ role: "user", content: "q" }] });
-
-beforeAll(async () => {
-  [primary, backup, hostA, hostB] = [startCounting("primary"), startCounting("backup"), startCounting("A"), startCounting("B")];
-  ollama = startOllamaStandIn();
-  atrad = await startTestDaemon(`
+const standins = { primary: startCounting("primary"), backup: startCounting("backup"), hostA: startCounting("A"), hostB: startCounting("B"), ollama: startOllamaStandIn() };
+const { primary, backup, hostA, hostB, ollama, atrad } = await atradInFrontOf(standins, ({ primary, backup, hostA, hostB, ollama }) => `
 [providers.primary]
 kind = "anthropic"
 url = "${primary.url}"
@@ -45,11 +35,7 @@ chain = ["primary/m", "backup/m"]
 missing = ["ollama/not-installed:7b", "backup/m"]
 midstream = ["ollama/qwen2.5-coder:32b", "backup/m"]
 `);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await Promise.all([primary, backup, hostA, hostB, ollama].map((s) => s.stop()));
-});
+const ask = (model: string, stream = false) => post(`${atrad.url}/v1/messages`, { model, max_tokens: 5, stream, messages: [{ role: "user", content: "q" }] });
 
 describe("fallback triggers", () => {
   test.each([

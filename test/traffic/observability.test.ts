@@ -1,20 +1,15 @@
 /** The request log and /metrics over a real daemon: complete, parseable, and secret-free. */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
-import { startCounting, type Counting } from "../standins/counting.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startCounting } from "../standins/counting.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 
 const TOKEN = "tok-very-secret-123";
 const PROMPT = "PROMPT-TEXT-that-must-never-be-logged";
-let up: Counting;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  up = startCounting("up");
-  atrad = await startTestDaemon(`
+const { up, atrad } = await atradInFrontOf({ up: startCounting("up") }, ({ up }) => `
 [server]
 auth_tokens = ["${TOKEN}"]
 [providers.local]
@@ -27,11 +22,6 @@ url = "http://127.0.0.1:9"
 [routes]
 default = ["dead/m", "local/m"]
 `);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await up.stop();
-});
 
 test("one complete JSON line per request, free of prompt text and credentials", async () => {
   const client = new Anthropic({ baseURL: atrad.url, apiKey: TOKEN, maxRetries: 0 });
