@@ -52,6 +52,8 @@ interface Conn {
   pending: Buffer[];
   endWhenDrained: boolean;
   drained?: () => void;
+  /** The peer is gone: write() on the socket returns -1 from now on. */
+  closed?: boolean;
 }
 
 const HUGE = 8 * 1024 * 1024;
@@ -82,6 +84,7 @@ export function startFaulty(): Faulty {
         flush(s);
       },
       close(s) {
+        s.data.closed = true;
         state.open--;
         if (!s.data.done) state.abandoned++;
         for (const t of s.data.timers) clearTimeout(t);
@@ -121,7 +124,9 @@ export function startFaulty(): Faulty {
     const sleep = (ms: number) => new Promise<void>((r) => s.data.timers.push(setTimeout(r, ms)));
     let closed = false;
     const write = (text: string | Uint8Array) => {
-      if (closed) return false;
+      // A closed socket takes nothing and never drains: without this, the endless answers
+      // would loop forever without awaiting, freezing the process the test runs in.
+      if (closed || s.data.closed) return false;
       s.data.pending.push(Buffer.from(text as string));
       flush(s);
       return true;
@@ -314,6 +319,7 @@ function flush(s: Socket<Conn>) {
     const n = s.write(head);
     if (n < 0) {
       d.pending = [];
+      d.closed = true;
       break;
     }
     if (n < head.length) {
