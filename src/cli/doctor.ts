@@ -15,6 +15,7 @@ import { specOf } from "../providers/index.ts";
 import { plainCause } from "../wire/cause.ts";
 import { parseTarget } from "../router/resolve.ts";
 import type { Input } from "./command.ts";
+import { checkLastSessionCache, checkWindows } from "./doctor-cache.ts";
 import type { CliIO } from "./io.ts";
 import { serviceContext } from "./service.ts";
 
@@ -267,9 +268,11 @@ export async function runDoctor(io: CliIO): Promise<Check[]> {
   checks.push(await checkOllama(config, layout.platform));
   checks.push(await checkSomeModel(config, cache, layout.platform));
   checks.push(...(await checkRoutes(config, cache)));
+  checks.push(...(await checkWindows(config)));
   checks.push(await checkMlxPort(config, io.env));
   checks.push(await checkClaude(io.env));
   checks.push(checkLogs(layout));
+  checks.push(checkLastSessionCache(layout.atradHome));
   return checks;
 }
 
