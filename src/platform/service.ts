@@ -36,21 +36,14 @@ export function planFor(op: Operation, l: Layout, opts: PlanOptions = {}): Plan 
   return plan;
 }
 
+/** Each service manager's plan per operation. */
+const MANAGED: Record<"launchd" | "systemd", Record<Operation, (l: Layout, binary?: string) => Plan>> = {
+  launchd: { install: launchdInstall, uninstall: launchdUninstall, start: launchdStart, stop: launchdStop, restart: launchdRestart },
+  systemd: { install: systemdInstall, uninstall: systemdUninstall, start: systemdStart, stop: systemdStop, restart: systemdRestart },
+};
+
 function basePlan(op: Operation, l: Layout, opts: PlanOptions): Plan {
-  if (l.manager === "launchd") {
-    if (op === "install") return launchdInstall(l, opts.binary);
-    if (op === "uninstall") return launchdUninstall(l);
-    if (op === "start") return launchdStart(l);
-    if (op === "stop") return launchdStop(l);
-    return launchdRestart(l);
-  }
-  if (l.manager === "systemd") {
-    if (op === "install") return systemdInstall(l, opts.binary);
-    if (op === "uninstall") return systemdUninstall(l);
-    if (op === "start") return systemdStart(l);
-    if (op === "stop") return systemdStop(l);
-    return systemdRestart(l);
-  }
+  if (l.manager === "launchd" || l.manager === "systemd") return MANAGED[l.manager][op](l, opts.binary);
   const bin = opts.self ?? [l.bin];
   switch (op) {
     case "install":

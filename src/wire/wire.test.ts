@@ -79,11 +79,18 @@ describe("NdjsonSplitter", () => {
     expect(err?.message).toStartWith("p/m sent a line longer than");
   });
 
-  test("endless bytes without a newline end at the cap, whatever the chunking", () => {
-    const s = new NdjsonSplitter("p/m", { maxFrameBytes: 1000 });
+});
+
+describe("a frame past the cap is an error naming the target, however many pieces it comes in", () => {
+  test.each([
+    { name: "NDJSON: endless bytes without a newline", splitter: () => new NdjsonSplitter("p/m", { maxFrameBytes: 1000 }), piece: "zzzzz", error: "p/m sent a line longer than" },
+    { name: "SSE: an event whose data comes in many lines", splitter: () => new SseSplitter("p/m", { maxFrameBytes: 100 }), piece: "data: 0123456789\n", error: "p/m sent an event longer than" },
+    { name: "SSE: a run without any line ending, which the parser would skip", splitter: () => new SseSplitter("p/m", { maxFrameBytes: 100 }), piece: "garbage!!!", error: "p/m sent a line longer than" },
+  ])("$name", ({ splitter, piece, error }) => {
+    const s = splitter();
     expect(() => {
-      for (let i = 0; i < 1000; i++) s.push(enc.encode("zzzzz"));
-    }).toThrow("longer than");
+      for (let i = 0; i < 1000; i++) s.push(enc.encode(piece));
+    }).toThrow(error);
   });
 });
 
@@ -102,20 +109,6 @@ describe("SseSplitter", () => {
       expect(JSON.parse(events[0]!.data)).toEqual({ x: 1 });
     });
   }
-
-  test("an event past the cap is an error, even when its data comes in many lines", () => {
-    const s = new SseSplitter("p/m", { maxFrameBytes: 100 });
-    expect(() => {
-      for (let i = 0; i < 50; i++) s.push(enc.encode("data: 0123456789\n"));
-    }).toThrow("p/m sent an event longer than");
-  });
-
-  test("a run without any line ending is an error, even when the parser would skip it", () => {
-    const s = new SseSplitter("p/m", { maxFrameBytes: 100 });
-    expect(() => {
-      for (let i = 0; i < 50; i++) s.push(enc.encode("garbage!!!"));
-    }).toThrow("p/m sent a line longer than");
-  });
 
   test("pings by name or by data type", () => {
     expect(isPing({ event: "ping", data: "{}", id: undefined })).toBe(true);

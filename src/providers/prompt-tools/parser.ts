@@ -13,7 +13,7 @@
  * A fence or bare object that is not a call of an offered tool is passed on as the text it was.
  */
 import { isObject } from "../../anthropic/normalise.ts";
-import { parseJsonLoose, repairToolArguments } from "../shared/repair.ts";
+import { outsideStrings, parseJsonLoose, repairToolArguments } from "../shared/repair.ts";
 
 /** A call carries `raw`, the text the model wrote for it, when that text holds only this call. */
 export type Segment = { type: "text"; text: string } | { type: "call"; name: string; input: Record<string, unknown>; raw?: string };
@@ -258,20 +258,15 @@ function closeTagAt(s: string, from: number): { index: number; length: number } 
 /** Index just past the object/array that starts at 0, or -1 when it is not closed yet. */
 export function balancedEnd(s: string): number {
   let depth = 0;
-  let quote = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = "";
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") {
-      depth--;
-      if (depth === 0) return i + 1;
+  let end = -1;
+  outsideStrings(s, (c, i) => {
+    if (c === "{" || c === "[") depth++;
+    else if ((c === "}" || c === "]") && --depth === 0) {
+      end = i + 1;
+      return true;
     }
-  }
-  return -1;
+  });
+  return end;
 }
 
 function callOf(o: Record<string, unknown>): { name: string; args: unknown } | undefined {

@@ -23,8 +23,12 @@ function kindOf(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** Whether `text` ends inside a quoted string, double or single (a cut-off generation). */
-export function endsInsideString(text: string): boolean {
+/**
+ * Walk `text` as a model writes almost-JSON: quoted strings (double or single, with backslash
+ * escapes) are stepped over, and `visit` sees each character outside them with its index; it
+ * ends the walk by returning true. Returns the quote still open where the walk ended ("" if none).
+ */
+export function outsideStrings(text: string, visit: (c: string, i: number) => boolean | void = () => {}): string {
   let quote = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
@@ -32,8 +36,14 @@ export function endsInsideString(text: string): boolean {
       if (c === "\\") i++;
       else if (c === quote) quote = "";
     } else if (c === '"' || c === "'") quote = c;
+    else if (visit(c, i)) break;
   }
-  return quote !== "";
+  return quote;
+}
+
+/** Whether `text` ends inside a quoted string, double or single (a cut-off generation). */
+export function endsInsideString(text: string): boolean {
+  return outsideStrings(text) !== "";
 }
 
 /** Strip a surrounding ``` fence (with or without an info string). */
