@@ -7,7 +7,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { sequence, startVictoriaStandIn } from "../standins/victoria.ts";
 import { runClaude } from "../support/claude.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { atradInFrontOf, victoriaToml } from "../support/gateway.ts";
 
 const ANSWER = [
   "Here is the fix:",
@@ -26,14 +26,7 @@ const ANSWER = [
   "Two blank lines above.",
 ].join("\n");
 
-const { victoria, atrad } = await atradInFrontOf({ victoria: startVictoriaStandIn() }, ({ victoria }) => `
-[server]
-ping_interval_s = 0.2
-stream_commit_s = 0.2
-[providers.victoria]
-kind = "victoria"
-url = "${victoria.url}"
-`);
+const { victoria, atrad } = await atradInFrontOf({ victoria: startVictoriaStandIn() }, ({ victoria }) => victoriaToml(victoria.url));
 victoria.behave = () => ({
   type: "async",
   poll: sequence({ status: "queued" }, { status: "running", stage: "delegating to experts" }, { status: "completed", output: ANSWER }),

@@ -20,7 +20,7 @@ import type { StatusDocument } from "../../src/observe/status-document.ts";
 import { uiRoutes } from "../../src/ui/routes.ts";
 import { startCounting } from "../standins/counting.ts";
 import { ensureBinary, freePort, waitForHealth } from "../support/binary.ts";
-import { startTestDaemon, testConfig } from "../support/daemon.ts";
+import { NOWHERE, providerToml, startTestDaemon, testConfig } from "../support/daemon.ts";
 
 const TOKEN = "page-admin-token-42";
 const ARTIFACTS = process.env.ATRAD_TEST_ARTIFACTS ?? join(tmpdir(), "atrad-test-artifacts");
@@ -88,9 +88,7 @@ auth_tokens = ["${TOKEN}"]
 [providers.local]
 kind = "anthropic"
 url = "${up.url}"
-[providers.dead]
-kind = "anthropic"
-url = "http://127.0.0.1:9"
+${providerToml("dead", "anthropic", NOWHERE)}
 [routes]
 default = ["dead/m", "local/m"]
 haiku = ["local/m"]
@@ -199,7 +197,7 @@ function fixtureState() {
 
 pageTest("every service state, a narrow dark screen, keyboard focus and nothing fetched from elsewhere", async () => {
   const fx = fixtureState();
-  const config = testConfig(`[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:9"\n[providers.mlx]\nkind = "ollama"\nurl = "http://127.0.0.1:9"\n`);
+  const config = testConfig(providerToml("ollama", "anthropic", NOWHERE) + providerToml("mlx", "ollama", NOWHERE));
   const gw = await startGateway(
     {
       config: () => config,

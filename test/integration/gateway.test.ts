@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import fixture from "../fixtures/claude-code-2.1.330-request.json";
 import { startOllamaStandIn } from "../standins/ollama.ts";
+import { NOWHERE, providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 import { post, readEvents } from "../support/sse.ts";
 
@@ -19,9 +20,7 @@ allowed_hosts = ["atrad.lan"]
 [providers.ollama]
 kind = "anthropic"
 url = "http://localhost:${ollama.port}"
-[providers.dead]
-kind = "anthropic"
-url = "http://127.0.0.1:9"
+${providerToml("dead", "anthropic", NOWHERE)}
 [routes]
 default = ["ollama/qwen2.5-coder:32b"]
 [routes.aliases]

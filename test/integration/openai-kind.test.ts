@@ -9,6 +9,7 @@ import { parseSse } from "../../src/wire/sse.ts";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { streamProblems } from "../golden/openai/check.ts";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
+import { NOWHERE, providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 
 const MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
@@ -24,10 +25,7 @@ url = "${vllm.url}/v1"
 kind = "openai"
 url = "${vllm.url}"
 tools = "none"
-[providers.gone]
-kind = "openai"
-url = "http://127.0.0.1:9"
-models = ["x"]
+${providerToml("gone", "openai", NOWHERE, 'models = ["x"]')}
 [routes]
 default = ["mlxlm/${MODEL}"]
 haiku = ["vllm/${MODEL}"]

@@ -6,18 +6,13 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { sequence, startVictoriaStandIn, type StatusDoc } from "../standins/victoria.ts";
 import { startTestDaemon } from "../support/daemon.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { atradInFrontOf, victoriaToml } from "../support/gateway.ts";
 
 const MULTILINE = "Plan:\n\n  1. read the file\n\t2. fix   the bug\n\n```py\ndef f():\n    return 1\n```\n— done ✓ 🚀";
 
 const standins = { victoria: startVictoriaStandIn(), veronica: startVictoriaStandIn({ agent: "Veronica" }), solo: startVictoriaStandIn() };
 const { victoria, veronica, solo, atrad, client } = await atradInFrontOf(standins, ({ victoria, veronica, solo }) => `
-[server]
-ping_interval_s = 0.2
-stream_commit_s = 0.2
-[providers.victoria]
-kind = "victoria"
-url = "${victoria.url}"
+${victoriaToml(victoria.url)}
 [providers.veronica]
 kind = "victoria"
 max_steps = 50

@@ -24,7 +24,10 @@ export async function startTestDaemon(toml: string, env: Record<string, string> 
   return Object.assign(daemon, { records, home: config.home });
 }
 
-/** Config TOML that points the default stack's providers at nothing unless given. */
+/** A backend that is down: nothing listens on port 9 (discard) on loopback. */
+export const NOWHERE = "http://127.0.0.1:9";
+
+/** One provider table: `name`, of `kind`, at `url`, with `extra` keys (TOML lines). */
 export function providerToml(name: string, kind: string, url: string, extra = ""): string {
   return `[providers.${name}]\nkind = "${kind}"\nurl = "${url}"\n${extra}\n`;
 }

@@ -50,3 +50,17 @@ default = ["ollama/qwen2.5-coder:32b"]
 haiku = ["ollama/phi3.5:3.8b"]
 `;
 }
+
+/**
+ * The Victoria stand-in as provider `victoria`, with pings and the stream commit at 0.2 s, so
+ * a stream held while Victoria works shows its pings (and commits) within a test's patience.
+ */
+export function victoriaToml(url: string): string {
+  return `[server]
+ping_interval_s = 0.2
+stream_commit_s = 0.2
+[providers.victoria]
+kind = "victoria"
+url = "${url}"
+`;
+}

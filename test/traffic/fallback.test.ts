@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { startCounting } from "../standins/counting.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
+import { NOWHERE, providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 import { post, readEvents } from "../support/sse.ts";
 
@@ -18,9 +19,7 @@ timeout_s = 0.5
 [providers.backup]
 kind = "anthropic"
 url = "${backup.url}"
-[providers.refused]
-kind = "anthropic"
-url = "http://127.0.0.1:9"
+${providerToml("refused", "anthropic", NOWHERE)}
 [providers.ollama]
 kind = "anthropic"
 url = "${ollama.url}"

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { startCounting } from "../standins/counting.ts";
+import { NOWHERE, providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 
 const TOKEN = "tok-very-secret-123";
@@ -16,9 +17,7 @@ auth_tokens = ["${TOKEN}"]
 kind = "anthropic"
 url = "${up.url}"
 api_key = "upstream-key-456"
-[providers.dead]
-kind = "anthropic"
-url = "http://127.0.0.1:9"
+${providerToml("dead", "anthropic", NOWHERE)}
 [routes]
 default = ["dead/m", "local/m"]
 `);
