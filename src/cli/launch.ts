@@ -126,6 +126,7 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   if (up !== 0) return up;
   // The user's own settings of these win: they may know better than the server.
   const window = windowEnv(await mainWindow(config, url));
+  if (config.server.launch_warmup) warmup(config, url);
   // That listing just asked every provider for its models: the status now tells who answered.
   const doc = await daemonStatus(url, config.server.auth_tokens[0]);
   const why = doc && whyNoModel(doc, config);
@@ -147,6 +148,17 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   } finally {
     process.off("SIGINT", ignore);
   }
+}
+
+/**
+ * Ask the daemon to prefill the main model's fixed prefix, and don't wait: Claude Code starts
+ * meanwhile, and its first request finds the prefix cached (or queues behind the warm-up).
+ */
+function warmup(config: Config, url: string) {
+  const token = config.server.auth_tokens[0];
+  void fetch(`${url}/atrad/warmup?model=${encodeURIComponent(modelForTier("opus", config))}`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} })
+    .then((r) => r.body?.cancel())
+    .catch(() => {});
 }
 
 /** `$ATRAD_HOME/claude/settings.json`: the statusLine command, pointing at this atrad. */

@@ -28,6 +28,7 @@ describe("config", () => {
       shutdown_grace_s: 10,
       max_connections: 1024,
       stream_commit_s: 120,
+      launch_warmup: true,
     });
     expect(c.routes).toEqual({ default: [], aliases: {} });
     expect(c.log).toEqual({ level: "info" });

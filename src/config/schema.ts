@@ -50,6 +50,12 @@ export const ServerSchema = Type.Object(
      * Claude Code gives up after 5 minutes without a byte.
      */
     stream_commit_s: Type.Number({ exclusiveMinimum: 0, maximum: 290, default: 120 }),
+    /**
+     * `atrad launch claude` has the main model prefill the fixed start of a session (the last
+     * session's system prompt and tools) while Claude Code starts, so the first turn is not
+     * the slowest.
+     */
+    launch_warmup: Type.Boolean({ default: true }),
   },
   table,
 );

@@ -49,6 +49,8 @@ export function createApp(deps: GatewayDeps) {
       const result = await deps.reload();
       return new Response(JSON.stringify(result), { status: result.ok ? 200 : 400, headers: { "content-type": "application/json" } });
     })
+    // `atrad launch` asks for this before Claude Code's first turn (router/warmup.ts).
+    .post("/atrad/warmup", async ({ query }) => deps.router.warmup(String(query.model ?? "opus"), AbortSignal.timeout(10 * 60_000)))
     .get("/atrad/requests", () => ({ requests: deps.recent?.() ?? [] }))
     .get("/atrad/sessions/:id", ({ params }) => {
       const found = deps.session?.(params.id);

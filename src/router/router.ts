@@ -15,6 +15,7 @@ import { ModelCatalog } from "./catalog.ts";
 import { publishIds, type Published } from "./discoverable.ts";
 import { HostPool } from "./hosts.ts";
 import { Limiter } from "./limiter.ts";
+import { WarmPrefixes } from "./warmup.ts";
 import { checkWindow, ContextWindows } from "./windows.ts";
 import { requestClassOf } from "./classify.ts";
 import { affinityKey, Slots } from "./slots.ts";
@@ -79,6 +80,7 @@ export class Router {
   private attempts = new Map<string, Attempt>();
   readonly catalog: ModelCatalog;
   readonly windows = new ContextWindows();
+  private readonly prefixes = new WarmPrefixes();
 
   constructor(
     private config: Config,
@@ -154,6 +156,26 @@ export class Router {
     return { rule: cls, targets: classRoute.map(parseTarget) };
   }
 
+  /**
+   * Prefill the fixed start of a session on the target `model` resolves to (see warmup.ts):
+   * the answer is read and dropped. Says why when there is nothing to warm.
+   */
+  async warmup(model: string, signal: AbortSignal): Promise<{ warmed: boolean; target?: string; reason?: string }> {
+    const first = (await this.resolve(model)).targets[0];
+    if (!first?.model) return { warmed: false, reason: `"${model}" resolves to no provider/model` };
+    const target = formatTarget(first);
+    const request = this.prefixes.request(target);
+    if (!request) return { warmed: false, target, reason: "no session has run on it since atrad started" };
+    // Named outright, as background work: no class route moves it, and it is not remembered.
+    const d = await this.dispatch({ request, headers: new Headers({ "x-claude-code-request-class": "auxiliary" }), requestId: `warmup_${crypto.randomUUID()}`, signal });
+    try {
+      if (d.outcome.type === "events") for await (const _ of d.outcome.events);
+    } finally {
+      d.release();
+    }
+    return { warmed: true, target: d.target };
+  }
+
   async dispatch(input: DispatchInput): Promise<Dispatched> {
     let { rule, targets } = await this.routeFor(input);
     if (!targets.length) {
@@ -193,7 +215,9 @@ export class Router {
       try {
         const { outcome, model, url, release } = await this.callTarget(provider, t, input);
         this.attempts.set(provider.name, { at: Date.now(), ok: true });
-        return { outcome, provider, target: formatTarget({ provider: t.provider, model }), url, fallbacks, rule, release };
+        const target = formatTarget({ provider: t.provider, model });
+        if (requestClassOf(input.headers) === "main") this.prefixes.remember(target, input.request);
+        return { outcome, provider, target, url, fallbacks, rule, release };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         this.attempts.set(provider.name, hostFault(err) ? { at: Date.now(), ok: false, error: err.message } : { at: Date.now(), ok: true });

@@ -11,6 +11,8 @@ const table = providerTable(
     ...streamingKeys,
     /** Context window sent as options.num_ctx (lifts Ollama's silent truncation). */
     num_ctx: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** How long Ollama keeps the model (and its prompt cache) loaded after a request: "30m", "-1" (forever), seconds. */
+    keep_alive: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Number()])),
   },
 );
 export type OllamaProvider = Resolved<typeof table>;
