@@ -99,4 +99,16 @@ describe("LangChain ChatAnthropic on every kind", () => {
     expect(Math.abs(shown - real), `stream ${shown} vs real ${real}`).toBeLessThanOrEqual(real / 10);
     expect(message.usage_metadata!.output_tokens).toBeGreaterThan(0);
   });
+
+  // LangChain sends the thinking block back in the history, signature and all.
+  test.each((["anthropic", "openai-mlx", "openai-piecewise", "ollama"] as const).map((name) => [name] as const))("%s: thinking, a tool call, and the thinking sent back with the result", async (name) => {
+    k.script((seen) => (seen.results.length ? { text: `Result: ${seen.results[0]}` } : { reasoning: "Need the weather tool.", calls: [{ name: "get_weather", input: { city: "Oslo" } }] }));
+    const model = new ChatAnthropic({ model: k.kinds[name].model, anthropicApiUrl: k.atrad.url, apiKey: "atrad-test", maxRetries: 0, maxTokens: 2000, thinking: { type: "enabled", budget_tokens: 1024 } }).bindTools([weather]);
+    const ask = new HumanMessage("Weather in Oslo?");
+    const first = await model.invoke([ask]);
+    const blocks = first.content as Array<{ type: string; thinking?: string; signature?: unknown }>;
+    expect(blocks.filter((b) => b.type === "thinking").map((b) => [b.thinking, typeof b.signature])).toEqual([["Need the weather tool.", "string"]]);
+    const second = await model.invoke([ask, first, new ToolMessage({ tool_call_id: first.tool_calls![0]!.id!, content: "rain" })]);
+    expect(text(second)).toBe("Result: rain");
+  });
 });

@@ -138,4 +138,42 @@ describe("Vercel AI SDK on every kind", () => {
     expect(whole.usage.inputTokens).toBeGreaterThanOrEqual(1200);
     expect(usage.inputTokens).toBe(whole.usage.inputTokens);
   });
+
+  test.each(withTools)("%s: streamText runs the tool round trip too (streamed tool calls)", async (name) => {
+    k.script((seen) => {
+      if (seen.results.length) return { text: `Files: ${seen.results.join(" + ")}` };
+      return { text: "Listing.", calls: [{ name: "list", input: { dir: "/srv/a b" } }, { name: "list", input: { dir: "/srv/ü" } }] };
+    });
+    const result = streamText({
+      model: anthropic(k.kinds[name].model),
+      prompt: "List both dirs.",
+      maxOutputTokens: 200,
+      maxRetries: 0,
+      stopWhen: stepCountIs(3),
+      tools: {
+        list: tool({
+          description: "List a directory",
+          inputSchema: jsonSchema<{ dir: string }>({ type: "object", properties: { dir: { type: "string" } }, required: ["dir"] }),
+          execute: async ({ dir }) => `${dir}:[x]`,
+        }),
+      },
+    });
+    expect(await result.text).toBe("Files: /srv/a b:[x] + /srv/ü:[x]");
+    expect((await result.steps).map((s) => s.toolCalls.map((c) => c.input))).toEqual([[{ dir: "/srv/a b" }, { dir: "/srv/ü" }], []]);
+  });
+
+  test("ollama: a forced toolChoice is the tool called", async () => {
+    // The model calls the first tool it was offered: the forced one must be the only one.
+    k.script((seen) => ({ calls: [{ name: seen.tools[0] ?? "none", input: { city: "Oslo" } }] }));
+    const city = jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } } });
+    const result = await generateText({
+      model: anthropic(k.kinds.ollama.model),
+      prompt: "Time in Oslo?",
+      maxOutputTokens: 50,
+      maxRetries: 0,
+      tools: { get_weather: tool({ description: "The weather", inputSchema: city }), get_time: tool({ description: "The time", inputSchema: city }) },
+      toolChoice: { type: "tool", toolName: "get_time" },
+    });
+    expect(result.toolCalls.map((c) => c.toolName)).toEqual(["get_time"]);
+  });
 });
