@@ -26,6 +26,15 @@ const readEnv = (file: string) =>
 /** The default stack's other providers (they would count as "not observed yet") and services off. */
 const onlyConfigured = () => noDefaultServices() + ["mlx", "victoria", "veronica"].map((n) => `[providers.${n}]\nenabled = false\n`).join("");
 
+/** A user's sandbox with this config file, pointed at the daemon at `url`, and a stand-in claude. */
+function userWith(config: string, url: string) {
+  const box = sandbox();
+  mkdirSync(box.atradHome, { recursive: true });
+  writeFileSync(join(box.atradHome, "config.toml"), config);
+  box.env.ATRAD_PORT = String(new URL(url).port);
+  return { box, claude: fakeClaude(box.bin) };
+}
+
 const ollama = startOllamaStandIn();
 // ollamaToml ends in its [routes] table: opus joins it.
 const toml = `[server]\nauth_tokens = ["secret-token"]\n${ollamaToml(ollama.url)}opus = ["ollama/qwen2.5-coder:32b"]\n`;
@@ -33,12 +42,8 @@ const { atrad: daemon } = await atradInFrontOf({ ollama }, () => toml);
 
 describe("atrad launch claude", () => {
   test("runs claude with the documented environment and the passed-through arguments", async () => {
-    const box = sandbox();
-    mkdirSync(box.atradHome, { recursive: true });
-    writeFileSync(join(box.atradHome, "config.toml"), toml);
-    box.env.ATRAD_PORT = String(new URL(daemon.url).port);
+    const { box, claude } = userWith(toml, daemon.url);
     box.env.ANTHROPIC_API_KEY = "sk-from-the-users-shell";
-    const claude = fakeClaude(box.bin);
     const io = captureIO(box.env);
     const code = await runCli(["launch", "claude", "--", "-p", "hello world", "--model", "haiku"], io);
     expect(code).toBe(7); // claude's own exit code comes back
@@ -85,11 +90,7 @@ describe("atrad launch claude", () => {
   });
 
   test("no token configured: a placeholder; a provider named like a tier doesn't hijack it", async () => {
-    const box = sandbox();
-    mkdirSync(box.atradHome, { recursive: true });
-    writeFileSync(join(box.atradHome, "config.toml"), `[providers.haiku]\nkind = "openai"\nurl = "http://127.0.0.1:1"\n`);
-    box.env.ATRAD_PORT = String(new URL(daemon.url).port);
-    const claude = fakeClaude(box.bin);
+    const { box, claude } = userWith(`[providers.haiku]\nkind = "openai"\nurl = "http://127.0.0.1:1"\n`, daemon.url);
     expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
     const env = readEnv(claude.envFile);
     expect(env.ANTHROPIC_AUTH_TOKEN).toBe("atrad-local");
@@ -123,11 +124,7 @@ describe("atrad launch claude", () => {
     const config = `[providers.local]\nkind = "anthropic"\nurl = "${windowed.url}"\n[routes]\nopus = ["local/qwen3:30b"]\n`;
     const d = await startTestDaemon(config);
     try {
-      const box = sandbox();
-      mkdirSync(box.atradHome, { recursive: true });
-      writeFileSync(join(box.atradHome, "config.toml"), config);
-      box.env.ATRAD_PORT = String(new URL(d.url).port);
-      const claude = fakeClaude(box.bin);
+      const { box, claude } = userWith(config, d.url);
       expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
       const env = readEnv(claude.envFile);
       // The model id Claude Code sends ("opus") does not start with claude-, so it applies these.
@@ -147,11 +144,8 @@ describe("atrad launch claude", () => {
   });
 
   test("the user's own DISABLE_AUTOUPDATER wins over launch's", async () => {
-    const box = sandbox();
-    mkdirSync(box.atradHome, { recursive: true });
-    writeFileSync(join(box.atradHome, "config.toml"), toml);
-    Object.assign(box.env, { ATRAD_PORT: String(new URL(daemon.url).port), DISABLE_AUTOUPDATER: "0" });
-    const claude = fakeClaude(box.bin);
+    const { box, claude } = userWith(toml, daemon.url);
+    box.env.DISABLE_AUTOUPDATER = "0";
     expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
     expect(readEnv(claude.envFile).DISABLE_AUTOUPDATER).toBe("0");
   });
@@ -161,11 +155,7 @@ describe("atrad launch claude", () => {
     async function launchWith(config: string) {
       const d = await startTestDaemon(config);
       try {
-        const box = sandbox();
-        mkdirSync(box.atradHome, { recursive: true });
-        writeFileSync(join(box.atradHome, "config.toml"), config);
-        box.env.ATRAD_PORT = String(new URL(d.url).port);
-        const claude = fakeClaude(box.bin);
+        const { box, claude } = userWith(config, d.url);
         const io = captureIO(box.env);
         const code = await runCli(["launch", "claude"], io);
         return { code, stderr: io.stderr(), ran: existsSync(claude.envFile) };

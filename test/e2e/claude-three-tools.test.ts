@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
 import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { CLAUDE_BIN, runClaude } from "../support/claude.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startTestDaemon } from "../support/daemon.ts";
 import { noDefaultServices } from "../support/services.ts";
 
 const CONTENT = "alpha\n  beta (indented)\ngamma ✓\n";
@@ -40,57 +40,66 @@ function next(results: string[], target: string): { text: string; call?: Call } 
   }
 }
 
-async function daemonFor(toml: string): Promise<TestDaemon> {
-  const atrad = await startTestDaemon(`${toml}\n${noDefaultServices()}`);
-  stops.push(() => atrad.stop());
-  return atrad;
+/** A stand-in whose replies come from `model`: the results it has read so far, or undefined for a call without the task's tools. */
+interface Path {
+  name: string;
+  start(model: (results: string[] | undefined) => { text: string; call?: Call }): { url: string; stop(): Promise<void> };
+  toml(url: string): string;
 }
 
-async function runTask(atrad: TestDaemon, cwd: string) {
-  const run = await runClaude({ baseUrl: atrad.url, cwd, prompt: "Write notes.txt, read it back, then count its lines.", args: ["--allowedTools", "Write,Read,Bash"], timeoutMs: 90_000 });
-  return { run, diagnostics: `exit ${run.exitCode}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}` };
-}
+const RESULT = /<tool_result call="\d+" name="[^"]*"[^>]*>\n([\s\S]*?)\n<\/tool_result>/g;
+const MLX_MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
+
+const PATHS: Path[] = [
+  {
+    name: "openai kind (mlx_lm.server, native tool calls)",
+    start(model) {
+      const mlx = startOpenAIStandIn({ flavor: "mlx", models: [MLX_MODEL] });
+      mlx.reply = (body) => {
+        const tools = body.tools?.some((t: any) => t.function?.name === "Write");
+        const results = (body.messages as any[]).filter((m) => m.role === "tool").map((m) => (typeof m.content === "string" ? m.content : m.content.map((p: any) => p.text ?? "").join("")));
+        const turn = model(tools ? results : undefined);
+        return { items: [{ text: turn.text }, ...(turn.call ? [{ tool: { name: turn.call.name, arguments: JSON.stringify(turn.call.input) } }] : [])] };
+      };
+      return mlx;
+    },
+    toml: (url) => `[providers.mlxlm]\nkind = "openai"\nurl = "${url}"\n[routes]\ndefault = ["mlxlm/${MLX_MODEL}"]`,
+  },
+  {
+    name: "prompt tools (ATRA MLX via the ollama kind, no tool support)",
+    start(model) {
+      const mlx = startAtraMlxStandIn({ toolsMode: "reject" });
+      mlx.reply = (body) => {
+        const messages = body.messages as Array<{ role: string; content: string }>;
+        const tools = String(messages[0]?.content ?? "").includes('<tool name="Write">');
+        const results = messages.filter((m) => m.role === "user").flatMap((m) => [...m.content.matchAll(RESULT)].map((r) => r[1]!));
+        const turn = model(tools ? results : undefined);
+        const call = turn.call ? `\n<tool_call>\n${JSON.stringify({ name: turn.call.name, arguments: turn.call.input })}\n</tool_call>` : "";
+        return { items: [{ text: `${turn.text}${call}` }] };
+      };
+      return mlx;
+    },
+    toml: (url) => `[providers.local]\nkind = "ollama"\nurl = "${url}"\ntools = "prompt"\n[routes]\ndefault = ["local/qwen2.5-3b"]`,
+  },
+];
 
 describe.skipIf(!existsSync(CLAUDE_BIN))("Claude Code CLI: Write, Read, Bash in three round trips", () => {
-  test("openai kind (mlx_lm.server, native tool calls)", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "atrad-e2e-three-openai-"));
+  test.each(PATHS.map((p) => [p.name, p] as const))("%s", async (_name, path) => {
+    const cwd = mkdtempSync(join(tmpdir(), "atrad-e2e-three-"));
     const target = join(cwd, "notes.txt");
-    const MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
-    const mlx = startOpenAIStandIn({ flavor: "mlx", models: [MODEL] });
-    stops.push(() => mlx.stop());
     const calls: string[] = [];
-    mlx.reply = (body) => {
-      if (!body.tools?.some((t: any) => t.function?.name === "Write")) return { items: [{ text: "Notes task" }] };
-      const results = (body.messages as any[]).filter((m) => m.role === "tool").map((m) => (typeof m.content === "string" ? m.content : m.content.map((p: any) => p.text ?? "").join("")));
+    const server = path.start((results) => {
+      // Background calls (titles, summaries) carry no tools: answer them plainly.
+      if (!results) return { text: "Notes task" };
       const turn = next(results, target);
       if (turn.call) calls.push(turn.call.name);
-      return { items: [{ text: turn.text }, ...(turn.call ? [{ tool: { name: turn.call.name, arguments: JSON.stringify(turn.call.input) } }] : [])] };
-    };
-    const atrad = await daemonFor(`[providers.mlxlm]\nkind = "openai"\nurl = "${mlx.url}"\n[routes]\ndefault = ["mlxlm/${MODEL}"]`);
-    const { run, diagnostics } = await runTask(atrad, cwd);
-    expect(run.exitCode, diagnostics).toBe(0);
-    expect(readFileSync(target, "utf8")).toBe(CONTENT);
-    expect(calls, diagnostics).toEqual(["Write", "Read", "Bash"]);
-    expect(run.result?.result, diagnostics).toBe("Done: beta seen; lines=3");
-  }, 120_000);
-
-  test("prompt tools (ATRA MLX via the ollama kind, no tool support)", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "atrad-e2e-three-prompt-"));
-    const target = join(cwd, "notes.txt");
-    const mlx = startAtraMlxStandIn({ toolsMode: "reject" });
-    stops.push(() => mlx.stop());
-    const calls: string[] = [];
-    mlx.reply = (body) => {
-      const messages = body.messages as Array<{ role: string; content: string }>;
-      if (!String(messages[0]?.content ?? "").includes('<tool name="Write">')) return { items: [{ text: "Notes task" }] };
-      const results = messages.filter((m) => m.role === "user").flatMap((m) => [...m.content.matchAll(/<tool_result call="\d+" name="[^"]*"[^>]*>\n([\s\S]*?)\n<\/tool_result>/g)].map((r) => r[1]!));
-      const turn = next(results, target);
-      if (turn.call) calls.push(turn.call.name);
-      const call = turn.call ? `\n<tool_call>\n${JSON.stringify({ name: turn.call.name, arguments: turn.call.input })}\n</tool_call>` : "";
-      return { items: [{ text: `${turn.text}${call}` }] };
-    };
-    const atrad = await daemonFor(`[providers.local]\nkind = "ollama"\nurl = "${mlx.url}"\ntools = "prompt"\n[routes]\ndefault = ["local/qwen2.5-3b"]`);
-    const { run, diagnostics } = await runTask(atrad, cwd);
+      return turn;
+    });
+    stops.push(() => server.stop());
+    const atrad = await startTestDaemon(`${path.toml(server.url)}\n${noDefaultServices()}`);
+    stops.push(() => atrad.stop());
+    const run = await runClaude({ baseUrl: atrad.url, cwd, prompt: "Write notes.txt, read it back, then count its lines.", args: ["--allowedTools", "Write,Read,Bash"], timeoutMs: 90_000 });
+    const diagnostics = `exit ${run.exitCode}\nstdout: ${run.stdout.slice(0, 2000)}\nstderr: ${run.stderr.slice(0, 2000)}`;
     expect(run.exitCode, diagnostics).toBe(0);
     expect(readFileSync(target, "utf8")).toBe(CONTENT);
     expect(calls, diagnostics).toEqual(["Write", "Read", "Bash"]);

@@ -11,17 +11,14 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { ChatAnthropic } from "@langchain/anthropic";
 import { generateText, streamText } from "ai";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startCounting, type Counting } from "../standins/counting.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { describe, expect, test } from "bun:test";
+import { startCounting } from "../standins/counting.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { noDefaultServices } from "../support/services.ts";
 
-let up: Counting;
-let atrad: TestDaemon;
-
-beforeAll(async () => {
-  up = startCounting("slow");
-  atrad = await startTestDaemon(`
+const { up, atrad } = await atradInFrontOf(
+  { up: startCounting("slow") },
+  ({ up }) => `
 [server]
 ping_interval_s = 0.05
 stream_commit_s = 30
@@ -32,12 +29,8 @@ models = ["m"]
 [routes]
 default = ["slow/m"]
 ${noDefaultServices()}
-`);
-});
-afterAll(async () => {
-  await atrad?.stop();
-  await up?.stop();
-});
+`,
+);
 
 const OVERLOADED = JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "upstream is overloaded" } });
 /** 529 after 150 ms: three ping intervals of silence. */
