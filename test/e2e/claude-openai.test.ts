@@ -9,13 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { CLAUDE_BIN, runClaude } from "../support/claude.ts";
+import { providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 
 const MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
 const { mlx, atrad } = await atradInFrontOf({ mlx: startOpenAIStandIn({ flavor: "mlx" }) }, ({ mlx }) => `
-[providers.mlxlm]
-kind = "openai"
-url = "${mlx.url}"
+${providerToml("mlxlm", "openai", mlx.url)}
 [routes]
 default = ["mlxlm/${MODEL}"]
 `);

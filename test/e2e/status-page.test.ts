@@ -85,9 +85,7 @@ pageTest("a request through atrad shows on the page with its route, the routes a
   const atrad = await startTestDaemon(`
 [server]
 auth_tokens = ["${TOKEN}"]
-[providers.local]
-kind = "anthropic"
-url = "${up.url}"
+${providerToml("local", "anthropic", up.url)}
 ${providerToml("dead", "anthropic", NOWHERE)}
 [routes]
 default = ["dead/m", "local/m"]

@@ -14,7 +14,7 @@ import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
 import { PrefixCache } from "../standins/prefix-cache.ts";
-import { startTestDaemon } from "../support/daemon.ts";
+import { providerToml, startTestDaemon } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 
 const caches = { vllm: new PrefixCache(), llama: new PrefixCache(), ollama: new PrefixCache(), native: new PrefixCache() };
@@ -29,18 +29,10 @@ const standins = {
   native: startOllamaStandIn({ models: ["qwen"], cache: caches.native }),
 };
 const { vllm, llama, ollama, native, atrad, client } = await atradInFrontOf(standins, ({ vllm, llama, ollama, native }) => `
-[providers.vllm]
-kind = "openai"
-url = "${vllm.url}"
-[providers.llama]
-kind = "openai"
-url = "${llama.url}"
-[providers.ollama]
-kind = "ollama"
-url = "${ollama.url}"
-[providers.native]
-kind = "anthropic"
-url = "${native.url}"
+${providerToml("vllm", "openai", vllm.url)}
+${providerToml("llama", "openai", llama.url)}
+${providerToml("ollama", "ollama", ollama.url)}
+${providerToml("native", "anthropic", native.url)}
 `);
 for (const s of [vllm, llama]) s.reply = (body) => (body.messages.some((m: any) => m.role === "tool") ? { items: [{ text: "The file says hello." }] } : { items: [{ tool: { id: "call_1", name: "Read", arguments: '{"file_path":"/a.txt"}' } }] });
 ollama.reply = (body) => (body.messages.some((m: any) => m.role === "tool") ? { items: [{ text: "The file says hello." }] } : { items: [{ tool: { name: "Read", arguments: { file_path: "/a.txt" } } }] });

@@ -11,6 +11,7 @@ import { describe, expect, test } from "bun:test";
 import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
+import { providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 
 const standins = {
@@ -21,29 +22,13 @@ const standins = {
   lmstudio: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "none" } }),
 };
 const { ollama, native, llama, vllm, lmstudio, atrad, client } = await atradInFrontOf(standins, ({ ollama, native, llama, vllm, lmstudio }) => `
-[providers.ollama]
-kind = "ollama"
-url = "${ollama.url}"
-[providers.native]
-kind = "anthropic"
-url = "${native.url}"
-[providers.llama]
-kind = "openai"
-url = "${llama.url}"
-[providers.vllm]
-kind = "openai"
-url = "${vllm.url}"
-[providers.lmstudio]
-kind = "openai"
-url = "${lmstudio.url}"
-[providers.configured]
-kind = "openai"
-url = "${lmstudio.url}"
-context_window = 8192
-[providers.wrong]
-kind = "openai"
-url = "${llama.url}"
-context_window = 1000000
+${providerToml("ollama", "ollama", ollama.url)}
+${providerToml("native", "anthropic", native.url)}
+${providerToml("llama", "openai", llama.url)}
+${providerToml("vllm", "openai", vllm.url)}
+${providerToml("lmstudio", "openai", lmstudio.url)}
+${providerToml("configured", "openai", lmstudio.url, 'context_window = 8192')}
+${providerToml("wrong", "openai", llama.url, 'context_window = 1000000')}
 [routes]
 default = ["ollama/qwen"]
 `);

@@ -17,9 +17,7 @@ ping_interval_s = 0.2
 stream_commit_s = 0.2
 max_body_mb = 1
 allowed_hosts = ["atrad.lan"]
-[providers.ollama]
-kind = "anthropic"
-url = "http://localhost:${ollama.port}"
+${providerToml("ollama", "anthropic", `http://localhost:${ollama.port}`)}
 ${providerToml("dead", "anthropic", NOWHERE)}
 [routes]
 default = ["ollama/qwen2.5-coder:32b"]

@@ -5,6 +5,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
+import { providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
@@ -13,9 +14,7 @@ const Read = { name: "Read", description: "Read a file", input_schema: { type: "
 // The default mlx provider has tools = "prompt"; this table changes only where it lives
 // (the schema wants `kind` restated in every provider table).
 const { mlx, client } = await atradInFrontOf({ mlx: startAtraMlxStandIn({ toolsMode: "reject" }) }, ({ mlx }) => `
-[providers.mlx]
-kind = "ollama"
-url = "${mlx.url}"
+${providerToml("mlx", "ollama", mlx.url)}
 [routes]
 default = ["mlx/qwen2.5-3b"]
 `);

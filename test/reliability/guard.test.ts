@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { startCounting } from "../standins/counting.ts";
+import { providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 import { until } from "./support.ts";
 
@@ -16,10 +17,7 @@ allowed_origins = ["https://ok.example"]
 allowed_hosts = ["atrad.lan"]
 max_body_mb = 0.05
 idle_timeout_s = 2
-[providers.up]
-kind = "anthropic"
-url = "${up.url}"
-models = ["m"]
+${providerToml("up", "anthropic", up.url, 'models = ["m"]')}
 [routes]
 default = ["up/m"]
 `);

@@ -13,10 +13,7 @@ const PROMPT = "PROMPT-TEXT-that-must-never-be-logged";
 const { up, atrad } = await atradInFrontOf({ up: startCounting("up") }, ({ up }) => `
 [server]
 auth_tokens = ["${TOKEN}"]
-[providers.local]
-kind = "anthropic"
-url = "${up.url}"
-api_key = "upstream-key-456"
+${providerToml("local", "anthropic", up.url, 'api_key = "upstream-key-456"')}
 ${providerToml("dead", "anthropic", NOWHERE)}
 [routes]
 default = ["dead/m", "local/m"]
