@@ -78,11 +78,14 @@ export function createEventStream(events: AsyncIterable<StreamEvent>, opts: Even
     async pull(controller) {
       let text = "";
       let count = 0;
+      // One turn of the event loop per write, armed once: a timer per event cost more than
+      // the events it batched (a setImmediate and a race for each of them).
+      let turn: Promise<typeof NOT_READY> | undefined;
       try {
         for (;;) {
           const next = pending ?? it.next();
           pending = undefined;
-          const r = count === 0 ? await next : await Promise.race([next, afterMicrotasks()]);
+          const r = count === 0 ? await next : await Promise.race([next, (turn ??= afterMicrotasks())]);
           if (closed) return;
           if (r === NOT_READY) {
             pending = next;
