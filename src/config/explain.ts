@@ -9,6 +9,9 @@ import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value"
 import { distance } from "fastest-levenshtein";
 
 export function explain(schema: TSchema, value: unknown, at: string[] = []): string[] {
+  // Check first: walking a valid document for errors (a generator per node) is what made
+  // every CLI command that reads the config ~5-15 ms slower than it needed to be.
+  if (Value.Check(schema, value)) return [];
   const out: string[] = [];
   for (const e of Value.Errors(schema, value)) out.push(...explainOne(e, at));
   return [...new Set(out)];
