@@ -47,4 +47,8 @@ workers="${ATRAD_TEST_WORKERS:-4}"
 if [ "$workers" -le 1 ]; then exec "$bun" test "$@"; fi
 # Bun 1.4.5 hands --parallel workers its default 5 s timeout, not bunfig.toml's: pass that on.
 timeout="$(sed -n 's/^timeout *= *\([0-9][0-9]*\).*/\1/p' bunfig.toml)"
-exec "$bun" test --parallel="$workers" ${timeout:+--timeout="$timeout"} "$@"
+# Each run records how long every file took, on this machine only (node_modules is not
+# committed), and the next run starts the slowest files first, so none of them ends up last.
+timings="node_modules/.cache/atrad-test-timings.json"
+mkdir -p "$(dirname "$timings")"
+exec "$bun" test --parallel="$workers" ${timeout:+--timeout="$timeout"} --timings="$timings" --update-timings "$@"
