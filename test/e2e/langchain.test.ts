@@ -111,4 +111,21 @@ describe("LangChain ChatAnthropic on every kind", () => {
     const second = await model.invoke([ask, first, new ToolMessage({ tool_call_id: first.tool_calls![0]!.id!, content: "rain" })]);
     expect(text(second)).toBe("Result: rain");
   });
+
+  const Forecast = { title: "forecast", description: "A forecast", type: "object", properties: { city: { type: "string" }, celsius: { type: "number" } }, required: ["city", "celsius"] };
+
+  // LangChain's default: a forced call of one tool whose input is the answer.
+  test.each(KIND_NAMES.filter((n) => n !== "victoria").map((name) => [name] as const))("%s: withStructuredOutput (function calling) returns the object", async (name) => {
+    k.script((seen) => (seen.tools.length ? { calls: [{ name: seen.tools[0]!, input: { city: "Oslo", celsius: 12 } }] } : { text: "no tool offered" }));
+    const out = await chat(name).withStructuredOutput(Forecast).invoke("Forecast for Oslo");
+    expect(out).toEqual({ city: "Oslo", celsius: 12 });
+  });
+
+  // method "jsonSchema" asks with output_config.format: every kind, Victoria too.
+  test.each(all)("%s: withStructuredOutput (jsonSchema) returns the object, and the schema reached the upstream", async (name) => {
+    k.script(() => ({ text: JSON.stringify({ city: "Oslo", celsius: 12 }) }));
+    const out = await chat(name).withStructuredOutput(Forecast, { method: "jsonSchema" }).invoke("Forecast for Oslo");
+    expect(out).toEqual({ city: "Oslo", celsius: 12 });
+    expect(k.kinds[name].sawSchema(k.kinds[name].last(), "celsius")).toBe(true);
+  });
 });

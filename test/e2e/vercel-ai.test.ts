@@ -127,6 +127,12 @@ describe("Vercel AI SDK on every kind", () => {
     expect(k.kinds[name].sawSchema(k.kinds[name].last(), "celsius")).toBe(true);
   });
 
+  test.each(all)("%s: streamText with Output.object streams an object that follows the schema", async (name) => {
+    k.script(() => ({ text: JSON.stringify({ city: "Zürich", celsius: -3.5 }, null, 2) }));
+    const result = streamText({ model: anthropic(k.kinds[name].model), prompt: "Weather in Zürich as JSON", maxOutputTokens: 200, maxRetries: 0, output: Output.object({ schema }) });
+    expect(await result.output).toEqual({ city: "Zürich", celsius: -3.5 });
+  });
+
   // The SDK takes input_tokens from message_delta when it is there: a stream reports the same
   // count as the whole answer does, the server's own where it gives one.
   test.each(all)("%s: streamText's usage.inputTokens is the count generateText reports", async (name) => {
