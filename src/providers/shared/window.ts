@@ -26,19 +26,20 @@ async function getJson(provider: ProviderBase, url: string, signal: AbortSignal,
 const sameOllamaModel = (a: unknown, b: string) => typeof a === "string" && (a === b || a === `${b}:latest` || `${a}:latest` === b);
 
 /**
- * Ollama: the context the model is loaded with (`GET /api/ps` `context_length`), else the
- * trained maximum (`POST /api/show` `model_info["<arch>.context_length"]`).
+ * Ollama: the context the model is loaded with (`GET /api/ps` `context_length`), and the
+ * trained maximum (`POST /api/show` `model_info["<arch>.context_length"]`), asked only when the
+ * model is not loaded.
  */
-export async function ollamaWindow(provider: ProviderBase, url: string, model: string, signal: AbortSignal): Promise<number | undefined> {
+export async function ollamaWindows(provider: ProviderBase, url: string, model: string, signal: AbortSignal): Promise<{ loaded?: number; trained?: number }> {
   const ps = await getJson(provider, `${url}/api/ps`, signal);
   const loaded = Array.isArray(ps?.models) ? ps.models.find((m: any) => sameOllamaModel(m?.name, model) || sameOllamaModel(m?.model, model)) : undefined;
   const fromPs = positive(loaded?.context_length);
-  if (fromPs) return fromPs;
+  if (fromPs) return { loaded: fromPs };
   const show = await getJson(provider, `${url}/api/show`, signal, { model });
   const info = show?.model_info;
-  if (!info || typeof info !== "object") return undefined;
-  for (const [key, value] of Object.entries(info)) if (key.endsWith(".context_length") && positive(value)) return value as number;
-  return undefined;
+  if (!info || typeof info !== "object") return {};
+  for (const [key, value] of Object.entries(info)) if (key.endsWith(".context_length") && positive(value)) return { trained: value as number };
+  return {};
 }
 
 /**
