@@ -5,6 +5,9 @@
  * Judged from the daemon's status document (its providers' observed states and model lists,
  * its routes), so the check agrees with what the daemon will do. A provider is ruled out only
  * on evidence: down, or up with a model list that lacks the model; unknown counts as reachable.
+ * What the daemon saw may be old (at login Ollama comes up after atrad, and a request asks it
+ * again before answering 404), so a provider that lists models is asked once more, here and
+ * now, before it is ruled out.
  */
 import type { Config, Provider } from "../config/load.ts";
 import { statusDocumentError, type ProviderEntry, type StatusDocument } from "../observe/status-document.ts";
@@ -15,22 +18,42 @@ import { isOllama, startHint } from "../router/unreachable.ts";
 /** States in which a provider may answer soon enough (coming up, or not observed yet). */
 const MAY_ANSWER: ReadonlySet<ProviderEntry["state"]> = new Set(["up", "degraded", "starting", "unknown"]);
 
+/** A provider's models as its server lists them now (throws when it cannot be asked). */
+export type AskModels = (provider: Provider) => Promise<string[]>;
+
+const askNow: AskModels = (p) => specOf(p).listModels(p, p.urls[0]!, AbortSignal.timeout(3000));
+
 /**
  * Why no target of the main route (opus, else default, else every provider) can answer, as
  * lines a person can act on; undefined when one can.
  */
-export function whyNoModel(doc: StatusDocument, config: Config, platform: string = process.platform): { route: string; reasons: string[] } | undefined {
+export async function whyNoModel(doc: StatusDocument, config: Config, ask: AskModels = askNow, platform: string = process.platform): Promise<{ route: string; reasons: string[] } | undefined> {
   const routes = doc.routes ?? {};
   const named = routes.opus?.length ? "opus" : routes.default?.length ? "default" : undefined;
   const targets: Target[] = named ? routes[named]!.map(parseTarget) : doc.providers.map((p) => ({ provider: p.name, model: "" }));
   const reasons: string[] = [];
   for (const target of targets) {
-    const reason = blocked(target, doc, config, platform);
+    let reason = blocked(target, doc, config, platform);
+    if (reason !== undefined) reason = await again(target, doc, config, platform, ask, reason);
     if (reason === undefined) return undefined;
     reasons.push(reason);
   }
   if (!reasons.length) reasons.push("no provider is configured; add one (`atrad config init` writes a starting config)");
   return { route: named ? `${named} → ${routes[named]!.join(", ")}` : "the automatic pick among every provider", reasons };
+}
+
+/** The verdict on a fresh listing, for a provider that lists its models; else the old reason. */
+async function again(target: Target, doc: StatusDocument, config: Config, platform: string, ask: AskModels, reason: string): Promise<string | undefined> {
+  const provider = config.providers.find((p) => p.name === target.provider);
+  const entry = doc.providers.find((p) => p.name === target.provider);
+  if (!provider || !entry || provider.models || !specOf(provider).capabilities.listsModels) return reason;
+  let fresh: ProviderEntry;
+  try {
+    fresh = { ...entry, state: "up", models: await ask(provider) };
+  } catch (err) {
+    fresh = { ...entry, state: "down", error: (err as Error).message };
+  }
+  return blocked(target, { ...doc, providers: doc.providers.map((p) => (p === entry ? fresh : p)) }, config, platform);
 }
 
 function blocked(target: Target, doc: StatusDocument, config: Config, platform: string): string | undefined {

@@ -129,7 +129,7 @@ export async function launchCommand({ rest: userArgs }: Input<{}>, io: CliIO): P
   if (config.server.launch_warmup) warmup(config, url);
   // That listing just asked every provider for its models: the status now tells who answered.
   const doc = await daemonStatus(url, config.server.auth_tokens[0]);
-  const why = doc && whyNoModel(doc, config);
+  const why = doc && (await whyNoModel(doc, config));
   if (why) {
     io.err(noModelMessage(why));
     return EXIT_NO_MODEL;

@@ -10,6 +10,7 @@ import { runCli } from "../../src/cli/index.ts";
 import { probeHealth } from "../../src/platform/health.ts";
 import { isAlive, readPid } from "../../src/platform/runner.ts";
 import { startTestDaemon } from "../support/daemon.ts";
+import { freePort } from "../support/procs.ts";
 import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
 import { captureIO, deadPort, fakeAtradBinary, fakeClaude, sandbox } from "../platform/support.ts";
@@ -190,6 +191,25 @@ describe("atrad launch claude", () => {
         expect(r.stderr).toContain("ollama: ollama is up but serves no model; pull it: `ollama pull ");
       } finally {
         await empty.stop();
+      }
+    });
+
+    // The order at login: atrad is up before Ollama, and cached that it could not list its models.
+    test("a backend that came up after the daemon last looked is asked again: Claude Code starts", async () => {
+      const port = freePort();
+      const config = `[providers.ollama]\nkind = "anthropic"\nurl = "http://127.0.0.1:${port}"\n[routes]\nopus = ["ollama/qwen2.5-coder:32b"]\n${onlyConfigured()}`;
+      const d = await startTestDaemon(config);
+      let late: ReturnType<typeof startOllamaStandIn> | undefined;
+      try {
+        await fetch(`${d.url}/v1/models`);
+        expect(d.router.catalog.known("ollama").error).toBeDefined();
+        late = startOllamaStandIn({ port });
+        const { box, claude } = userWith(config, d.url);
+        expect(await runCli(["launch", "claude"], captureIO(box.env))).toBe(7);
+        expect(existsSync(claude.envFile)).toBe(true);
+      } finally {
+        await d.stop();
+        await late?.stop();
       }
     });
 
