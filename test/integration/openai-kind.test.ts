@@ -7,7 +7,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { beforeEach, describe, expect, test } from "bun:test";
 import { parseSse } from "../../src/wire/sse.ts";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
-import { streamProblems } from "../golden/openai/check.ts";
+import { streamProblems } from "../support/stream-shape.ts";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
 import { NOWHERE, providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";

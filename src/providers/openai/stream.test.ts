@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { AtradError } from "../../anthropic/errors.ts";
 import type { StreamEvent } from "../../anthropic/types.ts";
-import { streamProblems } from "../../../test/golden/openai/check.ts";
+import { streamProblems } from "../../../test/support/stream-shape.ts";
 import { mapFinishReason, StreamConverter, type ConverterOptions } from "./stream.ts";
 import type { ChatChunk } from "./types.ts";
 

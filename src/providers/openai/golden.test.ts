@@ -1,33 +1,27 @@
 /**
- * Golden whole-exchange fixtures for the `openai` kind. Requests: an Anthropic request (the
- * captured Claude Code one among them) → the exact upstream chat-completions body. Streams: a
- * recorded upstream SSE body → the exact Anthropic events a client receives (through the
- * gateway's guardStream, so a cut stream ends in its `error` event).
+ * Golden whole-exchange fixtures for the `openai` kind (in testdata/). Requests: an Anthropic
+ * request (the captured Claude Code one among them) → the exact upstream chat-completions
+ * body. Streams: a recorded upstream SSE body → the exact Anthropic events a client receives
+ * (through the gateway's guardStream, so a cut stream ends in its `error` event).
  * UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing it.
  */
 import { describe, expect, test } from "bun:test";
-import { normalise } from "../../../src/anthropic/normalise.ts";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { normalise } from "../../anthropic/normalise.ts";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSse } from "../../../src/wire/sse.ts";
-import { guardStream } from "../../../src/anthropic/stream.ts";
-import type { StreamEvent } from "../../../src/anthropic/types.ts";
-import { toChatRequest } from "../../../src/providers/openai/request.ts";
-import { StreamConverter } from "../../../src/providers/openai/stream.ts";
-import { streamProblems } from "./check.ts";
+import { parseSse } from "../../wire/sse.ts";
+import { guardStream } from "../../anthropic/stream.ts";
+import type { StreamEvent } from "../../anthropic/types.ts";
+import { toChatRequest } from "./request.ts";
+import { StreamConverter } from "./stream.ts";
+import { CLAUDE_CODE_REQUEST, expectGolden } from "../../../test/support/golden.ts";
+import { streamProblems } from "../../../test/support/stream-shape.ts";
 
-const DIR = import.meta.dir;
-const update = process.env.UPDATE_GOLDEN === "1";
-
-function golden(file: string, actual: unknown) {
-  const path = join(DIR, file);
-  if (update) writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
-  if (!existsSync(path)) throw new Error(`missing golden file ${file}: run with UPDATE_GOLDEN=1 and review it`);
-  expect(actual).toEqual(JSON.parse(readFileSync(path, "utf8")));
-}
+const DIR = join(import.meta.dir, "testdata");
+const golden = (file: string, actual: unknown) => expectGolden(DIR, file, actual);
 
 const requests: Array<[string, string]> = [
-  ["claude-code-2.1.330", join(DIR, "../../fixtures/claude-code-2.1.330-request.json")],
+  ["claude-code-2.1.330", CLAUDE_CODE_REQUEST],
   ["tool-history", join(DIR, "tool-history.request.json")],
 ];
 

@@ -1,32 +1,26 @@
 /**
- * Golden whole-exchange fixtures for the ollama kind: Anthropic request → /api/chat request,
- * and recorded NDJSON → Anthropic events (for prompt tools, after the PromptToolsStream).
- * `GOLDEN_UPDATE=1 bun test test/golden` rewrites the expected files; review the diff.
+ * Golden whole-exchange fixtures for the ollama kind (in testdata/): Anthropic request →
+ * /api/chat request, and recorded NDJSON → Anthropic events (for prompt tools, after the
+ * PromptToolsStream). UPDATE_GOLDEN=1 rewrites the expected files; review the diff.
  */
 import { describe, expect, test } from "bun:test";
-import { normalise } from "../../../src/anthropic/normalise.ts";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { normalise } from "../../anthropic/normalise.ts";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MessagesRequest } from "../../../src/anthropic/schema.ts";
-import type { StreamEvent } from "../../../src/anthropic/types.ts";
-import { toOllamaChat } from "../../../src/providers/ollama/request.ts";
-import { convertAll } from "../../../src/anthropic/converter.ts";
-import { OllamaStreamConverter } from "../../../src/providers/ollama/stream.ts";
-import { toPromptToolsRequest } from "../../../src/providers/prompt-tools/request.ts";
-import { PromptToolsStream } from "../../../src/providers/prompt-tools/stream.ts";
+import type { MessagesRequest } from "../../anthropic/schema.ts";
+import type { StreamEvent } from "../../anthropic/types.ts";
+import { toOllamaChat } from "./request.ts";
+import { convertAll } from "../../anthropic/converter.ts";
+import { OllamaStreamConverter } from "./stream.ts";
+import { toPromptToolsRequest } from "../prompt-tools/request.ts";
+import { PromptToolsStream } from "../prompt-tools/stream.ts";
+import { CLAUDE_CODE_REQUEST, expectGolden } from "../../../test/support/golden.ts";
 
-const DIR = import.meta.dir;
+const DIR = join(import.meta.dir, "testdata");
 const read = (p: string) => readFileSync(p, "utf8");
+const golden = (file: string, actual: unknown) => expectGolden(DIR, file, actual);
 
-function golden(file: string, actual: unknown) {
-  const path = join(DIR, file);
-  const text = JSON.stringify(actual, null, 2) + "\n";
-  if (process.env.GOLDEN_UPDATE) writeFileSync(path, text);
-  expect(existsSync(path)).toBe(true);
-  expect(JSON.parse(text)).toEqual(JSON.parse(read(path)));
-}
-
-const claudeCode = JSON.parse(read(join(DIR, "../../fixtures/claude-code-2.1.330-request.json"))).body as MessagesRequest;
+const claudeCode = JSON.parse(read(CLAUDE_CODE_REQUEST)).body as MessagesRequest;
 const roundTrip = JSON.parse(read(join(DIR, "tool-round-trip.anthropic.json"))) as MessagesRequest;
 
 describe("golden: Anthropic request → /api/chat", () => {
