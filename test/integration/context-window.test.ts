@@ -20,8 +20,10 @@ const standins = {
   llama: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "props" } }),
   vllm: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 16384, report: "max_model_len" } }),
   lmstudio: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 8192, report: "none" } }),
+  lmsRest: startOpenAIStandIn({ flavor: "piecewise", models: ["qwen"], window: { tokens: 12288, report: "lmstudio" } }),
 };
-const { ollama, native, llama, vllm, lmstudio, atrad, client } = await atradInFrontOf(standins, ({ ollama, native, llama, vllm, lmstudio }) => `
+const { ollama, native, llama, vllm, lmstudio, atrad, client } = await atradInFrontOf(standins, ({ ollama, native, llama, vllm, lmstudio, lmsRest }) => `
+${providerToml("lmsrest", "openai", lmsRest.url)}
 ${providerToml("ollama", "ollama", ollama.url)}
 ${providerToml("native", "anthropic", native.url)}
 ${providerToml("llama", "openai", llama.url)}
@@ -51,6 +53,7 @@ describe("GET /v1/models lists each model's window", () => {
     expect(window("llama/qwen")).toBe(8192); // /props n_ctx
     expect(window("vllm/qwen")).toBe(16384); // max_model_len
     expect(window("lmstudio/qwen")).toBeUndefined(); // says nothing
+    expect(window("lmsrest/qwen")).toBe(12288); // LM Studio's /api/v0 loaded context
     expect(window("configured/qwen")).toBe(8192);
     // The published claude-… ids carry their target's window too.
     expect(list.data.find((m) => m.id.startsWith("claude-") && m.id.includes("vllm"))?.context_window).toBe(16384);

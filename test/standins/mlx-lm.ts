@@ -59,11 +59,12 @@ export interface OpenAIStandIn extends Served {
  */
 export type CacheReport = "cached_tokens" | "timings";
 /**
- * How a server tells its context window: llama.cpp's `GET /props` `n_ctx`, vLLM's
+ * How a server tells its context window: llama.cpp's `GET /props` `n_ctx`, LM Studio's
+ * `GET /api/v0/models/<id>` `loaded_context_length` (its REST API beside the OpenAI one), vLLM's
  * `max_model_len` in `/v1/models`, or not at all (LM Studio's OpenAI API). A prompt longer
  * than the window gets that server's own overflow error.
  */
-export type WindowReport = "props" | "max_model_len" | "none";
+export type WindowReport = "props" | "max_model_len" | "lmstudio" | "none";
 
 export interface OpenAIStandInOptions {
   flavor: Flavor;
@@ -90,6 +91,11 @@ export function startOpenAIStandIn(opts: OpenAIStandInOptions): OpenAIStandIn {
       if (req.method === "GET" && url.pathname === "/v1/models") {
         const maxLen = opts.window?.report === "max_model_len" ? { max_model_len: opts.window.tokens } : {};
         return Response.json({ object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1700000000, ...maxLen })) });
+      }
+      if (req.method === "GET" && url.pathname.startsWith("/api/v0/models/") && opts.window?.report === "lmstudio") {
+        const id = decodeURIComponent(url.pathname.slice("/api/v0/models/".length));
+        if (!state.models.includes(id)) return Response.json({ error: `Model "${id}" not found` }, { status: 404 });
+        return Response.json({ id, object: "model", type: "llm", state: "loaded", max_context_length: 131072, loaded_context_length: opts.window.tokens });
       }
       if (req.method === "GET" && url.pathname === "/props" && opts.window?.report === "props")
         return Response.json({ default_generation_settings: { n_ctx: opts.window.tokens }, total_slots: 1, model_path: state.models[0] });
@@ -172,6 +178,7 @@ function overflow(report: WindowReport, n: number, window: number, maxTokens: nu
         },
         { status: 400 },
       );
+    case "lmstudio":
     case "none":
       return Response.json({ error: `Trying to keep the first ${n} tokens when context the overflows. However, the model is loaded with context length of only ${window} tokens, which is not enough. Try to load the model with a larger context length, or provide a shorter input` }, { status: 500 });
     default:
