@@ -14,8 +14,8 @@ import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
 import { PrefixCache } from "../standins/prefix-cache.ts";
-import { providerToml, startTestDaemon } from "../support/daemon.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { providerToml } from "../support/daemon.ts";
+import { atradInFrontOf, withAtradInFrontOf } from "../support/gateway.ts";
 
 const caches = { vllm: new PrefixCache(), llama: new PrefixCache(), ollama: new PrefixCache(), native: new PrefixCache() };
 
@@ -88,16 +88,12 @@ describe("cache_read_input_tokens reaches the official SDK", () => {
 test("a server that says nothing about its cache: no cache_read_input_tokens is invented", async () => {
   const plain = startOpenAIStandIn({ flavor: "piecewise", models: ["m"] });
   plain.reply = () => ({ items: [{ text: "hi" }], usage: { prompt: 50, completion: 2 } });
-  const d = await startTestDaemon(`[providers.plain]\nkind = "openai"\nurl = "${plain.url}"\n`);
-  try {
-    const m = await new Anthropic({ baseURL: d.url, apiKey: "k", maxRetries: 0 }).messages.create({ model: "plain/m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+  await withAtradInFrontOf({ plain }, ({ plain }) => providerToml("plain", "openai", plain.url), async ({ atrad, client }) => {
+    const m = await client.messages.create({ model: "plain/m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
     expect(m.usage.input_tokens).toBe(50);
     expect(m.usage.cache_read_input_tokens ?? null).toBeNull();
-    expect(d.records.at(-1)!.cache_read_tokens).toBeNull();
-  } finally {
-    await d.stop();
-    await plain.stop();
-  }
+    expect(atrad.records.at(-1)!.cache_read_tokens).toBeNull();
+  });
 });
 
 describe("the cache share in atrad's own reports", () => {

@@ -12,7 +12,7 @@ import { startOpenAIStandIn } from "../standins/mlx-lm.ts";
 import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
 import { providerToml, startTestDaemon } from "../support/daemon.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { atradInFrontOf, withAtradInFrontOf } from "../support/gateway.ts";
 
 const standins = {
   ollama: startOllamaChatStandIn({ models: ["qwen"], window: { trained: 32768, loaded: 8192 } }),
@@ -96,22 +96,17 @@ describe("a prompt longer than the window: Anthropic's own 400, so Claude Code c
 describe("a model Ollama has not loaded yet", () => {
   test("ollama kind: the trained maximum, but at most 32k, asked for as num_ctx; the anthropic kind, unknown", async () => {
     const trainedOnly = { trained: 262144 };
-    const chat = startOllamaChatStandIn({ models: ["big"], window: trainedOnly });
-    const nativeCold = startOllamaStandIn({ models: ["big"], window: trainedOnly });
-    const d = await startTestDaemon(`[providers.cold]\nkind = "ollama"\nurl = "${chat.url}"\n[providers.coldnative]\nkind = "anthropic"\nurl = "${nativeCold.url}"\n`);
-    try {
-      const list = (await (await fetch(`${d.url}/v1/models?limit=1000`)).json()) as { data: Array<{ id: string; context_window?: number }> };
+    const cold = { chat: startOllamaChatStandIn({ models: ["big"], window: trainedOnly }), native: startOllamaStandIn({ models: ["big"], window: trainedOnly }) };
+    const config = ({ chat, native }: typeof cold) => providerToml("cold", "ollama", chat.url) + providerToml("coldnative", "anthropic", native.url);
+    await withAtradInFrontOf(cold, config, async ({ chat, atrad }) => {
+      const list = (await (await fetch(`${atrad.url}/v1/models?limit=1000`)).json()) as { data: Array<{ id: string; context_window?: number }> };
       expect(list.data.find((m) => m.id === "cold/big")?.context_window).toBe(32768);
       // Ollama's native API takes no num_ctx: until the model is loaded its window is Ollama's choice.
       expect(list.data.find((m) => m.id === "coldnative/big")?.context_window).toBeUndefined();
-      const res = await fetch(`${d.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "cold/big", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }) });
+      const res = await fetch(`${atrad.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "cold/big", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }) });
       expect(res.status).toBe(200);
       await res.text();
       expect(chat.received.at(-1).options.num_ctx).toBe(32768);
-    } finally {
-      await d.stop();
-      await chat.stop();
-      await nativeCold.stop();
-    }
+    });
   });
 });

@@ -6,7 +6,8 @@
  * takes the started stand-ins, starts a daemon on the config written from their urls, and
  * stops the daemon and then the stand-ins once the file's tests are done (or at once, if the
  * daemon does not start). `client` is the official Anthropic SDK on the daemon, without
- * retries, so a test sees each answer as atrad gave it.
+ * retries, so a test sees each answer as atrad gave it. `withAtradInFrontOf` is the same
+ * for one test's own stack.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll } from "bun:test";
@@ -20,8 +21,26 @@ export async function atradInFrontOf<S extends Record<string, Stoppable>>(
   standins: S,
   config: (standins: S) => string,
   env: Record<string, string> = {},
-): Promise<S & { atrad: TestDaemon; client: Anthropic }> {
-  const stopStandins = () => Promise.all(Object.values(standins).map((s) => s.stop()));
+): Promise<Gateway<S>> {
+  const gateway = await start(standins, config, env);
+  afterAll(gateway.stop);
+  return gateway;
+}
+
+/** The same for one test: `run` gets the daemon in front of `standins`, and all of it stops after, pass or fail. */
+export async function withAtradInFrontOf<S extends Record<string, Stoppable>, T>(standins: S, config: (standins: S) => string, run: (gateway: Gateway<S>) => Promise<T>): Promise<T> {
+  const gateway = await start(standins, config, {});
+  try {
+    return await run(gateway);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+export type Gateway<S> = S & { atrad: TestDaemon; client: Anthropic; stop(): Promise<void> };
+
+async function start<S extends Record<string, Stoppable>>(standins: S, config: (standins: S) => string, env: Record<string, string>): Promise<Gateway<S>> {
+  const stopStandins = async () => void (await Promise.all(Object.values(standins).map((s) => s.stop())));
   let atrad: TestDaemon;
   try {
     atrad = await startTestDaemon(config(standins), env);
@@ -29,11 +48,11 @@ export async function atradInFrontOf<S extends Record<string, Stoppable>>(
     await stopStandins();
     throw err;
   }
-  afterAll(async () => {
+  const stop = async () => {
     await atrad.stop();
     await stopStandins();
-  });
-  return { ...standins, atrad, client: new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 }) };
+  };
+  return { ...standins, atrad, client: new Anthropic({ baseURL: atrad.url, apiKey: "test-key", maxRetries: 0 }), stop };
 }
 
 /**
