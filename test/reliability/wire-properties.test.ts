@@ -25,6 +25,18 @@ function cut(bytes: Uint8Array, at: number[]): Uint8Array[] {
   return out;
 }
 
+/** Feed a splitter every piece, then end it: what came out before it threw, and what it threw (if it did). */
+function splitAll<T>(s: { push(b: Uint8Array): T[]; end(): T[] }, pieces: Uint8Array[]): { out: T[]; err: unknown } {
+  const out: T[] = [];
+  try {
+    for (const b of pieces) out.push(...s.push(b));
+    out.push(...s.end());
+  } catch (err) {
+    return { out, err };
+  }
+  return { out, err: undefined };
+}
+
 /** Text of any characters (multi-byte, CR, and the odd line break) — the framers' raw input. */
 const piece = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }), fc.constantFrom("\r", "\n", "\r\n", "é", "日本", "🚀", ":", "data: ", "event: x", " "));
 const body = fc.array(piece, { maxLength: 40 }).map((p) => p.join(""));
@@ -48,14 +60,7 @@ describe("property: NDJSON framing does not depend on where bytes are cut", () =
       fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), cuts, (max, over, at) => {
         const s = new NdjsonSplitter("p/m", { maxFrameBytes: max });
         const text = `${"a".repeat(max)}\n${"b".repeat(max + over)}\n`;
-        let err: unknown;
-        const lines: string[] = [];
-        try {
-          for (const b of cut(enc.encode(text), at)) lines.push(...s.push(b));
-          lines.push(...s.end());
-        } catch (e) {
-          err = e;
-        }
+        const { out: lines, err } = splitAll(s, cut(enc.encode(text), at));
         expect(lines).toEqual(["a".repeat(max)]);
         expect(err).toBeInstanceOf(AtradError);
         expect((err as AtradError).message).toStartWith("p/m sent a line longer than");
@@ -88,14 +93,7 @@ describe("property: SSE framing does not depend on where bytes are cut", () => {
         const s = new SseSplitter("p/m", { maxFrameBytes: max });
         const big = oneLine ? `data: ${"b".repeat(max + over)}\n\n` : "data: b\n".repeat(max + over);
         const text = `data: a\n\n${big}`;
-        let err: unknown;
-        const events: EventSourceMessage[] = [];
-        try {
-          for (const b of cut(enc.encode(text), at)) events.push(...s.push(b));
-          events.push(...s.end());
-        } catch (e) {
-          err = e;
-        }
+        const { out: events, err } = splitAll(s, cut(enc.encode(text), at));
         expect(events.map((e) => e.data)).toEqual(["a"]);
         expect(err).toBeInstanceOf(AtradError);
         expect((err as AtradError).message).toMatch(/^p\/m sent (a line|an event) longer than/);
