@@ -160,7 +160,8 @@ describe("upstream redirects are not followed", () => {
   }
 });
 
-describe("a broken upstream is a 502 naming the target, in atrad's words", () => {
+// Each case is one request to a fault of its own, most waiting out a timer: side by side.
+describe.concurrent("a broken upstream is a 502 naming the target, in atrad's words", () => {
   for (const kind of KINDS) {
     test(`${kind}: reset mid-stream → error event naming the target`, async () => {
       const a = await ask(`f${kind}/reset`, true);
@@ -230,7 +231,7 @@ describe("SSE framing from upstreams", () => {
   });
 });
 
-describe("progress deadlines", () => {
+describe.concurrent("progress deadlines", () => {
   for (const kind of KINDS) {
     test(`${kind}: comments / pings / blank lines forever → error event within timeout_s + a few seconds`, async () => {
       const a = await ask(`f${kind}/comments`, true);
