@@ -5,7 +5,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { startOllamaStandIn } from "../standins/ollama.ts";
-import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";
+import { atradInFrontOf, ollamaToml, streamText } from "../support/gateway.ts";
 
 const { ollama, atrad, client } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => ollamaToml(ollama.url));
 
@@ -32,10 +32,7 @@ describe("anthropic kind via the official SDK", () => {
   test("streaming text arrives byte-for-byte, with indentation and blank lines", async () => {
     const text = "def f():\n    return 1\n\n\n\tx = [1,  2]\n";
     ollama.reply = () => ({ items: [{ text }] });
-    const stream = client.messages.stream({ model: "claude-haiku-5", max_tokens: 100, messages: [{ role: "user", content: "code" }] });
-    let streamed = "";
-    stream.on("text", (t) => (streamed += t));
-    const final = await stream.finalMessage();
+    const { text: streamed, final } = await streamText(client.messages.stream({ model: "claude-haiku-5", max_tokens: 100, messages: [{ role: "user", content: "code" }] }));
     expect(streamed).toBe(text);
     expect(final.content[0] as unknown).toEqual({ type: "text", text });
     expect(ollama.received.at(-1)!.body.model).toBe("phi3.5:3.8b");

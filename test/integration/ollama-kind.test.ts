@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { Ollama } from "ollama";
 import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
 import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { atradInFrontOf, streamText } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
 
@@ -80,10 +80,7 @@ describe("ollama kind through atrad (official Anthropic SDK)", () => {
   test("streaming text arrives byte-for-byte, with indentation and blank lines", async () => {
     const text = "def f():\n    return 1\n\n\n\tx = [1,  2]\n";
     chat.reply = () => ({ items: [{ text }] });
-    const stream = client.messages.stream({ model: "claude-sonnet-5", max_tokens: 100, messages: [{ role: "user", content: "code" }] });
-    let streamed = "";
-    stream.on("text", (t) => (streamed += t));
-    const final = await stream.finalMessage();
+    const { text: streamed, final } = await streamText(client.messages.stream({ model: "claude-sonnet-5", max_tokens: 100, messages: [{ role: "user", content: "code" }] }));
     expect(streamed).toBe(text);
     expect(final).toMatchObject({ content: [{ type: "text", text }], stop_reason: "end_turn", usage: { input_tokens: 21, output_tokens: 9 } });
     const sent = chat.received.at(-1);

@@ -10,7 +10,7 @@ import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { streamProblems } from "../support/stream-shape.ts";
 import { startOpenAIStandIn, type OpenAIStandIn } from "../standins/mlx-lm.ts";
 import { NOWHERE, providerToml } from "../support/daemon.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { atradInFrontOf, streamText } from "../support/gateway.ts";
 
 const MODEL = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit";
 const standins = { mlx: startOpenAIStandIn({ flavor: "mlx" }), vllm: startOpenAIStandIn({ flavor: "piecewise" }) };
@@ -74,10 +74,7 @@ describe("openai kind via the official Anthropic SDK", () => {
     test(`${name}: streaming multi-line text arrives byte-for-byte`, async () => {
       const text = "def f():\n    return 1\n\n\n\tx = [1,  2]\n  \n";
       standin().reply = () => ({ items: [{ reasoning: "let me think" }, { text }] });
-      const stream = client.messages.stream({ model, max_tokens: 100, messages: user("code") });
-      let streamed = "";
-      stream.on("text", (t) => (streamed += t));
-      const final = await stream.finalMessage();
+      const { text: streamed, final } = await streamText(client.messages.stream({ model, max_tokens: 100, messages: user("code") }));
       expect(streamed).toBe(text);
       expect(final.content).toEqual([{ type: "thinking", thinking: "let me think", signature: "" }, { type: "text", text }] as never);
     });
@@ -173,8 +170,7 @@ describe("openai kind via the official Anthropic SDK", () => {
       const whole = await client.messages.create(ask);
       expect([whole.content, whole.stop_reason, whole.stop_sequence]).toEqual([[{ type: "text", text: "1 2 3 " }], "stop_sequence", "STOP"] as never);
       expect(server.received.at(-1)!.body.stop).toBeUndefined();
-      let streamed = "";
-      const final = await client.messages.stream(ask).on("text", (t) => (streamed += t)).finalMessage();
+      const { text: streamed, final } = await streamText(client.messages.stream(ask));
       expect([streamed, final.stop_reason, final.stop_sequence]).toEqual(["1 2 3 ", "stop_sequence", "STOP"]);
       server.reply = () => ({ items: [{ text: "no stop here" }] });
       expect((await client.messages.create(ask)).stop_reason).toBe("end_turn");

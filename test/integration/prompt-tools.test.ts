@@ -6,7 +6,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
 import { providerToml } from "../support/daemon.ts";
-import { atradInFrontOf } from "../support/gateway.ts";
+import { atradInFrontOf, streamText } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
 const Read = { name: "Read", description: "Read a file", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
@@ -25,10 +25,7 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
   test("a <tool_call> in streamed text becomes a tool_use; the result returns as text", async () => {
     const call = '<tool_call>\n{"name": "Write", "arguments": {"file_path": "/tmp/x.py", "content": "def f():\\n    return 1\\n"}}\n</tool_call>';
     mlx.reply = (body) => (lastUser(body).includes("<tool_result") ? { items: [{ text: "Done: the file is written." }] } : { items: [{ text: `I will write the file.\n${call}` }] });
-    const stream = client.messages.stream({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write, Read], messages: [{ role: "user", content: "write x.py" }] });
-    let streamed = "";
-    stream.on("text", (t) => (streamed += t));
-    const first = await stream.finalMessage();
+    const { text: streamed, final: first } = await streamText(client.messages.stream({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write, Read], messages: [{ role: "user", content: "write x.py" }] }));
     expect(streamed).toBe("I will write the file.");
     expect(first.stop_reason).toBe("tool_use");
     expect(first.content.map((b) => b.type)).toEqual(["text", "tool_use"]);
@@ -63,10 +60,7 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
   test("plain multi-line text with tools offered arrives byte-for-byte", async () => {
     const text = "Here:\n\n```python\nif x:\n    print({'a': 1})\n```\n\n\tdone <b>ok</b>\n";
     mlx.reply = () => ({ items: [{ text }] });
-    const stream = client.messages.stream({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write], messages: [{ role: "user", content: "x" }] });
-    let streamed = "";
-    stream.on("text", (t) => (streamed += t));
-    const final = await stream.finalMessage();
+    const { text: streamed, final } = await streamText(client.messages.stream({ model: "claude-sonnet-5", max_tokens: 200, tools: [Write], messages: [{ role: "user", content: "x" }] }));
     expect(streamed).toBe(text);
     expect(final.stop_reason).toBe("end_turn");
   });

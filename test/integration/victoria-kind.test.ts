@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { sequence, startVictoriaStandIn, type StatusDoc } from "../standins/victoria.ts";
 import { startTestDaemon } from "../support/daemon.ts";
-import { atradInFrontOf, victoriaToml } from "../support/gateway.ts";
+import { atradInFrontOf, streamText, victoriaToml } from "../support/gateway.ts";
 
 const MULTILINE = "Plan:\n\n  1. read the file\n\t2. fix   the bug\n\n```py\ndef f():\n    return 1\n```\n— done ✓ 🚀";
 
@@ -52,10 +52,7 @@ describe("victoria kind: answers", () => {
       poll: sequence({ status: "queued" }, { status: "running", stage: "planning" }, { status: "running", stage: "planning" }, { status: "completed", output: MULTILINE }),
     });
     const before = victoria.polls.length;
-    const stream = client.messages.stream(ask("victoria/team-lead", "plan it"));
-    let streamed = "";
-    stream.on("text", (t) => (streamed += t));
-    const final = await stream.finalMessage();
+    const { text: streamed, final } = await streamText(client.messages.stream(ask("victoria/team-lead", "plan it")));
     expect(streamed).toBe(MULTILINE);
     expect(final.content.at(-1) as unknown).toEqual({ type: "text", text: MULTILINE });
     expect(final.content[0]).toMatchObject({ type: "thinking", thinking: "queued\nrunning: planning\n" });

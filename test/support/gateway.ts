@@ -83,3 +83,11 @@ kind = "victoria"
 url = "${url}"
 `;
 }
+
+/** Read an SDK message stream to its end: the text as its `text` events delivered it, and the final message. */
+export async function streamText(stream: ReturnType<Anthropic["messages"]["stream"]>): Promise<{ text: string; final: Anthropic.Message }> {
+  let text = "";
+  stream.on("text", (t: string) => (text += t));
+  const final = await stream.finalMessage();
+  return { text, final };
+}
