@@ -9,7 +9,7 @@
  * Only node: modules here: this must run before dependencies are known to be installed.
  */
 import { afterAll } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -51,4 +51,7 @@ afterAll(() => {
   const left = leftInHome();
   if (left.length)
     throw new Error(`a test wrote into HOME (${home}): ${left.join(", ")}. Tests must write only into their own temp dirs (mkdtemp), and give child processes a temp HOME/ATRAD_HOME.`);
+  // Clean, so gone: a run must not leave two more folders in tmp for every test file.
+  rmSync(home, { recursive: true, force: true });
+  rmSync(xdg, { recursive: true, force: true });
 });
