@@ -2,15 +2,16 @@
 # Run the test suite with the Bun that scripts/install.sh brought, even when it is not on PATH.
 #   ./scripts/test.sh [--long] [bun test args…]
 # Default: every *.test.ts, test files spread over worker processes (most tests wait on sockets
-# and child processes, so a few workers per core pay off). --long: the multi-minute runs
-# (*.long.ts: the soak and the HTTP fuzz) instead. Also `npm test` / `bun run test[:long]`.
+# and child processes, so a few workers per core pay off). --long: the load runs instead
+# (*.long.ts: the HTTP fuzz and the reduced soak; ATRAD_FUZZ=N / ATRAD_SOAK=N requests for
+# longer ones). Also `npm test` / `bun run test[:long]`.
 # ATRAD_TEST_WORKERS=N sets the number of workers (1: one process, files in turn).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 long=0
 if [ "${1:-}" = "--long" ]; then long=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,7p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,8p' "$0"; exit 0 ;; esac
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
