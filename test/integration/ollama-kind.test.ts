@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { Ollama } from "ollama";
 import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
 import { startOllamaChatStandIn } from "../standins/ollama-chat.ts";
-import { atradInFrontOf, streamText } from "../support/gateway.ts";
+import { atradInFrontOf, readsAnsweredInOrder, streamText } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
 
@@ -187,13 +187,8 @@ describe("ollama kind: parallel tool results (official Anthropic SDK)", () => {
       const results = msgs.slice(at + 1).filter((m) => m.role === "tool");
       return { items: [{ text: msgs[at]!.tool_calls!.map((c, i) => `${c.function.arguments.path}=${results[i]?.content}(${results[i]?.tool_name})`).join(" ") }] };
     };
-    const ask = { role: "user" as const, content: "read a, b and c" };
-    const first = await client.messages.create({ model: "ollama/qwen2.5-coder:7b", max_tokens: 100, tools: [Read], messages: [ask] });
-    const uses = first.content.filter((b) => b.type === "tool_use");
-    expect(uses.map((u) => (u.input as { path: string }).path)).toEqual(["/a", "/b", "/c"]);
     // Completion order: c, a, b.
-    const results = [uses[2]!, uses[0]!, uses[1]!].map((u) => ({ type: "tool_result" as const, tool_use_id: u.id, content: `contents of ${(u.input as { path: string }).path}` }));
-    const second = await client.messages.create({ model: "ollama/qwen2.5-coder:7b", max_tokens: 100, tools: [Read], messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: results }] });
+    const second = await readsAnsweredInOrder(client, "ollama/qwen2.5-coder:7b", [Read], [2, 0, 1]);
     expect(second.content).toEqual([{ type: "text", text: "/a=contents of /a(Read) /b=contents of /b(Read) /c=contents of /c(Read)" }] as never);
   });
 });

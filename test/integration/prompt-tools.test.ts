@@ -6,7 +6,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { startAtraMlxStandIn } from "../standins/atra-mlx.ts";
 import { providerToml } from "../support/daemon.ts";
-import { atradInFrontOf, streamText } from "../support/gateway.ts";
+import { atradInFrontOf, readsAnsweredInOrder, streamText } from "../support/gateway.ts";
 
 const Write = { name: "Write", description: "Write a file", input_schema: { type: "object" as const, properties: { file_path: { type: "string" }, content: { type: "string" } }, required: ["file_path", "content"] } };
 const Read = { name: "Read", description: "Read a file", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
@@ -98,12 +98,7 @@ describe("prompt tools through atrad (official Anthropic SDK)", () => {
       const results = resultsOf(lastUser(body));
       return { items: [{ text: callsOf(assistant.content).map((c, i) => `${c.arguments.path}=${results[i]}`).join(" ") }] };
     };
-    const ask = { role: "user" as const, content: "read a, b and c" };
-    const first = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Read], messages: [ask] });
-    const uses = first.content.filter((b) => b.type === "tool_use");
-    expect(uses.map((u) => (u.input as { path: string }).path)).toEqual(["/a", "/b", "/c"]);
-    const results = [uses[1]!, uses[2]!, uses[0]!].map((u) => ({ type: "tool_result" as const, tool_use_id: u.id, content: `contents of ${(u.input as { path: string }).path}` }));
-    const second = await client.messages.create({ model: "claude-sonnet-5", max_tokens: 100, tools: [Read], messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: results }] });
+    const second = await readsAnsweredInOrder(client, "claude-sonnet-5", [Read], [1, 2, 0]);
     expect(second.content).toEqual([{ type: "text", text: "/a=contents of /a#1 /b=contents of /b#2 /c=contents of /c#3" }] as never);
   });
 

@@ -10,7 +10,7 @@
  * for one test's own stack.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll } from "bun:test";
+import { afterAll, expect } from "bun:test";
 import { startTestDaemon, type TestDaemon } from "./daemon.ts";
 
 interface Stoppable {
@@ -90,4 +90,18 @@ export async function streamText(stream: ReturnType<Anthropic["messages"]["strea
   stream.on("text", (t: string) => (text += t));
   const final = await stream.finalMessage();
   return { text, final };
+}
+
+/**
+ * Claude Code's side of parallel tool calls: ask for /a, /b and /c, check that the model's turn
+ * calls a tool on each in that order, and answer with the results in `order` (the order the
+ * calls finished, not the order they were made). Returns the model's next turn.
+ */
+export async function readsAnsweredInOrder(client: Anthropic, model: string, tools: Anthropic.Tool[], order: number[]): Promise<Anthropic.Message> {
+  const ask = { role: "user" as const, content: "read a, b and c" };
+  const first = await client.messages.create({ model, max_tokens: 100, tools, messages: [ask] });
+  const uses = first.content.filter((b) => b.type === "tool_use");
+  expect(uses.map((u) => (u.input as { path: string }).path)).toEqual(["/a", "/b", "/c"]);
+  const results = order.map((i) => ({ type: "tool_result" as const, tool_use_id: uses[i]!.id, content: `contents of ${(uses[i]!.input as { path: string }).path}` }));
+  return client.messages.create({ model, max_tokens: 100, tools, messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: results }] });
 }
