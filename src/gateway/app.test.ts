@@ -69,3 +69,27 @@ describe("guard helpers", () => {
     expect(tokenMatches("ab", ["abc"])).toBe(false);
   });
 });
+
+describe("requests refused before routing are Anthropic envelopes", () => {
+  const gateway = app("");
+  const simple = { model: "claude-opus-5-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] };
+  const post = (body: unknown, headers: Record<string, string> = {}) => ({
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers },
+  });
+  test.each([
+    { name: "malformed JSON → 400", path: "/v1/messages", init: post("{nope"), status: 400, type: "invalid_request_error", says: "not valid JSON" },
+    { name: "a missing field → 400 naming it (never 422)", path: "/v1/messages", init: post({ model: "x", messages: [] }), status: 400, type: "invalid_request_error", says: "max_tokens" },
+    { name: "a bad value → 400 naming its path", path: "/v1/messages", init: post({ ...simple, messages: [{ role: "robot", content: "x" }] }), status: 400, type: "invalid_request_error", says: "messages.0.role" },
+    { name: "empty body → 400", path: "/v1/messages", init: post(""), status: 400, type: "invalid_request_error", says: "" },
+    { name: "unknown path → 404", path: "/v2/whatever", init: {}, status: 404, type: "not_found_error", says: "" },
+    { name: "foreign Host → 403 (DNS rebinding guard)", path: "/v1/messages", init: post(simple, { host: "evil.example" }), status: 403, type: "permission_error", says: "" },
+  ])("$name", async ({ path, init, status, type, says }) => {
+    const res = await gateway.handle(req(path, init));
+    expect(res.status).toBe(status);
+    const body: any = await res.json();
+    expect(body).toEqual({ type: "error", error: { type, message: expect.any(String) } });
+    expect(body.error.message).toContain(says);
+  });
+});
