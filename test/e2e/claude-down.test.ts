@@ -3,27 +3,22 @@
  * connections): atrad answers at once with `x-should-retry: false`, so Claude Code does not
  * spend minutes retrying; it ends with atrad's message, which names the backend and the fix.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { CLAUDE_BIN, runClaude } from "../support/claude.ts";
 import { freePort } from "../support/binary.ts";
-import { providerToml, startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { providerToml } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { noDefaultServices } from "../support/services.ts";
 
-let atrad: TestDaemon;
 const ollamaPort = freePort();
-
-beforeAll(async () => {
-  atrad = await startTestDaemon(`
+// No stand-in: the one backend is down.
+const { atrad } = await atradInFrontOf({}, () => `
 ${providerToml("ollama", "anthropic", `http://127.0.0.1:${ollamaPort}`, 'models = ["qwen3:8b"]')}
 [routes]
 default = ["ollama/qwen3:8b"]
 ${noDefaultServices()}
 `);
-});
-afterAll(async () => {
-  await atrad?.stop();
-});
 
 test.skipIf(!existsSync(CLAUDE_BIN))(
   "every backend down: Claude Code ends with atrad's message within 20 s, after few requests",

@@ -3,32 +3,23 @@
  * attempt), and the fallback record says why. An external service's `restart` command runs when
  * it stays down; atrad never kills what it didn't start.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { providerToml } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { freePort, waitFor } from "../support/procs.ts";
 import { noDefaultServices } from "../support/services.ts";
 
-let backup: OllamaStandIn;
-let atrad: TestDaemon;
-let deadPort: number;
-
-beforeAll(async () => {
-  backup = startOllamaStandIn();
-  deadPort = freePort();
-  atrad = await startTestDaemon(`
+const deadPort = freePort();
+const { backup, atrad } = await atradInFrontOf({ backup: startOllamaStandIn() }, ({ backup }) => `
 ${noDefaultServices()}
-[providers.local]
-kind = "anthropic"
-url = "http://127.0.0.1:${deadPort}"
-[providers.backup]
-kind = "anthropic"
-url = "${backup.url}"
+${providerToml("local", "anthropic", `http://127.0.0.1:${deadPort}`)}
+${providerToml("backup", "anthropic", backup.url)}
 [services.local]
 health = "http://127.0.0.1:${deadPort}/api/version"
 provider = "local"
@@ -36,12 +27,7 @@ interval_s = 0.1
 [routes]
 default = ["local/qwen2.5-coder:32b", "backup/qwen2.5-coder:32b"]
 `);
-  await waitFor("local down", () => atrad.supervisor!.status()[0]!.state === "down");
-});
-afterAll(async () => {
-  await atrad.stop();
-  await backup.stop();
-});
+await waitFor("local down", () => atrad.supervisor!.status()[0]!.state === "down");
 
 describe("router uses the supervisor's health", () => {
   test("a down service's provider is skipped without a connect, with the reason recorded", async () => {

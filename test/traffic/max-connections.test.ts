@@ -1,21 +1,12 @@
 /** server.max_connections: past the cap, new requests get 529 at once; capacity comes back. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startOllamaStandIn, type OllamaStandIn } from "../standins/ollama.ts";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { expect, test } from "bun:test";
+import { startOllamaStandIn } from "../standins/ollama.ts";
+import { providerToml } from "../support/daemon.ts";
+import { atradInFrontOf } from "../support/gateway.ts";
 import { post, readEvents } from "../support/sse.ts";
 
-let ollama: OllamaStandIn;
-let atrad: TestDaemon;
+const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => `[server]\nmax_connections = 2\n${providerToml("ollama", "anthropic", ollama.url)}`);
 const ask = (stream: boolean) => post(`${atrad.url}/v1/messages`, { model: "ollama/qwen2.5-coder:32b", max_tokens: 5, stream, messages: [{ role: "user", content: "q" }] });
-
-beforeAll(async () => {
-  ollama = startOllamaStandIn();
-  atrad = await startTestDaemon(`[server]\nmax_connections = 2\n[providers.ollama]\nkind = "anthropic"\nurl = "${ollama.url}"\n`);
-});
-afterAll(async () => {
-  await atrad.stop();
-  await ollama.stop();
-});
 
 test("two slow streams fill the cap; a third request gets 529 overloaded_error with retry-after", async () => {
   ollama.reply = () => ({ items: [{ text: "a b c d e f" }], pieceDelayMs: 100 });
