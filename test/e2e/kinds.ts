@@ -19,6 +19,7 @@ import { startOllamaStandIn, type OllamaStandIn, type ReplyItem } from "../stand
 import { fromOpenAI, renderChatml, tokenize } from "../standins/prefix-cache.ts";
 import { startVictoriaStandIn, type VictoriaStandIn } from "../standins/victoria.ts";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
+import { FAST_POLL } from "../support/gateway.ts";
 import { noDefaultServices } from "../support/services.ts";
 
 export const KIND_NAMES = ["anthropic", "openai-mlx", "openai-piecewise", "ollama", "ollama-prompt", "victoria"] as const;
@@ -112,6 +113,7 @@ tools = "prompt"
 [providers.victoria]
 kind = "victoria"
 url = "${victoria.url}"
+${FAST_POLL}
 [routes]
 default = ["mlx/${MLX_MODEL}"]
 [routes.aliases]

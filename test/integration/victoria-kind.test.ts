@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { sequence, startVictoriaStandIn, type StatusDoc } from "../standins/victoria.ts";
 import { startTestDaemon } from "../support/daemon.ts";
-import { atradInFrontOf, streamText, victoriaToml } from "../support/gateway.ts";
+import { atradInFrontOf, FAST_POLL, streamText, victoriaToml } from "../support/gateway.ts";
 
 const MULTILINE = "Plan:\n\n  1. read the file\n\t2. fix   the bug\n\n```py\ndef f():\n    return 1\n```\n— done ✓ 🚀";
 
@@ -17,15 +17,18 @@ ${victoriaToml(victoria.url)}
 kind = "victoria"
 max_steps = 50
 url = "${veronica.url}"
+${FAST_POLL}
 [providers.solo]
 kind = "victoria"
 url = "${solo.url}"
 max_concurrency = 1
+${FAST_POLL}
 [providers.hasty]
 kind = "victoria"
 url = "${victoria.url}"
 timeout_s = 1
 show_progress = false
+${FAST_POLL}
 `);
 
 const ask = (model: string, content: string) => ({ model, max_tokens: 1000, messages: [{ role: "user" as const, content }] });

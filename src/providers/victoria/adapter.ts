@@ -104,7 +104,9 @@ function isRefused(err: UpstreamError): boolean {
 
 /** The run's progress and answer, polled; a lost task or the deadline is thrown. */
 async function* pollTask(ctx: CallContext<VictoriaProvider>, taskId: string, deadline: number, ids: Ids): AsyncGenerator<RunUpdate> {
-  let { state, step } = startPolling(taskId, deadline, Date.now());
+  const { poll_interval_s, max_poll_interval_s } = ctx.provider;
+  const backoff = { initialMs: poll_interval_s * 1000, maxMs: Math.max(poll_interval_s, max_poll_interval_s) * 1000, factor: 2 };
+  let { state, step } = startPolling(taskId, deadline, Date.now(), backoff);
   for (;;) {
     switch (step.type) {
       case "wait":

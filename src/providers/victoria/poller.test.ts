@@ -19,6 +19,17 @@ describe("poller", () => {
     expect(notes).toEqual(["queued", "running: plan", "running: code"]);
   });
 
+  test("a provider's own intervals: poll_interval_s doubling up to max_poll_interval_s", () => {
+    let { state, step } = startPolling("t", 1_000_000, 0, { initialMs: 50, maxMs: 300, factor: 2 });
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      if (step.type !== "wait") throw new Error(step.type);
+      waits.push(step.delayMs);
+      ({ state, step } = advance(state, running("x"), 0));
+    }
+    expect(waits).toEqual([50, 100, 200, 300, 300]);
+  });
+
   test("completed and failed end polling with the result", () => {
     const { state } = startPolling("t", 10_000, 0);
     expect(advance(state, { type: "status", body: { status: "completed", output: "x" } }, 0).step).toEqual({ type: "done", result: { status: "completed", output: "x" } });

@@ -6,7 +6,12 @@
  */
 import type { RunResult } from "./response.ts";
 
-export const BACKOFF = { initialMs: 500, maxMs: 5000, factor: 2 } as const;
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+}
+export const BACKOFF: Backoff = { initialMs: 500, maxMs: 5000, factor: 2 };
 /** Polling is a read, so a blip is retried; this many failures in a row means Victoria is gone. */
 export const MAX_POLL_FAILURES = 5;
 
@@ -17,6 +22,7 @@ export interface PollState {
   /** "status — stage" last reported, to note only changes. */
   lastNote?: string;
   failures: number;
+  backoff: Backoff;
 }
 
 export type PollInput =
@@ -30,8 +36,8 @@ export type PollStep =
   | { type: "lost"; message: string }
   | { type: "timeout" };
 
-export function startPolling(taskId: string, deadline: number, now: number): { state: PollState; step: PollStep } {
-  const state: PollState = { taskId, deadline, delayMs: BACKOFF.initialMs, failures: 0 };
+export function startPolling(taskId: string, deadline: number, now: number, backoff: Backoff = BACKOFF): { state: PollState; step: PollStep } {
+  const state: PollState = { taskId, deadline, delayMs: backoff.initialMs, failures: 0, backoff };
   return { state, step: waitStep(state, now, []) };
 }
 
@@ -41,7 +47,7 @@ export function advance(state: PollState, input: PollInput, now: number): { stat
     if (status === "completed" || status === "failed") return { state, step: { type: "done", result: input.body } };
     const note = noteOf(status, input.body.stage);
     const notes = note && note !== state.lastNote ? [note] : [];
-    const next = { ...state, failures: 0, lastNote: note ?? state.lastNote, delayMs: grow(state.delayMs) };
+    const next = { ...state, failures: 0, lastNote: note ?? state.lastNote, delayMs: grow(state) };
     return { state: next, step: waitStep(next, now, notes) };
   }
   if (input.type === "http" && input.status === 404) {
@@ -52,12 +58,12 @@ export function advance(state: PollState, input: PollInput, now: number): { stat
   const what = input.type === "http" ? `HTTP ${input.status}: ${input.detail}` : input.message;
   if (failures >= MAX_POLL_FAILURES)
     return { state, step: { type: "lost", message: `polling task ${state.taskId} failed ${failures} times in a row (last: ${what})` } };
-  const next = { ...state, failures, delayMs: grow(state.delayMs) };
+  const next = { ...state, failures, delayMs: grow(state) };
   return { state: next, step: waitStep(next, now, []) };
 }
 
-function grow(ms: number) {
-  return Math.min(BACKOFF.maxMs, ms * BACKOFF.factor);
+function grow({ delayMs, backoff }: PollState) {
+  return Math.min(backoff.maxMs, delayMs * backoff.factor);
 }
 
 /** The next wait, cut to the deadline so one last poll happens right at it. */

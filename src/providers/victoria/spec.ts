@@ -16,6 +16,9 @@ const table = providerTable(
     show_progress: Type.Boolean({ default: true }),
     /** Use the smaller Veronica-style `/run` body with this step budget. */
     max_steps: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Seconds before the first status poll of an accepted task; each later wait doubles up to max_poll_interval_s. */
+    poll_interval_s: Type.Number({ exclusiveMinimum: 0, default: 0.5 }),
+    max_poll_interval_s: Type.Number({ exclusiveMinimum: 0, default: 5 }),
   },
 );
 export type VictoriaProvider = Resolved<typeof table>;
