@@ -4,22 +4,18 @@
  * requests act on one service, and an external restart command's failure or hang shows in
  * status within seconds while the router treats the service as down.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
-import type { Supervisor, SupervisorTiming } from "../../src/supervisor/supervisor.ts";
-import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
-import { ownedService, startSupervisor } from "../support/services.ts";
+import type { SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import { cleanupAfterEach, freePort, taggedProcesses, waitFor } from "../support/procs.ts";
+import { FOREIGN, ownedService, startSupervisor, statusOf } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
-const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 100, startTimeoutMs: 3000, graceMs: 500, failThreshold: 2, budget: 2, cooloffMs: 300 };
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 
 function start(services: Service[], timing: SupervisorTiming = FAST, providers: Provider[] = []) {
@@ -32,7 +28,6 @@ function stranger(port: number) {
   return p;
 }
 
-const svc = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
 
 describe("no dead ends", () => {
   test("failed, then a stranger on the port is not spawned over; once the port is free it comes back up", async () => {
@@ -42,16 +37,16 @@ describe("no dead ends", () => {
     writeFileSync(crashFile, "");
     const { sup, ready } = start([ownedService("flaky", port, tag, { CRASH_IF_EXISTS: crashFile })]);
     await ready;
-    await waitFor("failed", () => svc(sup, "flaky").state === "failed");
-    expect(svc(sup, "flaky").last_error).toMatch(/gave up after 2 restarts.*cool-off/);
+    await waitFor("failed", () => statusOf(sup, "flaky").state === "failed");
+    expect(statusOf(sup, "flaky").last_error).toMatch(/gave up after 2 restarts.*cool-off/);
     rmSync(crashFile);
     const other = stranger(port);
     await waitFor("stranger listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
     await Bun.sleep(FAST.cooloffMs! + 300); // the cool-off is over while the stranger holds the port
-    expect(svc(sup, "flaky").state).toBe("failed");
+    expect(statusOf(sup, "flaky").state).toBe("failed");
     expect(taggedProcesses(tag)).toEqual([]);
     other.kill("SIGKILL");
-    await waitFor("back up once the port is free", () => svc(sup, "flaky").state === "up");
+    await waitFor("back up once the port is free", () => statusOf(sup, "flaky").state === "up");
     expect(taggedProcesses(tag)).toHaveLength(1);
   });
 
@@ -61,13 +56,13 @@ describe("no dead ends", () => {
     // Probes 10 s apart: in this test only the check before the spawn can see the stranger.
     const { sup, ready } = start([ownedService("mlx", port, tag)], { ...FAST, intervalMs: 10_000, backoffBaseMs: 500, backoffMaxMs: 500 });
     await ready;
-    const pid = await waitFor("spawned", () => svc(sup, "mlx").pid);
+    const pid = await waitFor("spawned", () => statusOf(sup, "mlx").pid);
     process.kill(pid, "SIGKILL");
-    await waitFor("backoff", () => svc(sup, "mlx").state === "backoff");
+    await waitFor("backoff", () => statusOf(sup, "mlx").state === "backoff");
     // The stranger is this test process itself: listening at once, well inside the backoff.
     const other = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("not mlx", { status: 404 }) });
     cleanup.push(() => other.stop(true));
-    const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"), 10_000);
+    const s = await waitFor("conflict", () => statusOf(sup, "mlx").state === "conflict" && statusOf(sup, "mlx"), 10_000);
     expect(s.holder?.pid).toBe(process.pid);
     expect(s.last_error).toContain(`pid ${process.pid}`);
     expect(s.last_error).toContain(`is already held by pid ${process.pid} (${s.holder!.command})`);
@@ -82,7 +77,7 @@ describe("no dead ends", () => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start([{ ...ownedService("mlx", port, tag), expect: undefined }]);
     await ready;
-    const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"));
+    const s = await waitFor("conflict", () => statusOf(sup, "mlx").state === "conflict" && statusOf(sup, "mlx"));
     expect(s.holder?.pid).toBe(process.pid);
     expect(s.last_error).toContain("atrad did not start");
     expect(taggedProcesses(tag)).toEqual([]);
@@ -92,17 +87,17 @@ describe("no dead ends", () => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start([ownedService("one", freePort(), tag)]);
     await ready;
-    const first = await waitFor("up", () => svc(sup, "one").state === "up" && svc(sup, "one").pid);
+    const first = await waitFor("up", () => statusOf(sup, "one").state === "up" && statusOf(sup, "one").pid);
     expect(sup.request("one", "stop").ok).toBe(true);
-    await waitFor("stopped and gone", () => svc(sup, "one").state === "stopped" && taggedProcesses(tag).length === 0);
+    await waitFor("stopped and gone", () => statusOf(sup, "one").state === "stopped" && taggedProcesses(tag).length === 0);
     await Bun.sleep(400); // probes go on; nothing restarts a service stopped on request
-    expect(svc(sup, "one").state).toBe("stopped");
+    expect(statusOf(sup, "one").state).toBe("stopped");
     expect(taggedProcesses(tag)).toEqual([]);
     sup.request("one", "start");
-    const second = await waitFor("up again", () => svc(sup, "one").state === "up" && svc(sup, "one").pid);
+    const second = await waitFor("up again", () => statusOf(sup, "one").state === "up" && statusOf(sup, "one").pid);
     expect(second).not.toBe(first);
     sup.request("one", "restart");
-    const third = await waitFor("restarted", () => svc(sup, "one").state === "up" && svc(sup, "one").pid !== second && svc(sup, "one").pid);
+    const third = await waitFor("restarted", () => statusOf(sup, "one").state === "up" && statusOf(sup, "one").pid !== second && statusOf(sup, "one").pid);
     expect(taggedProcesses(tag)).toEqual([third]);
     const missing = sup.request("nope", "restart");
     expect(missing.ok).toBe(false);
@@ -115,10 +110,10 @@ describe("no dead ends", () => {
     writeFileSync(crashFile, "");
     const { sup, ready } = start([ownedService("flaky", freePort(), tag, { CRASH_IF_EXISTS: crashFile })], { ...FAST, cooloffMs: 600_000 });
     await ready;
-    await waitFor("failed", () => svc(sup, "flaky").state === "failed");
+    await waitFor("failed", () => statusOf(sup, "flaky").state === "failed");
     rmSync(crashFile);
     sup.request("flaky", "restart");
-    await waitFor("up", () => svc(sup, "flaky").state === "up");
+    await waitFor("up", () => statusOf(sup, "flaky").state === "up");
   });
 });
 
@@ -139,10 +134,10 @@ describe("external restart commands are visible", () => {
     };
     const { sup, ready } = start([ext], { ...FAST, budget: 5 }, [provider("ollama", `http://127.0.0.1:${port}`)]);
     await ready;
-    const s = await waitFor("restart command failed", () => svc(sup, "ollama").restart_command?.state === "failed" && svc(sup, "ollama"), 5000);
+    const s = await waitFor("restart command failed", () => statusOf(sup, "ollama").restart_command?.state === "failed" && statusOf(sup, "ollama"), 5000);
     expect(s.restart_command!.exit_code).toBe(3);
     expect(s.restart_command!.output_tail.join("\n")).toContain("Formula ollama is not installed");
-    await waitFor("reason names the failure", () => /restart command exited 3: Error: Formula ollama is not installed/.test(svc(sup, "ollama").last_error ?? ""), 5000);
+    await waitFor("reason names the failure", () => /restart command exited 3: Error: Formula ollama is not installed/.test(statusOf(sup, "ollama").last_error ?? ""), 5000);
     expect(sup.downReason("ollama")).toMatch(/service ollama is/);
   });
 
@@ -153,16 +148,16 @@ describe("external restart commands are visible", () => {
     const { sup, ready } = start([ext], { ...FAST, startTimeoutMs: 400, budget: 3 }, [provider("victoria", `http://127.0.0.1:${port}`)]);
     await ready;
     // While the command runs, the service is starting, and the router already skips it.
-    await waitFor("command running", () => svc(sup, "victoria").restart_command?.state === "running");
-    expect(svc(sup, "victoria").state).toBe("starting");
+    await waitFor("command running", () => statusOf(sup, "victoria").restart_command?.state === "running");
+    expect(statusOf(sup, "victoria").state).toBe("starting");
     expect(sup.downReason("victoria")).toMatch(/service victoria is starting/);
     let most = 0;
     await waitFor("hang reported", () => {
       // Each attempt runs in a process group of its own (sh may fork before it execs sleep).
       most = Math.max(most, new Set(taggedProcesses(tag).flatMap((p) => procOf(p)?.pgid ?? [])).size);
-      return /hung for 0.4 s and was killed/.test(svc(sup, "victoria").last_error ?? "");
+      return /hung for 0.4 s and was killed/.test(statusOf(sup, "victoria").last_error ?? "");
     }, 8000, 20);
     expect(most).toBe(1);
-    expect(svc(sup, "victoria").restart_command?.state).toBe("failed");
+    expect(statusOf(sup, "victoria").restart_command?.state).toBe("failed");
   });
 });

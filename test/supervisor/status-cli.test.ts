@@ -1,5 +1,5 @@
 /** `atrad status` says what it saw: exit codes for failed/conflict and a hung daemon, a rejected reload in the table. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,15 +7,11 @@ import { loadConfig } from "../../src/config/load.ts";
 import { startDaemon } from "../../src/daemon/daemon.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
-import { freePort, waitFor } from "../support/procs.ts";
-import { noDefaultServices, ownedServiceToml } from "../support/services.ts";
+import { cleanupAfterEach, freePort, waitFor } from "../support/procs.ts";
+import { FOREIGN, noDefaultServices, ownedServiceToml } from "../support/services.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
-const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 async function status(url: string, home = "/nonexistent-atrad-home") {
   const p = Bun.spawn([process.execPath, MAIN, "status", "--url", url], { env: { ...process.env, ATRAD_HOME: home, ATRAD_CONFIG: "", NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });

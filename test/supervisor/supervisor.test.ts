@@ -3,60 +3,39 @@
  * kills, restarts and gives up on. Timings are shrunk through SupervisorTiming; assertions are
  * about states and pids, never about how long anything took.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { describe, expect, test } from "bun:test";
 import type { Provider, Service } from "../../src/config/load.ts";
-import { silentLogger } from "../../src/log.ts";
-import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
-import { freePort, groupMembers, processesMatching, waitFor } from "../support/procs.ts";
+import type { SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import { cleanupAfterEach, freePort, groupMembers, processesMatching, waitFor } from "../support/procs.ts";
+import { FOREIGN, ownedService as fixtureService, startSupervisor, statusOf } from "../support/services.ts";
 
-const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-server.ts");
-const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 1000, failThreshold: 2 };
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
+/** The fixture service, whose health here also counts "warning" and "degraded" as up. */
 function ownedService(name: string, port: number, tag: string, env: Record<string, string> = {}, extra: Partial<Service> = {}): Service {
-  return {
-    name,
-    port,
-    health: `http://127.0.0.1:${port}/health`,
-    expect: { status: ["healthy", "warning", "degraded"] },
-    command: [process.execPath, FIXTURE, `--tag=${tag}`],
-    env: { PORT: String(port), ...env },
-    interval_s: 0.1,
-    timeout_s: 1,
-    ...extra,
-  };
+  return fixtureService(name, port, tag, env, { expect: { status: ["healthy", "warning", "degraded"] }, ...extra });
 }
 
 function start(services: Service[], timing: SupervisorTiming = FAST, providers: Provider[] = []) {
-  const home = mkdtempSync(join(tmpdir(), "atrad-sup-"));
-  const sup = new Supervisor(services, providers, { home, logger: silentLogger, timing });
-  cleanup.push(() => sup.stop());
-  return { sup, home, ready: sup.start() };
+  return startSupervisor(cleanup, services, timing, providers);
 }
 
-const svc = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
 
 describe("supervisor with real children", () => {
   test("SIGKILL of an owned child: restarted with a new pid and the restart counted", async () => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start([ownedService("mlx", freePort(), tag)]);
     await ready;
-    const first = await waitFor("first up", () => svc(sup, "mlx").state === "up" && svc(sup, "mlx").pid);
+    const first = await waitFor("first up", () => statusOf(sup, "mlx").state === "up" && statusOf(sup, "mlx").pid);
     process.kill(first, "SIGKILL");
     const second = await waitFor("restarted up", () => {
-      const s = svc(sup, "mlx");
+      const s = statusOf(sup, "mlx");
       return s.state === "up" && s.pid !== first && s.pid;
     });
     expect(second).not.toBe(first);
-    expect(svc(sup, "mlx").restarts).toBe(1);
+    expect(statusOf(sup, "mlx").restarts).toBe(1);
     expect(processesMatching(tag).map((p) => p.pid)).toEqual([second]);
   });
 
@@ -66,10 +45,10 @@ describe("supervisor with real children", () => {
     await ready;
     const seen = new Set<string>();
     await waitFor("failed", () => {
-      seen.add(svc(sup, "crashy").state);
-      return svc(sup, "crashy").state === "failed";
+      seen.add(statusOf(sup, "crashy").state);
+      return statusOf(sup, "crashy").state === "failed";
     }, 20_000, 10);
-    const s = svc(sup, "crashy");
+    const s = statusOf(sup, "crashy");
     expect(seen.has("backoff")).toBe(true);
     expect(s.restarts).toBe(3);
     expect(s.last_error).toMatch(/gave up after 3 restarts/);
@@ -85,7 +64,7 @@ describe("supervisor with real children", () => {
     const watched: Service = { name: "knowledge_os", port, health: `http://127.0.0.1:${port}/health`, expect: { status: ["healthy"] }, interval_s: 0.1, timeout_s: 1 };
     const { sup, ready } = start([watched]);
     await ready;
-    const s = await waitFor("probed", () => svc(sup, "knowledge_os").state !== "starting" && svc(sup, "knowledge_os"));
+    const s = await waitFor("probed", () => statusOf(sup, "knowledge_os").state !== "starting" && statusOf(sup, "knowledge_os"));
     expect(s.state).toBe("down");
     expect(s.last_error).toMatch(/"unhealthy".*database down/);
   });
@@ -95,8 +74,8 @@ describe("supervisor with real children", () => {
     const port = freePort();
     const { sup, ready } = start([ownedService("mlx", port, tag, { HEALTH_BODY: JSON.stringify({ status: "critical" }) })]);
     await ready;
-    await waitFor("probed the child", () => svc(sup, "mlx").last_error?.includes("critical"));
-    expect(svc(sup, "mlx").state).toBe("starting");
+    await waitFor("probed the child", () => statusOf(sup, "mlx").last_error?.includes("critical"));
+    expect(statusOf(sup, "mlx").state).toBe("starting");
   });
 
   test("a foreign listener on an owned service's port: conflict naming pid and command, no duplicate started", async () => {
@@ -107,14 +86,14 @@ describe("supervisor with real children", () => {
     await waitFor("foreign listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
     const { sup, ready } = start([ownedService("mlx", port, tag)]);
     await ready;
-    const s = await waitFor("conflict", () => svc(sup, "mlx").state === "conflict" && svc(sup, "mlx"));
+    const s = await waitFor("conflict", () => statusOf(sup, "mlx").state === "conflict" && statusOf(sup, "mlx"));
     expect(s.holder?.pid).toBe(foreign.pid);
     expect(s.holder?.command).toContain("foreign-server.ts");
     expect(s.last_error).toContain(`pid ${foreign.pid}`);
     expect(s.pid).toBeNull();
     expect(processesMatching(tag)).toEqual([]);
     foreign.kill("SIGKILL");
-    await waitFor("started once the port is free", () => svc(sup, "mlx").state === "up");
+    await waitFor("started once the port is free", () => statusOf(sup, "mlx").state === "up");
     expect(processesMatching(tag)).toHaveLength(1);
   });
 
@@ -126,8 +105,8 @@ describe("supervisor with real children", () => {
       ownedService("b", freePort(), tagB, { IGNORE_TERM: "1" }),
     ]);
     await ready;
-    await waitFor("both up", () => svc(sup, "a").state === "up" && svc(sup, "b").state === "up");
-    const pgidA = svc(sup, "a").pid!;
+    await waitFor("both up", () => statusOf(sup, "a").state === "up" && statusOf(sup, "b").state === "up");
+    const pgidA = statusOf(sup, "a").pid!;
     await waitFor("grandchild", () => groupMembers(pgidA).length >= 2);
     await sup.stop();
     expect(processesMatching(tagA)).toEqual([]);
@@ -144,7 +123,7 @@ describe("supervisor with real children", () => {
       ({ name, kind: "victoria", urls: [url], tools: "none", max_concurrency: 0, max_fails: 3, cooldown_s: 0, queue_timeout_s: 0, timeout_s: 0, project_context: "keep", show_progress: false }) as Provider;
     const { sup, ready } = start([watched, other], FAST, [provider("victoria", `http://localhost:${port}`), provider("ollama", "http://10.0.0.9:11434")]);
     await ready;
-    await waitFor("down", () => svc(sup, "victoria").state === "down");
+    await waitFor("down", () => statusOf(sup, "victoria").state === "down");
     expect(sup.downReason("victoria")).toMatch(/service victoria is down/);
     expect(sup.downReason("ollama")).toBeUndefined();
     expect(sup.downReason("nobody")).toBeUndefined();

@@ -3,29 +3,25 @@
  * same group), a grandchild that `setsid`s out of the group, a child that ignores SIGTERM.
  * After each scenario the OS process table (/proc, ps) must hold none of the old tree.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Service } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
-import { freePort, taggedProcesses, waitFor } from "../support/procs.ts";
-import { ownedService, startSupervisor } from "../support/services.ts";
+import { cleanupAfterEach, freePort, taggedProcesses, waitFor } from "../support/procs.ts";
+import { ownedService, startSupervisor, statusOf } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 500, failThreshold: 2 };
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 
 function start(services: Service[], timing: SupervisorTiming = FAST) {
   return startSupervisor(cleanup, services, timing);
 }
 
-const svc = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
 /** Which of these pids are still live processes (zombies awaiting a reaper hold nothing). */
 const alive = (pids: number[]) => pids.filter((p) => procOf(p) && !procOf(p)!.zombie);
 
@@ -34,14 +30,14 @@ describe("a service's process tree", () => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start([ownedService("fork", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1" })]);
     await ready;
-    const leader = await waitFor("up", () => svc(sup, "fork").state === "up" && svc(sup, "fork").pid);
+    const leader = await waitFor("up", () => statusOf(sup, "fork").state === "up" && statusOf(sup, "fork").pid);
     // leader + server child + setsid'd sh + its sleep
     const tree = await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4 && taggedProcesses(tag));
     process.kill(leader, "SIGKILL");
-    await waitFor("restarted up", () => svc(sup, "fork").state === "up" && svc(sup, "fork").pid !== leader);
+    await waitFor("restarted up", () => statusOf(sup, "fork").state === "up" && statusOf(sup, "fork").pid !== leader);
     await waitFor("old tree gone", () => alive(tree).length === 0, 5000);
     expect(alive(tree)).toEqual([]);
-    expect(svc(sup, "fork").restarts).toBe(1);
+    expect(statusOf(sup, "fork").restarts).toBe(1);
     await sup.stop();
     expect(taggedProcesses(tag)).toEqual([]);
   });
@@ -50,11 +46,11 @@ describe("a service's process tree", () => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start([ownedService("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
     await ready;
-    await waitFor("up", () => svc(sup, "stubborn").state === "up");
+    await waitFor("up", () => statusOf(sup, "stubborn").state === "up");
     await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
     await sup.stop();
     expect(taggedProcesses(tag)).toEqual([]);
-    expect(svc(sup, "stubborn").state).toBe("stopped");
+    expect(statusOf(sup, "stubborn").state).toBe("stopped");
   });
 
   test("a health kill takes the whole tree, and the reason survives the exit", async () => {
@@ -64,11 +60,11 @@ describe("a service's process tree", () => {
     const { sup, ready } = start([ownedService("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { start_timeout_s: 0.3 })], { ...FAST, budget: 1 });
     await ready;
     const first = await waitFor("tree running", () => taggedProcesses(tag).length >= 3 && taggedProcesses(tag));
-    await waitFor("failed", () => svc(sup, "sick").state === "failed", 10_000);
+    await waitFor("failed", () => statusOf(sup, "sick").state === "failed", 10_000);
     expect(alive(first)).toEqual([]);
     expect(taggedProcesses(tag)).toEqual([]);
     // Not "exited with code …" alone: why atrad stopped it comes first.
-    expect(svc(sup, "sick").last_error).toMatch(/^not healthy 300ms after start: HTTP 503.*\(pid \d+ stopped; killed by SIGTERM\)/);
+    expect(statusOf(sup, "sick").last_error).toMatch(/^not healthy 300ms after start: HTTP 503.*\(pid \d+ stopped; killed by SIGTERM\)/);
   });
 });
 
@@ -86,7 +82,7 @@ describe("adoption by pid + start time", () => {
     const sup = new Supervisor([svc0], [], { home, logger: silentLogger, timing: FAST });
     cleanup.push(() => sup.stop());
     await sup.start();
-    const s = svc(sup, "mlx");
+    const s = statusOf(sup, "mlx");
     expect(s.note).toContain(`pid ${stranger.pid} left by a previous atrad was not adopted`);
     expect(s.note).toContain("different start time");
     expect(s.pid).not.toBe(stranger.pid);

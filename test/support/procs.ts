@@ -1,5 +1,15 @@
-/** Helpers for tests with real processes: free ports, waiting, and the OS process table. */
+/** Helpers for tests with real processes: free ports, waiting, cleanups, and the OS process table. */
+import { afterEach } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
+
+/** What a test started and must stop: push a stop onto the list; after each test they run, last first. */
+export function cleanupAfterEach(): Array<() => unknown> {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  return cleanup;
+}
 
 /** A port nobody listens on right now (bind 0, read it, close). */
 export function freePort(): number {

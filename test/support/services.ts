@@ -7,6 +7,8 @@ import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 
 export const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-server.ts");
+/** A server that is not the service: it holds a port (`bun FOREIGN <port>`) the way a stranger would. */
+export const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
 
 /** The default services (DESIGN §3) probe real ports; tests turn them off (except those they redefine). */
 export function noDefaultServices(...except: string[]): string {
@@ -54,3 +56,6 @@ export function startSupervisor(cleanup: Array<() => unknown>, services: Service
   cleanup.push(() => sup.stop());
   return { sup, home, ready: sup.start() };
 }
+
+/** A supervised service's status row, by name. */
+export const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
