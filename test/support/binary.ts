@@ -14,12 +14,7 @@ export async function ensureBinary(): Promise<string> {
 }
 
 /** A loopback port that was free a moment ago (for processes that must be told a port). */
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
+export { freePort } from "./procs.ts";
 
 export async function waitForHealth(url: string, timeoutMs = 10_000): Promise<any> {
   const until = Date.now() + timeoutMs;
