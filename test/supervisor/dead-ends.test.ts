@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
 import type { SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { cleanupAfterEach, freePort, taggedProcesses, waitFor } from "../support/procs.ts";
-import { FOREIGN, ownedService, startSupervisor, statusOf } from "../support/services.ts";
+import { FOREIGN, ownedService, startSupervisor, statusOf, upOnceThePortIsFree } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 100, startTimeoutMs: 3000, graceMs: 500, failThreshold: 2, budget: 2, cooloffMs: 300 };
@@ -44,10 +44,7 @@ describe("no dead ends", () => {
     await waitFor("stranger listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
     await Bun.sleep(FAST.cooloffMs! + 300); // the cool-off is over while the stranger holds the port
     expect(statusOf(sup, "flaky").state).toBe("failed");
-    expect(taggedProcesses(tag)).toEqual([]);
-    other.kill("SIGKILL");
-    await waitFor("back up once the port is free", () => statusOf(sup, "flaky").state === "up");
-    expect(taggedProcesses(tag)).toHaveLength(1);
+    await upOnceThePortIsFree(sup, "flaky", tag, other);
   });
 
   test("a stranger taking the port during the backoff: conflict naming its pid and command, no respawn into EADDRINUSE", async () => {

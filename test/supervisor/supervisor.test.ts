@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import type { Provider, Service } from "../../src/config/load.ts";
 import type { SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { cleanupAfterEach, freePort, groupMembers, processesMatching, waitFor } from "../support/procs.ts";
-import { FOREIGN, ownedService as fixtureService, startSupervisor, statusOf } from "../support/services.ts";
+import { FOREIGN, ownedService as fixtureService, startSupervisor, statusOf, upOnceThePortIsFree } from "../support/services.ts";
 
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 1000, failThreshold: 2 };
 
@@ -91,10 +91,7 @@ describe("supervisor with real children", () => {
     expect(s.holder?.command).toContain("foreign-server.ts");
     expect(s.last_error).toContain(`pid ${foreign.pid}`);
     expect(s.pid).toBeNull();
-    expect(processesMatching(tag)).toEqual([]);
-    foreign.kill("SIGKILL");
-    await waitFor("started once the port is free", () => statusOf(sup, "mlx").state === "up");
-    expect(processesMatching(tag)).toHaveLength(1);
+    await upOnceThePortIsFree(sup, "mlx", tag, foreign);
   });
 
   test("stop(): TERM to the process group reaches grandchildren; KILL after the grace for a child ignoring TERM", async () => {

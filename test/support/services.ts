@@ -1,10 +1,12 @@
 /** Config snippets for supervisor tests: owned fixture services, and the default stack switched off. */
+import { expect } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
+import { taggedProcesses, waitFor } from "./procs.ts";
 
 export const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-server.ts");
 /** A server that is not the service: it holds a port (`bun FOREIGN <port>`) the way a stranger would. */
@@ -59,3 +61,14 @@ export function startSupervisor(cleanup: Array<() => unknown>, services: Service
 
 /** A supervised service's status row, by name. */
 export const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.name === name)!;
+
+/**
+ * A stranger holds an owned service's port: none of the service's processes runs meanwhile
+ * (none spawned into EADDRINUSE), and once the stranger is killed the service comes up, once.
+ */
+export async function upOnceThePortIsFree(sup: Supervisor, name: string, tag: string, stranger: { kill(signal: NodeJS.Signals): void }): Promise<void> {
+  expect(taggedProcesses(tag)).toEqual([]);
+  stranger.kill("SIGKILL");
+  await waitFor(`${name} up once the port is free`, () => statusOf(sup, name).state === "up");
+  expect(taggedProcesses(tag)).toHaveLength(1);
+}
