@@ -22,7 +22,10 @@ const { values } = parseArgs({ options: { binary: { type: "string" }, root: { ty
 const root = resolve(values.root ?? join(import.meta.dir, ".."));
 const restS = Number(values.rest ?? 10);
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const statusMb = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number) => statusMb(pid, "VmRSS");
+/** RSS split: anonymous (heaps, JIT code) and file-backed (the executable's pages it has touched). */
+const split = (pid: number) => `anon ${statusMb(pid, "RssAnon").toFixed(1)} + file ${statusMb(pid, "RssFile").toFixed(1)}`;
 
 const anthropic = startCounting("a");
 const openai = startOpenAIStandIn({ flavor: "mlx", models: ["m"] });
@@ -59,6 +62,7 @@ try {
   }
   await Bun.sleep(1000);
   const readings: Array<[string, number]> = [["start", rssMb(daemon.pid)]];
+  const splits: string[] = [split(daemon.pid)];
 
   // A Claude Code-sized conversation: its real request, so the translators see real content.
   const fixture = JSON.parse(readFileSync(join(import.meta.dir, "../test/fixtures/claude-code-2.1.330-request.json"), "utf8")).body;
@@ -70,14 +74,17 @@ try {
   for (const [kind, model] of [["anthropic", "a/m"], ["openai", "o/m"], ["ollama", "l/m"], ["victoria", "v/team-lead"]] as const) {
     for (const stream of [false, true]) await post("/v1/messages", { ...fixture, model, stream, max_tokens: 64 });
     readings.push([`after ${kind}`, rssMb(daemon.pid)]);
+    splits.push(split(daemon.pid));
   }
   await post("/v1/messages/count_tokens", { model: "a/m", system: fixture.system, messages: fixture.messages, tools: fixture.tools });
   readings.push(["after count_tokens", rssMb(daemon.pid)]);
+  splits.push(split(daemon.pid));
   await Bun.sleep(restS * 1000);
   readings.push([`resting ${restS} s later`, rssMb(daemon.pid)]);
+  splits.push(split(daemon.pid));
 
   console.log(`atrad RSS (${values.binary ? `binary ${values.binary}` : `source ${root}`}), MB:`);
-  for (const [what, mb] of readings) console.log(`  ${what.padEnd(24)} ${mb.toFixed(1)}`);
+  readings.forEach(([what, mb], i) => console.log(`  ${what.padEnd(24)} ${mb.toFixed(1)}  (${splits[i]})`));
   console.log(JSON.stringify(Object.fromEntries(readings.map(([k, v]) => [k, Math.round(v * 10) / 10]))));
 } finally {
   daemon.kill("SIGKILL");
