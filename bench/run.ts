@@ -1,9 +1,11 @@
 /**
  * `bun run bench [--quick] [--no-peer] [--rounds N] [--cpu-prof DIR]`
  *
- * Starts the fast stand-in upstream (bench/standin.ts), the compiled dist/atrad (built when
- * missing) on a temp ATRAD_HOME, and claude-code-router 2.0.0 (installed into bench/.peer/ with
- * npm on first use) on a temp HOME, all on 127.0.0.1, and measures them in the same run,
+ * Starts the fast stand-in upstream (bench/standin.ts), two pass-through proxies in front of it
+ * (Bun.serve and node:http: the runtime's floors), the compiled dist/atrad (built when missing)
+ * on a temp ATRAD_HOME, and two peers on temp HOMEs — claude-code-router 2.0.0 and claudish
+ * (`claudish serve`, its headless gateway), installed with npm into bench/.peer/ and
+ * bench/.peer-claudish/ on first use — all on 127.0.0.1, and measures them in the same run,
  * alternating the order each round; figures are medians over rounds. Results go to stdout and
  * bench/results/latest.json. `--cpu-prof DIR` runs atrad from source under `bun --cpu-prof`
  * instead of the binary (the profile is written when the bench stops it).
@@ -30,12 +32,20 @@ const T = QUICK
   ? { c1Ms: 400, c64Ms: 600, wrkS: 1, relayRuns: 1, startupRuns: 10 }
   : { c1Ms: 1500, c64Ms: 2000, wrkS: 3, relayRuns: 3, startupRuns: 40 };
 const PEER_VERSION = "2.0.0";
+const CLAUDISH_VERSION = "10.1.1";
 
 const log = (s: string) => process.stderr.write(s + "\n");
 const children: Subprocess[] = [];
+let claudish: Subprocess | undefined;
 const tmp = mkdtempSync(join(tmpdir(), "atrad-bench-"));
 
 function cleanup() {
+  // claudish's launcher leaves its server (a child it spawned) running when it is stopped.
+  if (claudish) {
+    try {
+      process.kill(claudishPid(), "SIGTERM");
+    } catch {}
+  }
   for (const c of children) {
     try {
       c.kill("SIGTERM");
@@ -87,11 +97,15 @@ const standinPort = await freePort();
 const atradPort = await freePort();
 const peerPort = await freePort();
 const barePort = await freePort();
+const bareNodePort = await freePort();
+const claudishPort = await freePort();
 
 spawn(["bun", join(root, "bench/standin.ts"), String(standinPort)], {}, root, "standin.log");
 await waitFor(`http://127.0.0.1:${standinPort}/`);
 spawn(["bun", join(root, "bench/bare-proxy.ts"), String(barePort), `http://127.0.0.1:${standinPort}`], {}, root, "bare.log");
 await waitFor(`http://127.0.0.1:${barePort}/`);
+spawn(["bun", join(root, "bench/bare-node-proxy.ts"), String(bareNodePort), `http://127.0.0.1:${standinPort}`], {}, root, "bare-node.log");
+await waitFor(`http://127.0.0.1:${bareNodePort}/`);
 
 const atradHome = join(tmp, "atrad-home");
 mkdirSync(atradHome, { recursive: true });
@@ -145,11 +159,43 @@ if (PEER) {
   await waitFor(`http://127.0.0.1:${peerPort}/`, 30000);
 }
 
+// claudish: `claudish serve` is its gateway without Claude Code (one slot, model "m", on its
+// vLLM provider = any OpenAI-compatible /v1/chat/completions). Its published package pins
+// @1password/sdk@0.4.1-beta.1, which the registry no longer has: npm is told to use 0.4.1.
+if (PEER) {
+  const dir = join(root, "bench/.peer-claudish");
+  const cli = join(dir, "node_modules/claudish/bin/claudish.cjs");
+  if (!existsSync(cli)) {
+    log(`installing claudish@${CLAUDISH_VERSION} into bench/.peer-claudish …`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true, overrides: { "@1password/sdk": "0.4.1" } }) + "\n");
+    const n = Bun.spawnSync(["npm", "install", "--no-audit", "--no-fund", `claudish@${CLAUDISH_VERSION}`], { cwd: dir, stdout: "inherit", stderr: "inherit" });
+    if (n.exitCode !== 0) throw new Error("npm install of claudish failed");
+  }
+  const home = join(tmp, "claudish-home");
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, "models.json"), JSON.stringify(["m", "m-10000", "slow-20-100"].map((m) => ({ slot: m, model: m, provider: "vllm" }))));
+  claudish = spawn(["node", cli, "serve", "--port", String(claudishPort), "--models", join(home, "models.json")], { HOME: home, VLLM_BASE_URL: up }, dir, "claudish.log");
+  await waitFor(`http://127.0.0.1:${claudishPort}/v1/models`, 30000);
+}
+/** claudish's launcher re-runs itself under another process: its memory is the leaf's. */
+function leafPid(pid: number): number {
+  for (;;) {
+    let kids: string[] = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {}
+    if (kids.length !== 1) return pid;
+    pid = Number(kids[0]);
+  }
+}
+const claudishPid = () => leafPid(claudish!.pid);
+
 // ---------------------------------------------------------------- subjects
 
 type Kind = "anthropic" | "openai" | "ollama";
-/** direct = the stand-in itself; bare = the pass-through Bun proxy in front of it (the runtime's floor). */
-type Who = "direct" | "bare" | "atrad" | "peer";
+/** direct = the stand-in itself; bare / barenode = pass-through proxies on Bun.serve / node:http (the runtime's floors). */
+type Who = "direct" | "bare" | "barenode" | "atrad" | "peer" | "claudish";
 interface Subject {
   who: Who;
   port: number;
@@ -164,18 +210,22 @@ const subjects: Record<Kind, Subject[]> = {
   anthropic: [
     { who: "direct", port: standinPort, path: "/v1/messages", body: anthropicBody("m") },
     { who: "bare", port: barePort, path: "/v1/messages", body: anthropicBody("m") },
+    { who: "barenode", port: bareNodePort, path: "/v1/messages", body: anthropicBody("m") },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("ant/m") },
   ],
   openai: [
     { who: "direct", port: standinPort, path: "/v1/chat/completions", body: chatBody },
     { who: "bare", port: barePort, path: "/v1/chat/completions", body: chatBody },
+    { who: "barenode", port: bareNodePort, path: "/v1/chat/completions", body: chatBody },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oai/m") },
     ...(PEER ? [{ who: "peer" as const, port: peerPort, path: "/v1/messages", body: anthropicBody("stand,m") }] : []),
+    ...(PEER ? [{ who: "claudish" as const, port: claudishPort, path: "/v1/messages", body: anthropicBody("m") }] : []),
   ],
   ollama: [
     // Ollama's /api/chat streams NDJSON by default; that is also what atrad asks it for.
     { who: "direct", port: standinPort, path: "/api/chat", body: chatBody },
     { who: "bare", port: barePort, path: "/api/chat", body: chatBody },
+    { who: "barenode", port: bareNodePort, path: "/api/chat", body: chatBody },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oll/m") },
   ],
 };
@@ -236,14 +286,17 @@ async function warm() {
 
 const idle: Record<string, number> = { atrad_start: memory(atrad.pid).rssMb };
 if (peer) idle.peer_start = memory(peer.pid).rssMb;
+if (claudish) idle.claudish_start = memory(claudishPid()).rssMb;
 log(`stand-in :${standinPort}  atrad :${atradPort}${peer ? `  peer :${peerPort}` : ""}  rounds ${ROUNDS}${QUICK ? " (quick)" : ""}`);
 await warm();
 await Bun.sleep(500);
 idle.atrad = memory(atrad.pid).rssMb;
 if (peer) idle.peer = memory(peer.pid).rssMb;
+if (claudish) idle.claudish = memory(claudishPid()).rssMb;
 
 // `atrad status` reads the last hour's history: measure it fresh too, before the load phases.
 const fresh = hyperfine("fresh");
+const freshPairs = startupPairs("fresh");
 const errorsSeen: Record<string, number> = {};
 for (let round = 0; round < ROUNDS; round++) {
   log(`round ${round + 1}/${ROUNDS}: latency`);
@@ -297,9 +350,10 @@ async function peakUnder(s: Subject, pid: number): Promise<{ peakMb: number; err
 const mem256: Record<string, { peakMb: number; errors: number; requests: number }> = {};
 mem256.atrad = await peakUnder(subjects.openai.find((s) => s.who === "atrad")!, atrad.pid);
 if (peer) mem256.peer = await peakUnder(subjects.openai.find((s) => s.who === "peer")!, peer.pid);
+if (claudish) mem256.claudish = await peakUnder(subjects.openai.find((s) => s.who === "claudish")!, claudishPid());
 await Bun.sleep(1000);
 idle.atrad_after = memory(atrad.pid).rssMb;
-const hwm = { atrad: memory(atrad.pid).hwmMb, ...(peer ? { peer: memory(peer.pid).hwmMb } : {}) };
+const hwm = { atrad: memory(atrad.pid).hwmMb, ...(peer ? { peer: memory(peer.pid).hwmMb } : {}), ...(claudish ? { claudish: memory(claudishPid()).hwmMb } : {}) };
 
 // Idle CPU of a daemon as users run it: the default config, whose five services are probed
 // (nothing listens on their ports here, the cheapest and the most common state at login).
@@ -317,6 +371,38 @@ idleDaemon.kill("SIGTERM");
 
 log("start-up: hyperfine");
 const startup = { ...hyperfine("after load"), ...fresh };
+const servedBeforeStatus = await requestsServed();
+const pairs = { fresh: freshPairs, after_load: startupPairs("after load") };
+
+/** Requests the bench daemon has answered, from its own /metrics. */
+async function requestsServed(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${atradPort}/metrics`)).text();
+  return text.split("\n").filter((l) => l.startsWith("atrad_requests_total")).reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+}
+
+/**
+ * `atrad --version` and `atrad status` run in alternating pairs: on a busy machine the
+ * difference within a pair is steadier than two medians taken a minute apart.
+ */
+function startupPairs(_when: string): { version_ms: number; status_ms: number; status_minus_version_ms: number } {
+  const run = (arg: string) => {
+    const t = performance.now();
+    Bun.spawnSync([binary, arg], { env: { ...process.env, ATRAD_HOME: atradHome }, stdout: "ignore", stderr: "ignore" });
+    return performance.now() - t;
+  };
+  const v: number[] = [];
+  const st: number[] = [];
+  for (let i = 0; i < T.startupRuns; i++) {
+    if (i % 2) {
+      st.push(run("status"));
+      v.push(run("--version"));
+    } else {
+      v.push(run("--version"));
+      st.push(run("status"));
+    }
+  }
+  return { version_ms: median(v), status_ms: median(st), status_minus_version_ms: median(st.map((x, i) => x - v[i]!)) };
+}
 
 function hyperfine(when: string): Record<string, { median_ms: number; mean_ms: number }> {
   const out: Record<string, { median_ms: number; mean_ms: number }> = {};
@@ -345,12 +431,12 @@ const lines: string[] = [];
 lines.push(`atrad bench — ${ROUNDS} round(s)${QUICK ? ", quick" : ""}, medians; ${new Date().toISOString()}`);
 lines.push("");
 lines.push("Latency (ms; streaming = time to first byte, body = whole response); added = atrad − direct");
-lines.push("kind       mode    conns  direct p50/p99     atrad p50/p99      added p50/p99     peer p50/p99");
+lines.push("kind       mode    conns  direct p50/p99     atrad p50/p99      added p50/p99     peer p50/p99      claudish p50/p99");
 for (const kind of KINDS)
   for (const mode of ["body", "stream"])
     for (const c of [1, 64]) {
       const k = `${kind}.${mode}.c${c}`;
-      const peerCol = kind === "openai" && PEER ? `${f(m(`${k}.peer.p50`))} / ${f(m(`${k}.peer.p99`))}` : "";
+      const peerCol = kind === "openai" && PEER ? `${f(m(`${k}.peer.p50`))} / ${f(m(`${k}.peer.p99`))}`.padEnd(17) + ` ${f(m(`${k}.claudish.p50`))} / ${f(m(`${k}.claudish.p99`))}` : "";
       lines.push(
         `${kind.padEnd(10)} ${mode.padEnd(7)} ${String(c).padStart(5)}  ${`${f(m(`${k}.direct.p50`), 3)} / ${f(m(`${k}.direct.p99`), 3)}`.padEnd(18)} ${`${f(m(`${k}.atrad.p50`), 3)} / ${f(m(`${k}.atrad.p99`), 3)}`.padEnd(18)} ${`${f(addedKey(kind, mode, c, "p50"), 3)} / ${f(addedKey(kind, mode, c, "p99"), 3)}`.padEnd(17)} ${peerCol}`,
       );
@@ -360,10 +446,11 @@ lines.push("Streaming throughput, wrk -t2 -c64 (req/s; latency of the whole resp
 for (const kind of KINDS) {
   const rps = (who: Who) => m(`${kind}.wrk.${who}.rps`);
   const lat = (who: Who) => `(${f(m(`${kind}.wrk.${who}.p50`))}/${f(m(`${kind}.wrk.${who}.p99`))})`;
-  const [d, b, a, p] = [rps("direct"), rps("bare"), rps("atrad"), rps("peer")];
+  const [d, b, bn, a, p, c] = [rps("direct"), rps("bare"), rps("barenode"), rps("atrad"), rps("peer"), rps("claudish")];
   lines.push(
-    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} ${lat("direct")}  bare ${f(b, 0).padStart(7)} ${lat("bare")}  atrad ${f(a, 0).padStart(7)} ${lat("atrad")}  atrad/bare ${f((a / b) * 100, 1)} %  atrad/direct ${f((a / d) * 100, 1)} %` +
-      (Number.isFinite(p) ? `  peer ${f(p, 0)} ${lat("peer")}  atrad/peer ${f(a / p, 1)}×` : ""),
+    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} ${lat("direct")}  bare ${f(b, 0).padStart(7)} ${lat("bare")}  barenode ${f(bn, 0).padStart(7)} ${lat("barenode")}  atrad ${f(a, 0).padStart(7)} ${lat("atrad")}  atrad/bare ${f((a / b) * 100, 1)} %  atrad/barenode ${f((a / bn) * 100, 1)} %  atrad/direct ${f((a / d) * 100, 1)} %` +
+      (Number.isFinite(p) ? `  peer ${f(p, 0)} ${lat("peer")}  atrad/peer ${f(a / p, 1)}×` : "") +
+      (Number.isFinite(c) ? `  claudish ${f(c, 0)} ${lat("claudish")}  atrad/claudish ${f(a / c, 0)}×` : ""),
   );
 }
 // The same ratio per round (both measured back to back), then the median: steadier than a ratio of medians.
@@ -373,15 +460,15 @@ const perRound = (kind: Kind, over: Who) => {
   return median(a.map((x, i) => x / (o[i] ?? Number.NaN)));
 };
 lines.push(
-  `per-round medians: ${KINDS.map((k) => `${k} atrad/bare ${f(perRound(k, "bare") * 100, 1)} %`).join(", ")}` +
-    (PEER ? `, openai atrad/peer ${f(perRound("openai", "peer"), 1)}×` : ""),
+  `per-round medians: ${KINDS.map((k) => `${k} atrad/bare ${f(perRound(k, "bare") * 100, 1)} % (atrad/barenode ${f(perRound(k, "barenode") * 100, 1)} %)`).join(", ")}` +
+    (PEER ? `, openai atrad/peer ${f(perRound("openai", "peer"), 1)}×, atrad/claudish ${f(perRound("openai", "claudish"), 0)}×` : ""),
 );
 lines.push("");
 lines.push("Relay of one 10,000-delta stream (events/s out of each)");
 for (const kind of KINDS)
   lines.push(
     `${kind.padEnd(10)} direct ${f(m(`${kind}.relay.direct`), 0)}  atrad ${f(m(`${kind}.relay.atrad`), 0)} (${m(`${kind}.relay.atrad.events`)} events)` +
-      (kind === "openai" && PEER ? `  peer ${f(m(`${kind}.relay.peer`), 0)} (${m(`${kind}.relay.peer.events`)} events)` : ""),
+      (kind === "openai" && PEER ? `  peer ${f(m(`${kind}.relay.peer`), 0)} (${m(`${kind}.relay.peer.events`)} events)  claudish ${f(m(`${kind}.relay.claudish`), 0)} (${m(`${kind}.relay.claudish.events`)} events)` : ""),
   );
 lines.push("");
 lines.push(
@@ -391,18 +478,26 @@ if (peer)
   lines.push(
     `             peer  RSS at start ${f(idle.peer_start!, 1)}, idle after warm-up ${f(idle.peer!, 1)}, peak under 256 streams ${f(mem256.peer!.peakMb, 1)} (${mem256.peer!.requests} ok, ${mem256.peer!.errors} errors), VmHWM ${f(hwm.peer!, 1)}`,
   );
+if (claudish)
+  lines.push(
+    `         claudish  RSS at start ${f(idle.claudish_start!, 1)}, idle after warm-up ${f(idle.claudish!, 1)}, peak under 256 streams ${f(mem256.claudish!.peakMb, 1)} (${mem256.claudish!.requests} ok, ${mem256.claudish!.errors} errors), VmHWM ${f(hwm.claudish!, 1)}`,
+  );
 lines.push(
   `Idle CPU (share of one core): default-config daemon probing 5 services ${f(idleCpu.atrad_default_config * 100, 2)} % (RSS ${f(idleDefaultRssMb, 1)} MB), bench daemon after the run ${f(idleCpu.atrad_bench_config * 100, 2)} %`,
 );
 lines.push("");
 lines.push(`Start-up (hyperfine -N, median ms): ${Object.entries(startup).map(([k, v]) => `${k} ${f(v.median_ms, 1)}`).join(", ")}`);
+lines.push(
+  `Start-up in alternating pairs (median ms; status − version per pair): fresh ${f(pairs.fresh.version_ms, 1)} / ${f(pairs.fresh.status_ms, 1)} (+${f(pairs.fresh.status_minus_version_ms, 1)}), ` +
+    `after ${servedBeforeStatus.toLocaleString("en")} requests served ${f(pairs.after_load.version_ms, 1)} / ${f(pairs.after_load.status_ms, 1)} (+${f(pairs.after_load.status_minus_version_ms, 1)})`,
+);
 if (Object.keys(errorsSeen).length) lines.push(`\nErrors seen: ${JSON.stringify(errorsSeen)}`);
 console.log(lines.join("\n"));
 
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(
   join(root, "bench/results/latest.json"),
-  JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, samples, idle, idleCpu, idleDefaultRssMb, mem256, hwm, startup, errors: errorsSeen, report: lines }, null, 1),
+  JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, samples, idle, idleCpu, idleDefaultRssMb, mem256, hwm, startup, pairs, servedBeforeStatus, errors: errorsSeen, report: lines }, null, 1),
 );
 
 cleanup();
