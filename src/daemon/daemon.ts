@@ -49,6 +49,8 @@ export interface DaemonOptions {
   load?: () => Config;
   /** Supervisor knobs (tests shrink the timings), or false for a gateway without one. */
   supervisor?: SupervisorTiming | false;
+  /** How long requests.jsonl waits between tries while its disk fails (default 5 s; tests shrink it). */
+  requestLogRetryMs?: number;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -103,6 +105,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const unwatch = opts.watch ? watchConfig(config.file, () => void reload()) : () => {};
   const recent = new RecentRequests();
   const requestLog = new RequestLog(requestLogPath(config.home), {
+    retryMs: opts.requestLogRetryMs,
     report: (event, message) => (event === "failing" ? logger.warn(`request log: ${message}`) : logger.info(`request log: ${message}`)),
   });
   const metrics = createMetrics({

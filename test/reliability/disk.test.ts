@@ -39,7 +39,7 @@ describe("a full disk under the request log", () => {
     mkdirSync(join(home, "logs"), { recursive: true });
     symlinkSync("/dev/full", path);
     const config = resolveConfig(parseConfigText(toml()), { env: { ATRAD_HOME: home, HOME: home }, file: join(home, "config.toml") });
-    d = await startDaemon({ config, host: "127.0.0.1", port: 0, supervisor: false, logger: createLogger("info", (l) => lines.push(l)) });
+    d = await startDaemon({ config, host: "127.0.0.1", port: 0, supervisor: false, requestLogRetryMs: 100, logger: createLogger("info", (l) => lines.push(l)) });
   });
   afterAll(() => d?.stop());
 
@@ -54,6 +54,7 @@ describe("a full disk under the request log", () => {
     expect(failing.disk.home_error).toBeNull();
     // More requests while the disk is full: still answered, still one report.
     for (let i = 0; i < 3; i++) expect(await ask(d.url)).toBe(200);
+    // Several retry intervals pass while the disk is still full: none of them reports again.
     await Bun.sleep(400);
     expect(lines.filter((l) => l.includes("request log:") && l.includes("warn"))).toHaveLength(1);
     expect(d.requestLog.health().pending).toBe(6);

@@ -23,12 +23,12 @@ afterAll(async () => {
 
 type Answer = { status: number; body: any } | { failed: string };
 
-async function sigtermWithRequests(slowDelayMs: number): Promise<{ answers: Answer[]; code: number }> {
+async function sigtermWithRequests(slowDelayMs: number, graceS: number): Promise<{ answers: Answer[]; code: number }> {
   faulty.slowDelayMs = slowDelayMs;
   const home = mkdtempSync(join(tmpdir(), "atrad-drain-"));
   const file = join(home, "config.toml");
   const port = freePort();
-  writeFileSync(file, `[server]\nport = ${port}\nshutdown_grace_s = 2\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n${noDefaultServices()}`);
+  writeFileSync(file, `[server]\nport = ${port}\nshutdown_grace_s = ${graceS}\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n${noDefaultServices()}`);
   const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "serve", "--config", file], { env: { ...process.env, ATRAD_HOME: home, HOME: home }, stdout: "ignore", stderr: "ignore" });
   try {
     const url = `http://127.0.0.1:${port}`;
@@ -51,8 +51,8 @@ async function sigtermWithRequests(slowDelayMs: number): Promise<{ answers: Answ
 
 describe("SIGTERM with 5 non-streaming requests in flight", () => {
   test("answers that come within the grace are delivered complete", async () => {
-    // The openai kind streams from the stand-in: 40 ticks × 20 ms each; the grace is 2 s.
-    const { answers, code } = await sigtermWithRequests(20);
+    // The openai kind streams from the stand-in: 40 ticks × 10 ms each; the grace is 2 s.
+    const { answers, code } = await sigtermWithRequests(10, 2);
     expect(answers).toHaveLength(5);
     for (const a of answers) {
       expect(a).toMatchObject({ status: 200, body: { type: "message", stop_reason: "end_turn" } });
@@ -62,8 +62,8 @@ describe("SIGTERM with 5 non-streaming requests in flight", () => {
   }, 30_000);
 
   test("answers still pending when the grace ends are error answers to retry, not closed sockets", async () => {
-    // 40 ticks × 1 s: far past the 2 s grace.
-    const { answers, code } = await sigtermWithRequests(1000);
+    // 40 ticks × 1 s: far past the 0.3 s grace.
+    const { answers, code } = await sigtermWithRequests(1000, 0.3);
     expect(answers).toHaveLength(5);
     for (const a of answers) {
       expect(a).toMatchObject({ status: 529, body: { type: "error", error: { type: "overloaded_error" } } });

@@ -28,7 +28,7 @@ afterAll(async () => {
   await faulty?.stop();
 });
 
-function setup(extra = "") {
+function setup(extra = "", graceS = 3) {
   const home = mkdtempSync(join(tmpdir(), "atrad-shutdown-"));
   const file = join(home, "config.toml");
   const port = freePort();
@@ -38,7 +38,7 @@ function setup(extra = "") {
 [server]
 port = ${port}
 auth_tokens = ["${TOKEN}"]
-shutdown_grace_s = 3
+shutdown_grace_s = ${graceS}
 ${extra}
 [providers.f]
 kind = "openai"
@@ -70,9 +70,9 @@ async function stream(url: string, model: string) {
   return { res, events, reading };
 }
 
-async function sigtermWithStreams(slowDelayMs: number) {
+async function sigtermWithStreams(slowDelayMs: number, graceS: number) {
   faulty.slowDelayMs = slowDelayMs;
-  const s = setup();
+  const s = setup("", graceS);
   const proc = serve(s);
   try {
     await waitForHealth(s.url);
@@ -94,8 +94,8 @@ async function sigtermWithStreams(slowDelayMs: number) {
 
 describe("SIGTERM with streams in flight", () => {
   test("streams that finish within the grace end with message_stop; no new requests; exit 0", async () => {
-    // 40 ticks x 25 ms ≈ 1 s of streaming left, grace 3 s.
-    const r = await sigtermWithStreams(25);
+    // 40 ticks x 10 ms ≈ 0.4 s of streaming left, grace 3 s: the exit waits for the streams, not the grace.
+    const r = await sigtermWithStreams(10, 3);
     expect(r.late).toBe("refused");
     for (const st of r.streams) {
       expect(wellFormedProblems(st.events)).toEqual([]);
@@ -107,8 +107,8 @@ describe("SIGTERM with streams in flight", () => {
   }, 40_000);
 
   test("streams longer than the grace end with an error event, not a cut; exit under 20 s", async () => {
-    // 40 ticks x 500 ms = 20 s of streaming, grace 3 s.
-    const r = await sigtermWithStreams(500);
+    // 40 ticks x 500 ms = 20 s of streaming, grace 0.5 s (past the 300 ms "refused" probe).
+    const r = await sigtermWithStreams(500, 0.5);
     expect(r.late).toBe("refused");
     for (const st of r.streams) {
       expect(wellFormedProblems(st.events)).toEqual([]);
