@@ -110,14 +110,13 @@ await waitFor(`http://127.0.0.1:${bareNodePort}/`);
 const atradHome = join(tmp, "atrad-home");
 mkdirSync(atradHome, { recursive: true });
 const up = `http://127.0.0.1:${standinPort}`;
-writeFileSync(
-  join(atradHome, "config.toml"),
-  `[server]\nport = ${atradPort}\n` +
+const benchConfig = (port: number) =>
+  `[server]\nport = ${port}\n` +
     ["ollama", "mlx", "victoria", "veronica"].map((p) => `[providers.${p}]\nenabled = false\n`).join("") +
     `[providers.ant]\nkind = "anthropic"\nurl = "${up}"\n[providers.oai]\nkind = "openai"\nurl = "${up}"\n[providers.oll]\nkind = "ollama"\nurl = "${up}"\n` +
     `[routes]\ndefault = ["oai/m"]\n` +
-    ["ollama", "mlx", "victoria", "veronica", "knowledge_os"].map((s) => `[services.${s}]\nenabled = false\n`).join(""),
-);
+    ["ollama", "mlx", "victoria", "veronica", "knowledge_os"].map((s) => `[services.${s}]\nenabled = false\n`).join("");
+writeFileSync(join(atradHome, "config.toml"), benchConfig(atradPort));
 
 const binary = join(root, "dist/atrad");
 if (!PROFILE_DIR && !existsSync(binary)) {
@@ -351,6 +350,24 @@ const mem256: Record<string, { peakMb: number; errors: number; requests: number 
 mem256.atrad = await peakUnder(subjects.openai.find((s) => s.who === "atrad")!, atrad.pid);
 if (peer) mem256.peer = await peakUnder(subjects.openai.find((s) => s.who === "peer")!, peer.pid);
 if (claudish) mem256.claudish = await peakUnder(subjects.openai.find((s) => s.who === "claudish")!, claudishPid());
+// The same 256 streams on a daemon that has served each kind once and nothing else: its own
+// cost, without the allocator high-water of the throughput phases above.
+{
+  const home = join(tmp, "fresh-home");
+  mkdirSync(home, { recursive: true });
+  const port = await freePort();
+  writeFileSync(join(home, "config.toml"), benchConfig(port));
+  const fresh = spawn(PROFILE_DIR ? ["bun", join(root, "src/main.ts"), "serve"] : [binary, "serve"], { ATRAD_HOME: home, ATRAD_CONFIG: undefined, ATRAD_PORT: undefined, ATRAD_HOST: undefined }, root, "fresh.log");
+  await waitFor(`http://127.0.0.1:${port}/health`);
+  for (const kind of KINDS)
+    for (const stream of [true, false]) {
+      const a = subjects[kind].find((x) => x.who === "atrad")!;
+      await (await fetch(`http://127.0.0.1:${port}${a.path}`, { method: "POST", headers: { "content-type": "application/json" }, body: a.body(stream) })).arrayBuffer();
+    }
+  idle.atrad_fresh_served = memory(fresh.pid).rssMb;
+  mem256.atrad_fresh = await peakUnder({ ...subjects.openai.find((s) => s.who === "atrad")!, port }, fresh.pid);
+  fresh.kill("SIGTERM");
+}
 await Bun.sleep(1000);
 idle.atrad_after = memory(atrad.pid).rssMb;
 const hwm = { atrad: memory(atrad.pid).hwmMb, ...(peer ? { peer: memory(peer.pid).hwmMb } : {}), ...(claudish ? { claudish: memory(claudishPid()).hwmMb } : {}) };
@@ -474,6 +491,9 @@ lines.push("");
 lines.push(
   `Memory (MB): atrad RSS at start ${f(idle.atrad_start!, 1)}, idle after warm-up ${f(idle.atrad!, 1)}, idle after the run ${f(idle.atrad_after!, 1)}, peak under 256 streams ${f(mem256.atrad!.peakMb, 1)} (${mem256.atrad!.requests} ok, ${mem256.atrad!.errors} errors), VmHWM ${f(hwm.atrad, 1)}`,
 );
+lines.push(
+    `             atrad, fresh daemon (each kind served once): RSS ${f(idle.atrad_fresh_served!, 1)}, peak under 256 streams ${f(mem256.atrad_fresh!.peakMb, 1)} (${mem256.atrad_fresh!.requests} ok, ${mem256.atrad_fresh!.errors} errors)`,
+  );
 if (peer)
   lines.push(
     `             peer  RSS at start ${f(idle.peer_start!, 1)}, idle after warm-up ${f(idle.peer!, 1)}, peak under 256 streams ${f(mem256.peer!.peakMb, 1)} (${mem256.peer!.requests} ok, ${mem256.peer!.errors} errors), VmHWM ${f(hwm.peer!, 1)}`,
