@@ -12,41 +12,42 @@ import { createAnthropic } from "@ai-sdk/anthropic";
 import { ChatAnthropic } from "@langchain/anthropic";
 import { generateText, streamText } from "ai";
 import { describe, expect, test } from "bun:test";
-import { startCounting } from "../standins/counting.ts";
+import { startCounting, type Counting } from "../standins/counting.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
 import { noDefaultServices } from "../support/services.ts";
 
-const { up, atrad } = await atradInFrontOf(
-  { up: startCounting("slow") },
-  ({ up }) => `
+// One upstream (and provider) per case, so the cases run at once: LangChain's backoff is its own.
+const CASES = ["lcStream", "lcWhole", "aiStream", "aiWhole"] as const;
+const { atrad, ...ups } = await atradInFrontOf(
+  Object.fromEntries(CASES.map((c) => [c, startCounting(c)])) as Record<(typeof CASES)[number], Counting>,
+  (ups) => `
 [server]
 ping_interval_s = 0.05
 stream_commit_s = 30
-[providers.slow]
-kind = "anthropic"
-url = "${up.url}"
-models = ["m"]
+${CASES.map((c) => `[providers.${c}]\nkind = "anthropic"\nurl = "${ups[c].url}"\nmodels = ["m"]\n`).join("")}
 [routes]
-default = ["slow/m"]
+default = ["lcStream/m"]
 ${noDefaultServices()}
 `,
 );
 
 const OVERLOADED = JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "upstream is overloaded" } });
-/** 529 after 150 ms: three ping intervals of silence. */
-const slowFailure = () => {
+/** 529 after 150 ms: three ping intervals of silence. Returns the case's upstream and model. */
+const slowFailure = (c: (typeof CASES)[number]) => {
+  const up = ups[c];
   up.hits = 0;
   up.mode = { delayMs: 150, status: 529, body: OVERLOADED, headers: { "retry-after": "0" } };
+  return { up, model: `${c}/m` };
 };
 const status = (err: unknown) => (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
 
-describe("529 after a silence: every client gets a 529 and retries it", () => {
-  test.each([
-    ["streaming", true],
-    ["non-streaming", false],
-  ])("LangChain ChatAnthropic (%s): a 529, retried", async (_name, stream) => {
-    slowFailure();
-    const chat = new ChatAnthropic({ model: "claude-sonnet-5", anthropicApiUrl: atrad.url, apiKey: "x", maxRetries: 1, maxTokens: 16 });
+describe.concurrent("529 after a silence: every client gets a 529 and retries it", () => {
+  test.concurrent.each([
+    ["streaming", true, "lcStream"],
+    ["non-streaming", false, "lcWhole"],
+  ] as const)("LangChain ChatAnthropic (%s): a 529, retried", async (_name, stream, c) => {
+    const { up, model } = slowFailure(c);
+    const chat = new ChatAnthropic({ model, anthropicApiUrl: atrad.url, apiKey: "x", maxRetries: 1, maxTokens: 16 });
     const err = await (stream
       ? chat.stream("hi").then(async (s) => {
           for await (const _ of s);
@@ -57,12 +58,12 @@ describe("529 after a silence: every client gets a 529 and retries it", () => {
     expect(up.hits).toBe(2);
   }, 15_000);
 
-  test.each([
-    ["streaming", true],
-    ["non-streaming", false],
-  ])("Vercel AI SDK (%s): a 529, retried", async (_name, stream) => {
-    slowFailure();
-    const model = createAnthropic({ baseURL: `${atrad.url}/v1`, apiKey: "x" })("claude-sonnet-5");
+  test.concurrent.each([
+    ["streaming", true, "aiStream"],
+    ["non-streaming", false, "aiWhole"],
+  ] as const)("Vercel AI SDK (%s): a 529, retried", async (_name, stream, c) => {
+    const { up, model: name } = slowFailure(c);
+    const model = createAnthropic({ baseURL: `${atrad.url}/v1`, apiKey: "x" })(name);
     let err: unknown;
     if (stream) {
       const result = streamText({ model, prompt: "hi", maxOutputTokens: 16, maxRetries: 2, onError: ({ error }) => void (err = error) });
