@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { duration, secondsSince } from "../../src/ui/client/format.ts";
+import { POLL_MS } from "../../src/ui/client/poll.ts";
 import { VERSION } from "../../src/version.ts";
 import { startGateway } from "../../src/gateway/server.ts";
 import { Router } from "../../src/router/router.ts";
@@ -54,22 +55,24 @@ test("a headless Chromium for the status page tests is installed", () => {
   if (!CHROMIUM) throw new Error(`no headless Chromium found (looked at ${CANDIDATES.join(", ")}): ${HOW_TO_GET}; or set ATRAD_CHROMIUM=/path/to/chromium`);
 });
 
-let browser: Browser | undefined;
-async function launch(): Promise<Browser> {
-  if (!browser) {
+/** One Chromium for the file (its start is most of a page test's time); each test opens its own page. */
+let browser: Promise<Browser> | undefined;
+function launch(): Promise<Browser> {
+  browser ??= (async () => {
     // playwright gives Chromium a temp profile; ~/.pki, dconf and mimeapps.list go wherever HOME
     // and the XDG folders point: into a temp dir too, never the user's home.
     const scratch = mkdtempSync(join(tmpdir(), "atrad-chromium-"));
-    browser = await chromium.launch({
+    const b = await chromium.launch({
       executablePath: CHROMIUM!,
       env: { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, "config"), XDG_CACHE_HOME: join(scratch, "cache"), XDG_DATA_HOME: join(scratch, "data") },
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    const b = browser;
     cleanup.push(() => b.close());
-  }
+    return b;
+  })();
   return browser;
 }
+// Serial on purpose: on two cores, pages rendering side by side took longer than one after another.
 const pageTest = CHROMIUM && existsSync(CHROMIUM) ? test : test.skip;
 
 /** Every request the page makes, to prove it needs nothing but atrad itself. */
@@ -106,6 +109,8 @@ health = "${up.url}/v1/models"
 
   const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
   const urls = watchNetwork(page);
+  // The page's own clock, so the test can move it to the next poll instead of waiting for it.
+  await page.clock.install();
   await page.goto(`${atrad.url}/`);
   // No token yet: the page asks for one instead of showing an empty dashboard.
   await page.locator("#auth").waitFor({ state: "visible" });
@@ -136,6 +141,9 @@ health = "${up.url}/v1/models"
   await client.messages.stream({ model: "fast", max_tokens: 5, messages: [{ role: "user", content: "again" }] }).finalMessage();
   const second = atrad.records.at(-1)!;
   const row2 = page.locator(`[data-request-id="${second.request_id}"]`);
+  // Nothing but the page's poll timer can bring it: no reload, no visibility change.
+  expect(await row2.count()).toBe(0);
+  await page.clock.fastForward(POLL_MS);
   await row2.waitFor({ timeout: 6000 });
   expect(await row2.locator(".model").textContent()).toBe("fast");
   expect(await row2.locator(".target").textContent()).toBe("local/m");

@@ -6,9 +6,9 @@
  */
 import type { UiState } from "../types.ts";
 import { duration } from "./format.ts";
+import { POLL_MS } from "./poll.ts";
 import * as render from "./render.ts";
 
-const POLL_MS = 2000;
 const TOKEN_KEY = "atrad.token";
 const $ = (id: string) => document.getElementById(id)!;
 
