@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { sequence, startVictoriaStandIn, type StatusDoc } from "../standins/victoria.ts";
 import { startTestDaemon } from "../support/daemon.ts";
-import { atradInFrontOf, FAST_POLL, streamText, victoriaToml } from "../support/gateway.ts";
+import { atradInFrontOf, FAST_MAX_POLL_S, FAST_POLL, streamText, victoriaToml } from "../support/gateway.ts";
 
 const MULTILINE = "Plan:\n\n  1. read the file\n\t2. fix   the bug\n\n```py\ndef f():\n    return 1\n```\n— done ✓ 🚀";
 
@@ -26,7 +26,7 @@ ${FAST_POLL}
 [providers.hasty]
 kind = "victoria"
 url = "${victoria.url}"
-timeout_s = 1
+timeout_s = 0.3
 show_progress = false
 ${FAST_POLL}
 `);
@@ -201,8 +201,8 @@ describe("victoria kind: long orchestrations", () => {
     ac.abort();
     await hung; // the stand-in saw atrad abort the in-flight poll
     expect(victoria.polls.at(-1)!.aborted).toBe(true);
-    // Had polling gone on, the next poll would come within 2 s (backoff 0.5 → 1 → 2 s).
-    await Bun.sleep(3000);
+    // Had polling gone on, the next poll would come within max_poll_interval_s: wait three of them.
+    await Bun.sleep(3 * FAST_MAX_POLL_S * 1000);
     expect(victoria.polls.length).toBe(polls0 + 2);
   }, 20_000);
 });

@@ -75,7 +75,9 @@ haiku = ["ollama/phi3.5:3.8b"]
  * a stream held while Victoria works shows its pings (and commits) within a test's patience.
  */
 /** Victoria's status polls, sped up tenfold for tests (the defaults are 0.5 s doubling to 5 s). */
-export const FAST_POLL = "poll_interval_s = 0.05\nmax_poll_interval_s = 0.5\n";
+/** The longest wait between two status polls under FAST_POLL: a test that proves polling stopped waits a few of these. */
+export const FAST_MAX_POLL_S = 0.2;
+export const FAST_POLL = `poll_interval_s = 0.05\nmax_poll_interval_s = ${FAST_MAX_POLL_S}\n`;
 
 export function victoriaToml(url: string): string {
   return `[server]
