@@ -17,7 +17,7 @@ afterAll(stopAll);
 
 describe("a whole Claude Code session keeps the prompt prefix cached on every kind", () => {
   for (const kind of ["openai", "ollama", "anthropic", "prompt"] as const) {
-    test(kind, async () => {
+    test.concurrent(kind, async () => {
       const s = await runSession(kind);
       expect(s.runs.map((r) => ({ exit: r.exitCode, result: r.result }))).toEqual([
         { exit: 0, result: ANSWERS.one },
