@@ -36,7 +36,8 @@ function hasWrite(body: any): boolean {
   return (body.tools ?? []).some((t: any) => t.function?.name === "Write") || String(body.messages?.[0]?.content ?? "").includes('<tool name="Write">');
 }
 
-describe("Claude Code CLI through the ollama kind", () => {
+// Each test has its own stand-in, daemon and cwd: they run side by side.
+describe.concurrent("Claude Code CLI through the ollama kind", () => {
   test("native tools: Write round trip", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "atrad-e2e-native-"));
     const target = join(cwd, "hello.txt");

@@ -83,7 +83,8 @@ const PATHS: Path[] = [
   },
 ];
 
-describe.skipIf(!existsSync(CLAUDE_BIN))("Claude Code CLI: Write, Read, Bash in three round trips", () => {
+// Each path has its own stand-in, daemon and cwd: they run side by side.
+describe.concurrent.skipIf(!existsSync(CLAUDE_BIN))("Claude Code CLI: Write, Read, Bash in three round trips", () => {
   test.each(PATHS.map((p) => [p.name, p] as const))("%s", async (_name, path) => {
     const cwd = mkdtempSync(join(tmpdir(), "atrad-e2e-three-"));
     const target = join(cwd, "notes.txt");
