@@ -1,5 +1,5 @@
 /**
- * Anthropic SSE framing: `event: <type>\ndata: <json>\n\n` (DESIGN §4.1). Encoding is ours and
+ * Anthropic SSE framing: `event: <type>\ndata: <json>\n\n`. Encoding is ours and
  * lives only here; parsing SSE is src/wire/sse.ts's job.
  */
 import type { StreamEvent } from "./types.ts";

@@ -1,6 +1,6 @@
 /**
  * Pure helpers over a stream of Anthropic events: the guarantee that every stream ends with
- * `message_stop` or `error` (Ollama just stops on a mid-stream failure, DESIGN §4.8), and the
+ * `message_stop` or `error` (Ollama just stops on a mid-stream failure), and the
  * aggregator that turns events into the non-streaming Message.
  */
 import { AtradError } from "./errors.ts";

@@ -36,7 +36,7 @@ export function createApp(deps: GatewayDeps) {
     })
     // pid: `atrad install` checks that the daemon answering is the one it just started.
     .get("/health", () => ({ status: "ok", version: deps.version, uptime_s: Math.round((Date.now() - deps.startedAt) / 1000), pid: process.pid }))
-    // Claude Code probes both at start-up (DESIGN §4.1).
+    // Claude Code probes both at start-up.
     .head("/", () => new Response(null, { status: 200 }))
     .head("/api/hello", () => new Response(null, { status: 200 }))
     .get("/api/hello", () => ({ status: "ok" }))

@@ -17,7 +17,7 @@ export interface GatewayDeps {
   shutdown?: AbortSignal;
   /** Put the idle timeout back once that request is answered (the connection may stay open). */
   restoreTimeout?: (request: Request) => void;
-  /** The `GET /atrad/status` document (DESIGN §6); the daemon supplies it. */
+  /** The `GET /atrad/status` document (what `atrad status --json` prints); the daemon supplies it. */
   status?: () => Promise<unknown>;
   /** The last requests, newest first (status page). */
   recent?: () => RequestRecord[];

@@ -1,6 +1,6 @@
 /**
  * The one SSE writer: Anthropic events → `text/event-stream` bytes, with a `ping` after every
- * `pingMs` of silence (Ollama sends none during model load and prefill, DESIGN §4.8, and
+ * `pingMs` of silence (Ollama sends none during model load and prefill, and
  * idle connections get closed). Cancelling the response (client gone) calls `onCancel`.
  */
 import { shuttingDown } from "../anthropic/errors.ts";

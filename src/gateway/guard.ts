@@ -1,6 +1,6 @@
 /**
  * Who may call: bearer/x-api-key tokens when configured (compared in constant time), and a
- * Host check on loopback against DNS rebinding (the same defence Ollama applies, DESIGN §4.8).
+ * Host check on loopback against DNS rebinding (the same defence Ollama applies on loopback).
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import { AtradError } from "../anthropic/errors.ts";

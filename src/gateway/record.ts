@@ -1,5 +1,5 @@
 /**
- * What one request leaves behind for the request log, metrics and status (DESIGN §6):
+ * What one request leaves behind for the request log, metrics and status:
  * routing facts, timings and token counts — never prompt text, never credentials.
  */
 import type { StreamEvent } from "../anthropic/types.ts";

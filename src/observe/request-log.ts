@@ -1,5 +1,5 @@
 /**
- * `$ATRAD_HOME/logs/requests.jsonl`: one line per request (DESIGN §6), size-rotated
+ * `$ATRAD_HOME/logs/requests.jsonl`: one JSON line per request, size-rotated
  * (requests.jsonl → .1 → .2 …). Lines are buffered and appended in batches so the request
  * path never waits on the disk. The record type carries no prompt text and no credentials.
  *

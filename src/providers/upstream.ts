@@ -27,7 +27,10 @@ export class UpstreamError extends Error {
     this.name = "UpstreamError";
   }
 
-  /** Whether the next target of a route should be tried (DESIGN §6, issue 7). */
+  /**
+   * Whether the next target of a route should be tried: unreachable, model missing, timed out,
+   * busy or broken. Any other 4xx is the request's own fault and would fail on every target.
+   */
   get fallback(): boolean {
     return this.status === 0 || this.status === 404 || this.status === 408 || this.status === 429 || this.status >= 500;
   }

@@ -1,5 +1,5 @@
 /**
- * Model name → ordered targets (DESIGN §6). Pure: the caller supplies the providers and, for
+ * Model name → ordered targets. Pure: the caller supplies the providers and, for
  * zero-config use, the models it discovered.
  */
 import type { Routes } from "../config/load.ts";
@@ -66,7 +66,7 @@ export function paramsOf(model: string): number | undefined {
 }
 
 /**
- * Zero-config choice (DESIGN §3): opus/sonnet/anything → the largest model, haiku → the
+ * Zero-config choice (no route matched): opus/sonnet/anything → the largest model, haiku → the
  * smallest, one candidate per provider in provider order so a second one is the fallback.
  * Embedding models are skipped: they cannot chat.
  */

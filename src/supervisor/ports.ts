@@ -1,7 +1,7 @@
 /**
  * Who holds a TCP port: pid and command line of the listener. Needed because "something
  * answers on 11435" is not "the MLX server is up" — Ollama ≥ 0.33's desktop gateway listens
- * there too (DESIGN §4.8). `lsof` exists on macOS and most Linux boxes; Linux falls back to
+ * there too. `lsof` exists on macOS and most Linux boxes; Linux falls back to
  * `ss -ltnp`, then to /proc (which sees only our own user's sockets' pids without root).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";

@@ -1,7 +1,7 @@
 /**
  * One health probe: GET the health URL (or, with only a port, a TCP connect) and classify the
  * answer. Health reads the body, not only the code — Knowledge OS answers 200 with
- * `"status":"unhealthy"` and the MLX server 200 with `"critical"` (DESIGN §4.4, §4.7).
+ * `"status":"unhealthy"` and the MLX server 200 with `"critical"`.
  *
  * The probe alone cannot tell "the service, sick" from "someone else on its port"; it returns
  * `mismatch` for answers that don't look like the service at all (404, wrong body shape), and

@@ -27,7 +27,7 @@ test("sparkline points span the box, start the y axis at zero and survive one or
   expect(sparkPoints([7, 7], 10, 10)).toBe("2,2 8,2");
 });
 
-test("every DESIGN §6 state maps to a tone", () => {
+test("every status-document state maps to a tone", () => {
   const tones = ["up", "degraded", "down", "starting", "backoff", "failed", "conflict", "stopped"].map(tone);
   expect(tones).toEqual(["ok", "warn", "bad", "warn", "warn", "bad", "bad", "idle"]);
   expect(tone("something-new")).toBe("idle");

@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => daemon.stop());
 
 describe("atrad status with the daemon up", () => {
-  test("--json is DESIGN §6's document, found through the daemon's state file", async () => {
+  test("--json is the /atrad/status document, found through the daemon's state file", async () => {
     const io = captureIO({ ATRAD_HOME: daemon.home });
     expect(await runCli(["status", "--json"], io)).toBe(0);
     const doc = JSON.parse(io.stdout);

@@ -162,7 +162,7 @@ health = "${up.url}/v1/models"
   await page.close();
 }, 30_000);
 
-/** A status document with every service state (DESIGN §6), for what a fresh daemon cannot show. */
+/** A status document with every service state, for what a fresh daemon cannot show. */
 function fixtureState() {
   const now = Date.now();
   const STATES = ["up", "degraded", "down", "starting", "backoff", "failed", "conflict", "stopped"];

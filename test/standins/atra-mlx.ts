@@ -1,5 +1,5 @@
 /**
- * A stand-in for the ATRA MLX server (`knowledge_os/app/mlx_api_server.py`, DESIGN §4.4):
+ * A stand-in for the ATRA MLX server (`knowledge_os/app/mlx_api_server.py`):
  * Ollama-style `/api/chat` and `/api/generate` (NDJSON when streaming), `/api/tags`, `/health`
  * answering 200 with a `status` field even when critical, `/queue/stats`, 429 `{"error"}` on
  * its rate limit, 503 when no generation slot frees in time, and **no tool support**: a

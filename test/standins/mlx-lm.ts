@@ -1,6 +1,6 @@
 /**
  * Stand-ins for OpenAI-compatible chat servers, in two flavours that reproduce what their
- * sources do (DESIGN §4.5):
+ * sources do:
  *
  * - "mlx" — mlx_lm.server (mlx_lm/server.py): 411 `{"error": "Content-Length header is
  *   required"}` to a body without Content-Length; content arrays may hold only `text` parts,

@@ -1,10 +1,11 @@
 /**
  * A stand-in for Ollama ≥ 0.14's native Anthropic endpoint, reproducing what its sources do
- * (DESIGN §4.8): 403 with an empty body to a foreign Host, 404 not_found_error for a model it
- * lacks, a plain-text 404 for count_tokens, no `ping` ever, `message_start` only once the first
- * token is ready, each tool call as start + ONE input_json_delta + stop, `stop_reason` omitted
- * rather than null, system blocks joined with no separator, and — on a mid-stream failure —
- * a stream that just ends (no `error`, no `message_stop`).
+ * (v0.33, `anthropic/anthropic.go` and `middleware/anthropic.go`): 403 with an empty body to a
+ * foreign Host, 404 not_found_error for a model it lacks, a plain-text 404 for count_tokens, no
+ * `ping` ever, `message_start` only once the first token is ready, each tool call as start + ONE
+ * input_json_delta + stop, `stop_reason` omitted rather than null, system blocks joined with no
+ * separator, and — on a mid-stream failure — a stream that just ends (no `error`, no
+ * `message_stop`).
  */
 import { lastUserText, pieces, receive, serve, sseEvent, streamed, type Received, type Served } from "./base.ts";
 import { OLLAMA_DEFAULT_CTX, windowRoutes, type OllamaWindowOptions } from "./ollama-windows.ts";

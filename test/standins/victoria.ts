@@ -1,5 +1,5 @@
 /**
- * A stand-in for Victoria's FastAPI bridge (DESIGN §4.6, `victoria_server.py`): `POST /run`
+ * A stand-in for Victoria's FastAPI bridge (`victoria_server.py`): `POST /run`
  * answering 200 synchronously or 202 with a task to poll at `GET /run/status/{task_id}`
  * (404 `{"detail"}` once unknown), HTTP 500 `{"detail"}` on failure, 422 when `goal` is
  * missing, and `GET /health`. It records every body and poll, and counts how many goals are

@@ -12,7 +12,7 @@ export const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-ser
 /** A server that is not the service: it holds a port (`bun FOREIGN <port>`) the way a stranger would. */
 export const FOREIGN = resolve(import.meta.dir, "../fixtures/services/foreign-server.ts");
 
-/** The default services (DESIGN §3) probe real ports; tests turn them off (except those they redefine). */
+/** The default services probe real ports; tests turn them off (except those they redefine). */
 export function noDefaultServices(...except: string[]): string {
   return ["ollama", "mlx", "victoria", "veronica", "knowledge_os"]
     .filter((n) => !except.includes(n))

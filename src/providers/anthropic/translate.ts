@@ -1,6 +1,7 @@
 /**
  * Anthropic → Anthropic-compatible upstream (Ollama ≥ 0.14 first of all): pure request and
- * event conversion. Everything not listed here passes through untouched (DESIGN §4.1).
+ * event conversion. Everything not listed here passes through untouched, unknown body fields
+ * and `anthropic-*` headers included (a beta header without its body field gives a 400).
  */
 import { BILLING_HEADER, notesInPlace, type Normalised } from "../../anthropic/normalise.ts";
 import type { MessagesRequest, TextBlock } from "../../anthropic/schema.ts";

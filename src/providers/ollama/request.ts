@@ -1,6 +1,6 @@
 /**
  * Anthropic Messages request → Ollama `POST /api/chat` body (pure). Used for older Ollama and
- * for the ATRA MLX server (DESIGN §4.4), which speaks the same NDJSON dialect without tools.
+ * for the ATRA MLX server, which speaks the same NDJSON dialect without tools.
  * Every Anthropic-only field is mapped or dropped here on purpose; see the comments per field.
  */
 import { invalidRequest } from "../../anthropic/errors.ts";

@@ -1,7 +1,7 @@
 /**
  * Ollama `/api/chat` NDJSON → Anthropic events (pure, stateful, no I/O). Feed raw text as it
- * arrives, one NDJSON line per `push`. Facts it relies on (Ollama api.md and
- * the ATRA MLX server, DESIGN §4.4): each line is one ChatResponse; `message.thinking` and
+ * arrives, one NDJSON line per `push`. Facts it relies on (Ollama's api.md and
+ * the ATRA MLX server's source): each line is one ChatResponse; `message.thinking` and
  * `message.content` carry deltas; `tool_calls` arrive whole with `arguments` as an object;
  * `done_reason` is `stop` even when tools were called; the last line (`done: true`) carries
  * `prompt_eval_count`/`eval_count`, which the ATRA MLX server omits; a failure after the 200

@@ -1,6 +1,7 @@
 /**
  * Anthropic Messages request → OpenAI chat-completions request (pure). Every field Claude Code
- * sends (DESIGN §4.2) is mapped or dropped here on purpose; see the notes at each decision.
+ * sends (test/fixtures/claude-code-2.1.330-request.json is a real one) is mapped or dropped here
+ * on purpose; see the notes at each decision.
  */
 import { mediaType, offeredTools, outputInstruction, sourceData, structuredOutput, withNote, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
 import type { DocumentBlock, ImageBlock, MessagesRequest, Tool } from "../../anthropic/schema.ts";
@@ -162,7 +163,7 @@ export function toChatRequest(n: Normalised, model: string, opts: RequestOptions
     model,
     messages: convertMessages(n, native, opts.recall),
     // Always streamed, even for a non-streaming client: the gateway aggregates, and a long
-    // silent generation would otherwise hit fetch's idle timeout (DESIGN §5).
+    // silent generation would otherwise hit Bun fetch's 300 s idle timeout.
     stream: true,
     stream_options: { include_usage: true },
     max_tokens: req.max_tokens,

@@ -1,5 +1,5 @@
 /**
- * The OpenAI chat-completions wire shapes atrad sends and reads (DESIGN §4.5). Only what we
+ * The OpenAI chat-completions wire shapes atrad sends and reads. Only what we
  * use; servers differ (mlx_lm.server, vLLM, LM Studio, llama.cpp), so reads are defensive.
  */
 

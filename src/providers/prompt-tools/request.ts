@@ -1,6 +1,6 @@
 /**
  * Prompt-based tools, request side (pure): for servers with no tool support (the ATRA MLX
- * server, DESIGN §4.4). The offered tools are described at the end of the system prompt; past
+ * server). The offered tools are described at the end of the system prompt; past
  * `tool_use` blocks become the same `<tool_call>` text the model is asked to write, and
  * `tool_result` blocks become plain user text. The format is documented in docs/prompt-tools.md.
  *

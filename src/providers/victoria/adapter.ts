@@ -1,5 +1,5 @@
 /**
- * The `victoria` kind's I/O (DESIGN §4.6): submit the goal with `POST /run?async_mode=true`,
+ * The `victoria` kind's I/O: submit the goal with `POST /run?async_mode=true`,
  * then either use a 200 answer directly or poll the accepted task until it ends. Everything
  * else — request mapping, answer mapping, backoff — is pure and lives beside this file.
  */

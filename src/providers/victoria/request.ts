@@ -1,5 +1,5 @@
 /**
- * Anthropic request → Victoria's `POST /run` body (DESIGN §4.6). Pure.
+ * Anthropic request → Victoria's `POST /run` body. Pure.
  *
  * The old proxy sent only the last user text; here nothing the client sent is silently lost:
  * the whole last user turn is the goal, earlier turns become `chat_history` with tool calls and

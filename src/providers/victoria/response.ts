@@ -1,5 +1,5 @@
 /**
- * Victoria's `/run` results → Anthropic events (DESIGN §4.6). Pure.
+ * Victoria's `/run` results → Anthropic events. Pure.
  *
  * The old proxy split text on whitespace and lost newlines and indentation; here the output is
  * cut only into pieces whose concatenation is the output itself, and every failure becomes an

@@ -58,7 +58,7 @@ export function sparkPoints(values: number[], w: number, h: number, pad = 2): st
   return values.map((v, i) => `${+(pad + i * step).toFixed(1)},${y(v)}`).join(" ");
 }
 
-/** Service and provider states (DESIGN §6) grouped into the few colours a badge can carry. */
+/** The status document's service and provider states grouped into the few colours a badge can carry. */
 export function tone(state: string): "ok" | "warn" | "bad" | "idle" {
   switch (state) {
     case "up":
