@@ -4,12 +4,16 @@
  * folders and upward imports, type-only imports included (a cycle of types is still a cycle a
  * reader has to hold in their head). No file under src/ grows past 400 lines, and nothing
  * outside src/providers/ tests a provider kind by name.
+ *
+ * The repo also stands on its own: no file cites a design document it does not hold, and every
+ * file a doc names in backticks exists.
  */
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const SRC = resolve(import.meta.dir, "../src");
+const ROOT = resolve(import.meta.dir, "..");
+const SRC = join(ROOT, "src");
 const MAX_LINES = 400;
 
 /**
@@ -115,6 +119,51 @@ function sourceFiles(dir = SRC): Map<string, string> {
   return out;
 }
 
+/** Built in pieces so that this file does not cite itself. */
+const CITATIONS = ["DESIGN" + " §", "DESIGN" + ".md"];
+
+/** Lines that cite the design document that lives outside the repo: state the fact instead. */
+export function citations(files: Map<string, string>): string[] {
+  return [...files].flatMap(([file, text]) =>
+    text.split("\n").flatMap((line, i) => (CITATIONS.some((c) => line.includes(c)) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+  );
+}
+
+/**
+ * The repo files a doc names in backticks: `src/…`, `test/…`, `bench/…`, `scripts/…`, `docs/…`
+ * with an extension, and src-relative ones under a layer's folder (`gateway/app.ts`).
+ * Placeholders and globs (`src/cli/<name>.ts`, `test/x/*.ts`) and folders are not files: skipped.
+ */
+export function namedPaths(doc: string): string[] {
+  const folders = new Set<string>(LAYERS.filter((l) => !l.includes(".") && !l.startsWith("(")));
+  const out = new Set<string>();
+  for (const [, span] of doc.matchAll(/`([^`\s]+)`/g)) {
+    if (!/^[\w.\/-]+\.\w+$/.test(span!) || span!.includes("..")) continue;
+    const first = span!.split("/")[0]!;
+    if (["src", "test", "bench", "scripts", "docs"].includes(first) && span!.includes("/")) out.add(span!);
+    else if (folders.has(first) && /\.tsx?$/.test(span!)) out.add(`src/${span}`);
+  }
+  return [...out];
+}
+
+/** Every text file under the given repo folders, repo-relative path → contents. */
+function repoFiles(dirs: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (name === "node_modules") continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else {
+        const text = readFileSync(path, "utf8");
+        if (!text.includes("\0")) out.set(relative(ROOT, path), text);
+      }
+    }
+  };
+  for (const d of dirs) if (existsSync(join(ROOT, d))) walk(join(ROOT, d));
+  return out;
+}
+
 const format = (vs: Violation[]) => vs.map((v) => `src/${v.file}:${v.line}: ${v.message}`).join("\n");
 
 describe("the checker itself", () => {
@@ -143,6 +192,14 @@ describe("the checker itself", () => {
   test("names a folder that is not placed in a layer", () => {
     expect(found.filter((v) => v.message.includes("not in the layer list")).map((v) => v.file)).toEqual(["newfolder/x.ts"]);
   });
+  test("finds a design-document citation by file and line", () => {
+    const planted = new Map([["src/a.ts", `// ok\n// see ${"DESIGN"} §4.2\n`], ["test/b.ts", `/* per ${"DESIGN"}.md */`], ["src/c.ts", "// designed so"]]);
+    expect(citations(planted).map((c) => c.split(": ")[0])).toEqual(["src/a.ts:2", "test/b.ts:1"]);
+  });
+  test("reads the file paths a doc names, src-relative ones included, placeholders not", () => {
+    const doc = "`src/a/b.ts` `gateway/app.ts` `test/x.test.ts` `src/cli/<name>.ts` `src/providers/` `test/r/*.ts` `adapter.ts` `foo/bar.ts` `ATRAD_HOME`";
+    expect(namedPaths(doc)).toEqual(["src/a/b.ts", "src/gateway/app.ts", "test/x.test.ts"]);
+  });
 });
 
 describe("src/", () => {
@@ -163,5 +220,21 @@ describe("src/", () => {
   test(`no file over ${MAX_LINES} lines`, () => {
     const long = [...files].map(([f, s]) => [f, s.split("\n").length - (s.endsWith("\n") ? 1 : 0)] as const).filter(([, n]) => n > MAX_LINES);
     expect(long.map(([f, n]) => `src/${f}: ${n} lines`)).toEqual([]);
+  });
+});
+
+describe("the repo stands on its own", () => {
+  test("no file under src/, test/, bench/, scripts/ cites the design document: comments state the fact", () => {
+    const files = repoFiles(["src", "test", "bench", "scripts"]);
+    expect(files.size).toBeGreaterThan(100);
+    expect(citations(files)).toEqual([]);
+  });
+
+  test("every file a doc names in backticks exists", () => {
+    const docs = readdirSync(ROOT).filter((f) => f.endsWith(".md")).concat(readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`));
+    expect(docs).toContain("docs/architecture.md");
+    const named = docs.flatMap((doc) => namedPaths(readFileSync(join(ROOT, doc), "utf8")).map((p) => [doc, p] as const));
+    expect(named.length).toBeGreaterThan(30);
+    expect(named.filter(([, p]) => !existsSync(join(ROOT, p))).map(([doc, p]) => `${doc} names ${p}, which does not exist`)).toEqual([]);
   });
 });
