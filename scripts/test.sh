@@ -2,9 +2,9 @@
 # Run the test suite with the Bun that scripts/install.sh brought, even when it is not on PATH.
 #   ./scripts/test.sh [--long] [bun test args…]
 # Default: every *.test.ts, test files spread over worker processes (most tests wait on sockets
-# and child processes, so a few workers per core pay off). --long: the load runs instead
-# (*.long.ts: the HTTP fuzz and the reduced soak; ATRAD_FUZZ=N / ATRAD_SOAK=N requests for
-# longer ones). Also `npm test` / `bun run test[:long]`.
+# and child processes, so a few workers per core pay off). --long: the long runs instead
+# (*.long.ts: the HTTP fuzz, the reduced soak, install.sh from a clean clone; ATRAD_FUZZ=N /
+# ATRAD_SOAK=N requests for longer ones). Also `npm test` / `bun run test[:long]`.
 # ATRAD_TEST_WORKERS=N sets the number of workers (1: one process, files in turn).
 set -euo pipefail
 

@@ -1,4 +1,7 @@
 /**
+ * A long test (./scripts/test.sh --long, which CI runs): it clones the repository and builds
+ * four executables, ~10 s of CPU that every `bun test` would pay for a script rarely changed.
+ *
  * scripts/install.sh from a clean clone into a scratch prefix (and uninstall.sh back out), and
  * the release build: three executables whose Mach-O/ELF headers name the right CPU, plus sums.
  */
