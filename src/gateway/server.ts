@@ -35,10 +35,24 @@ const NO_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "restoreTimeout">, host: string, port: number): Promise<RunningGateway> {
   const sockets = new WeakMap<Request, Socket>();
   const idleMs = () => deps.config().server.idle_timeout_s * 1000;
+  // Pipelined requests share a socket: the idle limit comes back only when none of them is
+  // still being answered, or a quick second answer would arm it under a slow first one.
+  const answering = new WeakMap<Socket, number>();
   const app = createApp({
     ...deps,
-    relaxTimeout: (req) => sockets.get(req)?.setTimeout(0),
-    restoreTimeout: (req) => sockets.get(req)?.setTimeout(idleMs()),
+    relaxTimeout: (req) => {
+      const socket = sockets.get(req);
+      if (!socket) return;
+      answering.set(socket, (answering.get(socket) ?? 0) + 1);
+      socket.setTimeout(0);
+    },
+    restoreTimeout: (req) => {
+      const socket = sockets.get(req);
+      if (!socket) return;
+      const left = (answering.get(socket) ?? 1) - 1;
+      answering.set(socket, left);
+      if (left <= 0) socket.setTimeout(idleMs());
+    },
   });
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let inFlight = 0;

@@ -17,7 +17,7 @@ const ONE_SLOT = "max_concurrency = 1\nqueue_timeout_s = 5";
 const { faulty, atrad } = await atradInFrontOf({ faulty: startFaulty() }, ({ faulty }) => `
 [server]
 max_body_mb = 4
-idle_timeout_s = 2
+idle_timeout_s = 1
 ${providerToml("f", "openai", faulty.url, `models = ["ok", "slow"]\n${ONE_SLOT}`)}
 ${providerToml("g", "openai", faulty.url, `models = ["ok\\u2028x\\u0000y"]\n${ONE_SLOT}`)}
 [routes]
@@ -173,12 +173,23 @@ test("a header trickle (a byte every 200 ms, never done) is cut by idle_timeout_
 
 describe("pipelining", () => {
   test("two pipelined requests on one connection are both answered, in order", async () => {
-    // The first is slow (its answer comes after the second request arrived); the second is quick.
-    faulty.slowDelayMs = 30;
+    // The first is slow: its answer takes ~2 s (40 deltas 40 ms apart), longer than idle_timeout_s (1),
+    // and the second waits for the provider.s one slot; the /health answer, quick, must not arm the
+    // idle limit under the two still being answered.
+    faulty.slowDelayMs = 40;
     const text = await raw(httpPost(ask("f/slow")) + httpPost(ask("f/ok")) + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n", 10_000);
     expect(statusLines(text)).toEqual([200, 200, 200]);
     const targets = [...text.matchAll(/^x-atrad-target: (.+)\r$/gim)].map((m) => m[1]);
     expect(targets).toEqual(["f/slow", "f/ok"]);
     expect(text.indexOf('"status":"ok"')).toBeGreaterThan(text.lastIndexOf("hello world"));
   });
+  test("a quick answer does not arm the idle limit under a slow one pipelined behind it", async () => {
+    // Both requests are read at once and answered in order: the quick first one is done while the
+    // slow second (~2 s: 40 deltas 40 ms apart) still streams from upstream, past idle_timeout_s (1).
+    faulty.slowDelayMs = 40;
+    const text = await raw(httpPost(ask("f/ok")) + httpPost(ask("f/slow")) + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n", 10_000);
+    expect(statusLines(text)).toEqual([200, 200, 200]);
+    expect([...text.matchAll(/^x-atrad-target: (.+)\r$/gim)].map((m) => m[1])).toEqual(["f/ok", "f/slow"]);
+  });
 });
+

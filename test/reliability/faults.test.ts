@@ -20,11 +20,14 @@ const refused = freePort();
 const { faulty, atrad } = await atradInFrontOf({ faulty: startFaulty() }, ({ faulty }) => `
 [server]
 ping_interval_s = 0.5
-${tablePerKind("f", faulty.url, `timeout_s = 1\nmodels = [${FAULTS.map((f) => `"${f}"`).join(", ")}]`)}
-${tablePerKind("r", `http://127.0.0.1:${refused}`, 'timeout_s = 1\nmodels = ["x"]')}
+${tablePerKind("f", faulty.url, `timeout_s = 0.5\nmodels = [${FAULTS.map((f) => `"${f}"`).join(", ")}]`)}
+${tablePerKind("r", `http://127.0.0.1:${refused}`, 'timeout_s = 0.5\nmodels = ["x"]')}
 [routes]
 default = ["fopenai/ok"]
 `);
+// The slow fault pauses this long between its 40 deltas: slow enough to interleave with the
+// others, quick enough not to set the file's pace.
+faulty.slowDelayMs = 10;
 
 const request = (model: string, stream: boolean) => ({ model, max_tokens: 64, stream, messages: [{ role: "user", content: "hi" }] });
 

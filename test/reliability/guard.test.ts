@@ -16,7 +16,7 @@ auth_tokens = ["${TOKEN}", "second-token"]
 allowed_origins = ["https://ok.example"]
 allowed_hosts = ["atrad.lan"]
 max_body_mb = 0.05
-idle_timeout_s = 2
+idle_timeout_s = 1
 ${providerToml("up", "anthropic", up.url, 'models = ["m"]')}
 [routes]
 default = ["up/m"]
@@ -152,8 +152,8 @@ describe.concurrent("slow clients", () => {
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     }
-    // Silent slow sockets are closed by the server: generous bound (idle_timeout_s = 2, and
-    // uWS checks timeouts on a coarse tick; its header phase has its own ~10 s limit).
+    // Silent slow sockets are closed by the server: generous bound (idle_timeout_s = 1, and
+    // the server checks socket timeouts on a coarse tick).
     await until(`all ${N} slow sockets to be closed`, () => closedAt.length === N, 30_000, 100);
     for (const s of socks) s.end();
     console.log(`slowloris: ${N} sockets closed by the server after ${Math.min(...closedAt)}–${Math.max(...closedAt)} ms`);
@@ -165,7 +165,8 @@ describe.concurrent("slow clients", () => {
     const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, close() { closed = Date.now() - t0; } } });
     s.write(`POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nx-api-key: ${TOKEN}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     await until("the idle connection to be closed by the server", () => closed > 0, 20_000, 100);
-    expect(closed).toBeGreaterThan(1000);
+    // Not at once: the answer was written and the connection kept for the idle timeout (1 s).
+    expect(closed).toBeGreaterThan(500);
     console.log(`kept-alive connection closed after ${closed} ms`);
   }, 30_000);
 });
