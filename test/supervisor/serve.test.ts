@@ -3,7 +3,7 @@
  * the OS process table) and exit well inside launchd's 20 s; after `kill -9` the next atrad
  * adopts the orphans through the pidfile instead of starting duplicates.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,8 +14,10 @@ import { freePort, groupMembers, processesMatching, taggedProcesses, waitFor } f
 import { FIXTURE, noDefaultServices, ownedServiceToml } from "../support/services.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
+// The tests run side by side (each has its own home, ports and tag), so what one started is
+// killed at the end of the file, not after each test (which would hit its neighbours' daemons).
 const started: Array<ReturnType<typeof Bun.spawn>> = [];
-afterEach(() => {
+afterAll(() => {
   for (const p of started.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
 });
 
@@ -54,7 +56,7 @@ async function allUp(home: string, pid: number, count = 2): Promise<StatusDocume
   }, 20_000, 100);
 }
 
-describe("atrad serve and its children", () => {
+describe.concurrent("atrad serve and its children", () => {
   test("SIGTERM: every owned child (and grandchild) is gone and atrad exits under 20 s", async () => {
     const { home, tag } = setup();
     const atrad = serve(home);
@@ -73,7 +75,7 @@ describe("atrad serve and its children", () => {
     for (const p of before) expect(groupMembers(p.pid)).toEqual([]);
     expect(JSON.parse(readFileSync(join(home, "run", "children.json"), "utf8"))).toEqual({});
     expect(existsSync(join(home, "run", "atrad.json"))).toBe(false);
-  });
+  }, 30_000);
 
   test("kill -9 atrad, start it again: the orphans are adopted, not duplicated", async () => {
     const { home, tag } = setup();
@@ -95,7 +97,7 @@ describe("atrad serve and its children", () => {
     second.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(processesMatching(tag)).toEqual([]);
-  });
+  }, 30_000);
 });
 
 /** A service whose tree is as hard to stop as it gets: TERM ignored, forked server, setsid escapee. */
@@ -108,11 +110,11 @@ command = ${JSON.stringify(cmd)}
 env = { PORT = "${port}", FIXTURE_TAG = "${tag}", SERVE_IN_CHILD = "1", SETSID_GRANDCHILD = "1", IGNORE_TERM = "${ignoreTerm ? 1 : 0}" }
 interval_s = 0.1
 timeout_s = 1
-stop_timeout_s = 1
+stop_timeout_s = 0.3
 `;
 }
 
-describe("atrad serve leaves no process behind", () => {
+describe.concurrent("atrad serve leaves no process behind", () => {
   test("SIGTERM with a stream in flight and a child ignoring TERM: nothing survives, exit under 20 s", async () => {
     faulty ??= startFaulty();
     faulty.slowDelayMs = 500; // 40 chunks: far longer than the drain grace
@@ -120,7 +122,7 @@ describe("atrad serve leaves no process behind", () => {
     const tag = crypto.randomUUID();
     writeFileSync(
       join(home, "config.toml"),
-      `[server]\nshutdown_grace_s = 1\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n` +
+      `[server]\nshutdown_grace_s = 0.3\n[providers.f]\nkind = "openai"\nurl = "${faulty.url}"\nmodels = ["slow"]\n[routes]\ndefault = ["f/slow"]\n` +
         noDefaultServices() +
         stubbornToml("stubborn", freePort(), tag),
     );
@@ -173,7 +175,7 @@ describe("atrad serve leaves no process behind", () => {
   }, 30_000);
 });
 
-describe("one daemon per ATRAD_HOME", () => {
+describe.concurrent("one daemon per ATRAD_HOME", () => {
   test("a second serve on the same home is refused naming the running one (pid, port), and touches no child", async () => {
     const { home, tag } = setup();
     const first = serve(home);
