@@ -10,25 +10,26 @@ import { join } from "node:path";
 import type { Service } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
-import { cleanupAfterEach, freePort, taggedProcesses, waitFor } from "../support/procs.ts";
+import { cleanupPerTest, freePort, type Cleanup, taggedProcesses, waitFor } from "../support/procs.ts";
 import { ownedService, startSupervisor, statusOf } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 500, failThreshold: 2 };
-const cleanup = cleanupAfterEach();
+// Each test has its own supervisor, ports, tags and cleanup list: they run side by side.
+const scoped = cleanupPerTest();
 
 
-function start(services: Service[], timing: SupervisorTiming = FAST) {
+function start(cleanup: Cleanup, services: Service[], timing: SupervisorTiming = FAST) {
   return startSupervisor(cleanup, services, timing);
 }
 
 /** Which of these pids are still live processes (zombies awaiting a reaper hold nothing). */
 const alive = (pids: number[]) => pids.filter((p) => procOf(p) && !procOf(p)!.zombie);
 
-describe("a service's process tree", () => {
-  test("the leader of a forking service crashes: its server child and setsid grandchild go with it", async () => {
+describe.concurrent("a service's process tree", () => {
+  test("the leader of a forking service crashes: its server child and setsid grandchild go with it", () => scoped(async (cleanup) => {
     const tag = crypto.randomUUID();
-    const { sup, ready } = start([ownedService("fork", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1" })]);
+    const { sup, ready } = start(cleanup, [ownedService("fork", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1" })]);
     await ready;
     const leader = await waitFor("up", () => statusOf(sup, "fork").state === "up" && statusOf(sup, "fork").pid);
     // leader + server child + setsid'd sh + its sleep
@@ -40,24 +41,24 @@ describe("a service's process tree", () => {
     expect(statusOf(sup, "fork").restarts).toBe(1);
     await sup.stop();
     expect(taggedProcesses(tag)).toEqual([]);
-  });
+  }), 30_000);
 
-  test("stop(): a TERM-ignoring forking leader, its child and a setsid grandchild are all gone", async () => {
+  test("stop(): a TERM-ignoring forking leader, its child and a setsid grandchild are all gone", () => scoped(async (cleanup) => {
     const tag = crypto.randomUUID();
-    const { sup, ready } = start([ownedService("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
+    const { sup, ready } = start(cleanup, [ownedService("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
     await ready;
     await waitFor("up", () => statusOf(sup, "stubborn").state === "up");
     await waitFor("whole tree running", () => taggedProcesses(tag).length >= 4);
     await sup.stop();
     expect(taggedProcesses(tag)).toEqual([]);
     expect(statusOf(sup, "stubborn").state).toBe("stopped");
-  });
+  }), 30_000);
 
-  test("a health kill takes the whole tree, and the reason survives the exit", async () => {
+  test("a health kill takes the whole tree, and the reason survives the exit", () => scoped(async (cleanup) => {
     const tag = crypto.randomUUID();
     const port = freePort();
     // It answers 503 from the start: killed once the start timeout is over, restarted once, given up.
-    const { sup, ready } = start([ownedService("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { start_timeout_s: 0.3 })], { ...FAST, budget: 1 });
+    const { sup, ready } = start(cleanup, [ownedService("sick", port, tag, { SETSID_GRANDCHILD: "1", HEALTH_CODE: "503" }, { start_timeout_s: 0.3 })], { ...FAST, budget: 1 });
     await ready;
     const first = await waitFor("tree running", () => taggedProcesses(tag).length >= 3 && taggedProcesses(tag));
     await waitFor("failed", () => statusOf(sup, "sick").state === "failed", 10_000);
@@ -65,11 +66,11 @@ describe("a service's process tree", () => {
     expect(taggedProcesses(tag)).toEqual([]);
     // Not "exited with code …" alone: why atrad stopped it comes first.
     expect(statusOf(sup, "sick").last_error).toMatch(/^not healthy 300ms after start: HTTP 503.*\(pid \d+ stopped; killed by SIGTERM\)/);
-  });
+  }), 30_000);
 });
 
-describe("adoption by pid + start time", () => {
-  test("a pidfile entry whose pid now belongs to another process is reported, and that process is left alone", async () => {
+describe.concurrent("adoption by pid + start time", () => {
+  test("a pidfile entry whose pid now belongs to another process is reported, and that process is left alone", () => scoped(async (cleanup) => {
     const stranger = Bun.spawn(["sleep", "30"], { stdio: ["ignore", "ignore", "ignore"] });
     cleanup.push(() => stranger.kill("SIGKILL"));
     const home = mkdtempSync(join(tmpdir(), "atrad-adopt-"));
@@ -88,5 +89,5 @@ describe("adoption by pid + start time", () => {
     expect(s.pid).not.toBe(stranger.pid);
     await Bun.sleep(300);
     expect(alive([stranger.pid])).toEqual([stranger.pid]);
-  });
+  }), 30_000);
 });

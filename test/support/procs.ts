@@ -1,14 +1,43 @@
 /** Helpers for tests with real processes: free ports, waiting, cleanups, and the OS process table. */
-import { afterEach } from "bun:test";
+import { afterAll, afterEach } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 
-/** What a test started and must stop: push a stop onto the list; after each test they run, last first. */
-export function cleanupAfterEach(): Array<() => unknown> {
-  const cleanup: Array<() => unknown> = [];
+/** What a test started and must stop: push a stop onto the list. */
+export type Cleanup = Array<() => unknown>;
+
+/** A cleanup list for the file's tests: after each test they run, last first. */
+export function cleanupAfterEach(): Cleanup {
+  const cleanup: Cleanup = [];
   afterEach(async () => {
     for (const f of cleanup.splice(0).reverse()) await f();
   });
   return cleanup;
+}
+
+/**
+ * The same for tests that run side by side (describe.concurrent), where an afterEach would stop
+ * the neighbours' processes too: `scoped(async (cleanup) => …)` gives the test its own list,
+ * run last first when the test's body ends, pass or fail. A body still running when the file
+ * ends (its test timed out) has its list run then.
+ */
+export function cleanupPerTest(): <T>(run: (cleanup: Cleanup) => Promise<T>) => Promise<T> {
+  const pending = new Set<Cleanup>();
+  const runAll = async (list: Cleanup) => {
+    for (const f of list.splice(0).reverse()) await f();
+  };
+  afterAll(async () => {
+    for (const list of pending) await runAll(list);
+  });
+  return async (run) => {
+    const list: Cleanup = [];
+    pending.add(list);
+    try {
+      return await run(list);
+    } finally {
+      pending.delete(list);
+      await runAll(list);
+    }
+  };
 }
 
 /** A port nobody listens on right now (bind 0, read it, close). */

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Supervisor, type SupervisorTiming } from "../../src/supervisor/supervisor.ts";
-import { taggedProcesses, waitFor } from "./procs.ts";
+import { taggedProcesses, waitFor, type Cleanup } from "./procs.ts";
 
 export const FIXTURE = resolve(import.meta.dir, "../fixtures/services/health-server.ts");
 /** A server that is not the service: it holds a port (`bun FOREIGN <port>`) the way a stranger would. */
@@ -52,7 +52,7 @@ export function ownedService(name: string, port: number, tag: string, env: Recor
 }
 
 /** A supervisor in a temp home; `cleanup` gets its stop(). */
-export function startSupervisor(cleanup: Array<() => unknown>, services: Service[], timing: SupervisorTiming, providers: Provider[] = []) {
+export function startSupervisor(cleanup: Cleanup, services: Service[], timing: SupervisorTiming, providers: Provider[] = []) {
   const home = mkdtempSync(join(tmpdir(), "atrad-sup-"));
   const sup = new Supervisor(services, providers, { home, logger: silentLogger, timing });
   cleanup.push(() => sup.stop());
