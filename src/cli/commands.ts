@@ -22,6 +22,7 @@ export const statusOptions = {
   json: { type: "boolean", help: "print the status document as JSON" },
   url: URL_OPT,
   config: CONFIG,
+  timeout: { type: "string", value: "S", default: "3", help: "how long to wait for the daemon's answer, in seconds, before calling it not answering" },
 } as const satisfies Options;
 
 export const logsOptions = {

@@ -14,18 +14,20 @@ import { probeService } from "../supervisor/probe.ts";
 import { portHolder } from "../supervisor/ports.ts";
 import { VERSION } from "../version.ts";
 import { checkUrl, connectUrl } from "./client.ts";
-import { EXIT_DAEMON_DOWN, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, type Input } from "./command.ts";
+import { EXIT_DAEMON_DOWN, EXIT_NOT_ANSWERING, EXIT_SERVICE_FAILED, UsageError, type Input } from "./command.ts";
 import type { statusOptions } from "./commands.ts";
 import type { CliIO } from "./io.ts";
 
 export async function statusCommand({ values }: Input<typeof statusOptions>, io: CliIO): Promise<number> {
   const given = checkUrl(values.url);
+  const timeoutS = Number(values.timeout);
+  if (!/^\d+(\.\d+)?$/.test(values.timeout) || !(timeoutS > 0)) throw new UsageError(`--timeout "${values.timeout}" is not a number of seconds above 0`);
   const config = loadForStatus(io, values.config);
   const url = given ?? (readDaemonState(config.home)?.url ?? connectUrl(config)).replace(/\/+$/, "");
   // Masked here as well as in the daemon: the offline document is built from the config file.
   const print = (doc: StatusDocument) => io.out(values.json ? JSON.stringify(maskUrls(doc), null, 2) + "\n" : renderStatus(maskUrls(doc), useColour(io)));
 
-  const fetched = await fetchStatus(url, config);
+  const fetched = await fetchStatus(url, config, timeoutS);
   switch (fetched.answer) {
     case "status":
       print(fetched.doc);
@@ -34,7 +36,7 @@ export async function statusCommand({ values }: Input<typeof statusOptions>, io:
       print(await offlineStatus(config, url));
       return EXIT_DAEMON_DOWN;
     case "silent": {
-      io.err(`atrad status: ${url} accepts connections but did not answer within 3 s: the daemon is not answering (hung?). See atrad logs; atrad restart replaces it.\n`);
+      io.err(`atrad status: ${url} accepts connections but did not answer within ${timeoutS} s: the daemon is not answering (hung?). See atrad logs; atrad restart replaces it.\n`);
       const doc = await offlineStatus(config, url);
       print({ ...doc, daemon: { ...doc.daemon, running: true, pid: readDaemonState(config.home)?.pid ?? null, answering: false } });
       return EXIT_NOT_ANSWERING;
@@ -62,12 +64,12 @@ function loadForStatus(io: CliIO, file?: string): Config {
 /** What answered at the URL: atrad's status, nothing at all, or something else. */
 type Fetched = { answer: "status"; doc: StatusDocument } | { answer: "nothing" } | { answer: "silent" } | { answer: "other"; message: string };
 
-async function fetchStatus(url: string, config: Config): Promise<Fetched> {
+async function fetchStatus(url: string, config: Config, timeoutS: number): Promise<Fetched> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (config.server.auth_tokens[0]) headers["x-api-key"] = config.server.auth_tokens[0];
   let res: Response;
   try {
-    res = await fetch(`${url}/atrad/status`, { headers, signal: AbortSignal.timeout(3000) });
+    res = await fetch(`${url}/atrad/status`, { headers, signal: AbortSignal.timeout(timeoutS * 1000) });
   } catch (err) {
     const e = err as Error;
     return e.name === "TimeoutError" ? { answer: "silent" } : { answer: "nothing" };

@@ -107,6 +107,16 @@ describe("atrad status against something that is not atrad's status", () => {
   });
 });
 
+describe("atrad status --timeout", () => {
+  test.each(["0", "0.0", "soon", ""])("%p is not a number of seconds above 0: exit 2 with the usage, nothing asked", async (value) => {
+    const io = captureIO({ ATRAD_HOME: mkdtempSync(join(tmpdir(), "atrad-cli-")) });
+    expect(await runCli(["status", "--timeout", value, "--url", "http://127.0.0.1:9"], io)).toBe(2);
+    expect(io.stderr).toContain(`--timeout "${value}" is not a number of seconds above 0`);
+    expect(io.stderr).toContain("Usage: atrad status");
+    expect(io.stdout).toBe("");
+  });
+});
+
 describe("atrad logs", () => {
   test("prints the daemon log, a service log, and says which logs exist", async () => {
     const home = mkdtempSync(join(tmpdir(), "atrad-logs-"));
