@@ -70,19 +70,19 @@ haiku = ["ollama/phi3.5:3.8b"]
 `;
 }
 
+/** The longest wait between two status polls under FAST_POLL: a test that proves polling stopped waits a few of these. */
+export const FAST_MAX_POLL_S = 0.05;
+/** Victoria's status polls for tests: 0.02 s doubling to 0.05 s (the defaults are 0.5 s doubling to 5 s). */
+export const FAST_POLL = `poll_interval_s = 0.02\nmax_poll_interval_s = ${FAST_MAX_POLL_S}\n`;
+
 /**
- * The Victoria stand-in as provider `victoria`, with pings and the stream commit at 0.2 s, so
+ * The Victoria stand-in as provider `victoria`, with pings and the stream commit at 0.05 s, so
  * a stream held while Victoria works shows its pings (and commits) within a test's patience.
  */
-/** Victoria's status polls, sped up tenfold for tests (the defaults are 0.5 s doubling to 5 s). */
-/** The longest wait between two status polls under FAST_POLL: a test that proves polling stopped waits a few of these. */
-export const FAST_MAX_POLL_S = 0.2;
-export const FAST_POLL = `poll_interval_s = 0.05\nmax_poll_interval_s = ${FAST_MAX_POLL_S}\n`;
-
 export function victoriaToml(url: string): string {
   return `[server]
-ping_interval_s = 0.2
-stream_commit_s = 0.2
+ping_interval_s = 0.05
+stream_commit_s = 0.05
 [providers.victoria]
 kind = "victoria"
 url = "${url}"
