@@ -18,15 +18,20 @@ import { noDefaultServices } from "../support/services.ts";
 
 const downPort = freePort();
 const refusedPort = freePort();
-const { up, atrad } = await atradInFrontOf({ up: startCounting("slow") }, ({ up }) => `
+// One slow upstream per case, so the cases (each waiting out the SDK's retry backoff) run side by side.
+const { streaming, nonStreaming, late, atrad } = await atradInFrontOf(
+  { streaming: startCounting("streaming"), nonStreaming: startCounting("nonStreaming"), late: startCounting("late") },
+  ({ streaming, nonStreaming, late }) => `
 [server]
 ping_interval_s = 0.05
 stream_commit_s = 30
-${providerToml("slow", "anthropic", up.url, 'models = ["m"]')}
+${providerToml("streaming", "anthropic", streaming.url, 'models = ["m"]')}
+${providerToml("nonStreaming", "anthropic", nonStreaming.url, 'models = ["m"]')}
+${providerToml("late", "anthropic", late.url, 'models = ["m"]')}
 ${providerToml("ollama", "anthropic", `http://127.0.0.1:${downPort}`, 'models = ["qwen3:8b"]')}
 ${providerToml("mlx", "openai", `http://127.0.0.1:${refusedPort}`, 'models = ["m"]')}
 [routes]
-default = ["slow/m"]
+default = ["late/m"]
 aliases = { local = ["ollama/qwen3:8b", "mlx/m"] }
 ${noDefaultServices()}
 [services.ol]
@@ -34,23 +39,24 @@ health = "http://127.0.0.1:${downPort}/api/version"
 provider = "ollama"
 interval_s = 0.1
 timeout_s = 0.5
-`);
+`,
+);
 // The SDK with its own retries on: a 529 is retried (the upstream sees each try), x-should-retry: false is not.
 // One retry is enough to show it: each costs the SDK's own 0.5 s+ backoff (retry-after 0 does not shorten it).
 const client = new Anthropic({ baseURL: atrad.url, apiKey: "unused", maxRetries: 1 });
 
-const ask = { model: "slow/m", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] };
+const ask = { model: "late/m", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] };
 
-describe("a slow upstream that then fails keeps its status", () => {
+describe.concurrent("a slow upstream that then fails keeps its status", () => {
   test.each([
     ["streaming", true],
     ["non-streaming", false],
   ])("529 after a silence longer than the ping interval → OverloadedError, retried by the SDK (%s)", async (_name, stream) => {
-    up.hits = 0;
+    const [up, model] = stream ? [streaming, "streaming/m"] : [nonStreaming, "nonStreaming/m"];
     up.mode = { delayMs: 150, status: 529, body: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "upstream is overloaded" } }) };
-    const err = await (stream ? client.messages.create({ ...ask, stream: true }).then(async (s) => {
+    const err = await (stream ? client.messages.create({ ...ask, model, stream: true }).then(async (s) => {
       for await (const _ of s);
-    }) : client.messages.create(ask)).then(() => undefined, (e: unknown) => e);
+    }) : client.messages.create({ ...ask, model })).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.OverloadedError);
     expect((err as InstanceType<typeof Anthropic.OverloadedError>).status).toBe(529);
     // The first try and the SDK's retry both reached the upstream.
@@ -58,7 +64,7 @@ describe("a slow upstream that then fails keeps its status", () => {
   });
 
   test("an upstream that answers after the same silence streams normally", async () => {
-    up.mode = { delayMs: 150, text: "late but fine" };
+    late.mode = { delayMs: 150, text: "late but fine" };
     const stream = client.messages.stream(ask);
     const message = await stream.finalMessage();
     expect(message.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual(["late but fine"]);
