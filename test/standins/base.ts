@@ -48,6 +48,8 @@ export interface Pacing {
   pieceDelayMs?: number;
   /** Fail (end the stream as the server would) once this many content frames are out. */
   failAfter?: number;
+  /** Hold the stream open after its first frame until this settles: a stream a test ends when it has looked. */
+  hold?: Promise<unknown>;
 }
 
 /** Send one frame; `content: false` for frames that do not count toward `failAfter` (framing, keepalives). */
@@ -63,11 +65,13 @@ export function streamed(headers: Record<string, string>, signal: AbortSignal, p
   const body = new ReadableStream<Uint8Array>({
     async start(c) {
       let sent = 0;
+      let frames = 0;
       const send: Send = async (frame, content = true) => {
         if (signal.aborted) throw new Error("aborted");
         if (content && pacing.failAfter !== undefined && sent >= pacing.failAfter) throw new Failed();
         if (content) sent++;
         c.enqueue(enc.encode(frame));
+        if (++frames === 1 && pacing.hold) await pacing.hold;
         if (pacing.pieceDelayMs) await Bun.sleep(pacing.pieceDelayMs);
       };
       try {

@@ -9,7 +9,7 @@ export interface Counting extends Served {
   active: number;
   maxActive: number;
   /** Per-request behaviour; return a Response to short-circuit. */
-  mode: { status?: number; body?: string; delayMs?: number; text?: string; headers?: Record<string, string> };
+  mode: { status?: number; body?: string; delayMs?: number; text?: string; headers?: Record<string, string>; /** answer only once this settles */ hold?: Promise<unknown> };
 }
 
 export function startCounting(name = "up"): Counting {
@@ -25,6 +25,7 @@ export function startCounting(name = "up"): Counting {
       const body = (await req.json()) as { model: string; stream?: boolean };
       const m = state.mode;
       if (m.delayMs) await Bun.sleep(m.delayMs);
+      if (m.hold) await m.hold;
       if (m.status) return new Response(m.body ?? JSON.stringify({ type: "error", error: { type: "api_error", message: `${name} failed` } }), { status: m.status, headers: { "content-type": "application/json", ...m.headers } });
       const { message, frames } = anthropicText("msg_1", body.model, m.text ?? `served by ${name}`, { input_tokens: 3, output_tokens: 4 });
       if (!body.stream) return Response.json(message);

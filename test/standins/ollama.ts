@@ -22,6 +22,8 @@ export interface Reply {
   pieceDelayMs?: number;
   /** End the stream after this many content events, as Ollama does when generation fails. */
   failAfterEvents?: number;
+  /** Hold the stream open after message_start until this settles. */
+  hold?: Promise<unknown>;
   /** Answer with this status and raw body instead. */
   status?: number;
   body?: string;

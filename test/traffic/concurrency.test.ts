@@ -3,6 +3,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { expect, test } from "bun:test";
 import { startCounting } from "../standins/counting.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
+import { waitFor } from "../support/procs.ts";
 import { post } from "../support/sse.ts";
 
 const { slow, atrad } = await atradInFrontOf({ slow: startCounting("slow") }, ({ slow }) => `
@@ -21,7 +22,7 @@ default = ["gpu/m"]
 `);
 
 test("a burst of 50 never exceeds max_concurrency = 3, and every request is served", async () => {
-  slow.mode = { delayMs: 30 };
+  slow.mode = { delayMs: 10 };
   slow.maxActive = 0;
   const client = new Anthropic({ baseURL: atrad.url, apiKey: "k", maxRetries: 0 });
   const results = await Promise.all(
@@ -38,9 +39,15 @@ test("a burst of 50 never exceeds max_concurrency = 3, and every request is serv
 });
 
 test("a request that waits past queue_timeout_s gets 529 overloaded_error with retry-after", async () => {
-  slow.mode = { delayMs: 600 };
+  let release!: () => void;
+  slow.mode = { hold: new Promise<void>((r) => (release = r)) };
   const body = { model: "tight/m", max_tokens: 5, messages: [{ role: "user", content: "x" }] };
-  const [first, second] = await Promise.all([post(`${atrad.url}/v1/messages`, body), (async () => (await Bun.sleep(50), post(`${atrad.url}/v1/messages`, body)))()]);
+  const pending = post(`${atrad.url}/v1/messages`, body);
+  // The first holds tight's one slot (its upstream answers only once released) while the second waits out the queue.
+  await waitFor("the first request at the upstream", () => slow.active === 1);
+  const second = await post(`${atrad.url}/v1/messages`, body);
+  release();
+  const first = await pending;
   expect(first.status).toBe(200);
   expect(second.status).toBe(529);
   expect(second.headers.get("retry-after")).toBe("1");

@@ -9,10 +9,13 @@ const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() },
 const ask = (stream: boolean) => post(`${atrad.url}/v1/messages`, { model: "ollama/qwen2.5-coder:32b", max_tokens: 5, stream, messages: [{ role: "user", content: "q" }] });
 
 test("two slow streams fill the cap; a third request gets 529 overloaded_error with retry-after", async () => {
-  ollama.reply = () => ({ items: [{ text: "a b c d e f" }], pieceDelayMs: 100 });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  ollama.reply = () => ({ items: [{ text: "a b c d e f" }], hold: held });
   const streams = [await ask(true), await ask(true)];
-  // Both are still streaming (100 ms a piece): the cap is reached.
+  // Both are held open after their first event until the third has its answer: the cap is reached.
   const third = await ask(false);
+  release();
   expect(third.status).toBe(529);
   expect(third.headers.get("retry-after")).toBe("1");
   expect(((await third.json()) as any).error.type).toBe("overloaded_error");
