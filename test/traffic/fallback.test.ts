@@ -8,6 +8,7 @@ import { startCounting } from "../standins/counting.ts";
 import { startOllamaStandIn } from "../standins/ollama.ts";
 import { NOWHERE, providerToml } from "../support/daemon.ts";
 import { atradInFrontOf } from "../support/gateway.ts";
+import { waitFor } from "../support/procs.ts";
 import { post, readEvents } from "../support/sse.ts";
 
 const standins = { primary: startCounting("primary"), backup: startCounting("backup"), hostA: startCounting("A"), hostB: startCounting("B"), ollama: startOllamaStandIn() };
@@ -15,7 +16,7 @@ const { primary, backup, hostA, hostB, ollama, atrad } = await atradInFrontOf(st
 [providers.primary]
 kind = "anthropic"
 url = "${primary.url}"
-timeout_s = 0.5
+timeout_s = 0.25
 [providers.backup]
 kind = "anthropic"
 url = "${backup.url}"
@@ -101,7 +102,8 @@ describe("several hosts per provider", () => {
     expect(atrad.router.pool("pair")!.state(atrad.router.pool("pair")!.hosts[0]!)).toBe("cooldown");
 
     hostA.mode = {};
-    await Bun.sleep(450);
+    const pool = atrad.router.pool("pair")!;
+    await waitFor("A's cooldown over", () => pool.state(pool.hosts[0]!) === "half-open");
     // Half-open: the next requests include one trial on A, which succeeds and closes the circuit.
     const after: string[] = [];
     for (let i = 0; i < 4; i++) after.push(((await (await ask("pair/m")).json()) as any).content[0].text);
