@@ -1,7 +1,7 @@
 /**
  * Reading a JSON request body within the size limit and checking it against a TypeBox schema.
- * Errors are Anthropic-shaped and say what to fix (never a framework's 422), and unknown fields
- * stay in the value: they are forwarded.
+ * Errors are Anthropic-shaped and say what to fix; Elysia's own parser and its 422 are not used
+ * (and its `normalize` silently strips fields not in the schema, which we must forward).
  */
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";

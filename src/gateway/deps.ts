@@ -1,8 +1,8 @@
 /** What the gateway's route groups need from the daemon; tests build one directly. */
+import type { AnyElysia } from "elysia";
 import type { Config } from "../config/load.ts";
 import type { Router } from "../router/router.ts";
 import type { Observer, RequestRecord } from "./record.ts";
-import type { Routes } from "./routes.ts";
 
 export interface GatewayDeps {
   /** The current config (a function: hot reload swaps it without rebuilding the app). */
@@ -28,7 +28,7 @@ export interface GatewayDeps {
   /** Latency (ms) of a provider's last requests, oldest first (status page sparklines). */
   series?: (provider: string) => number[];
   /** More routes mounted beside the gateway's own: the daemon passes the status page's. */
-  routes?: Routes;
+  routes?: AnyElysia;
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => Promise<{ body: string; contentType: string }>;
 }

@@ -3,21 +3,20 @@
  * then hand the request to its lifecycle (lifecycle.ts), which dispatches and answers. Claude
  * Code sends `?beta=true`: the query is ignored.
  */
+import { Elysia } from "elysia";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
 import { countRequestTokens } from "../tokens/count.ts";
 import { checkModelName, compileSchema, readJson } from "./body.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { errorResponse, newRequestId, serveMessages } from "./lifecycle.ts";
-import type { Routes } from "./routes.ts";
 
 const checkMessages = compileSchema(MessagesRequestSchema);
 const checkCount = compileSchema(CountTokensRequestSchema);
 
-export function messagesRoutes(deps: GatewayDeps): Routes {
-  return [
-    { method: "POST", path: "/v1/messages", handler: ({ request }) => handleMessages(request, deps) },
-    { method: "POST", path: "/v1/messages/count_tokens", handler: ({ request }) => handleCount(request, deps) },
-  ];
+export function messagesRoutes(deps: GatewayDeps) {
+  return new Elysia({ name: "messages" })
+    .post("/v1/messages", ({ request }) => handleMessages(request, deps), { parse: "none" })
+    .post("/v1/messages/count_tokens", ({ request }) => handleCount(request, deps), { parse: "none" });
 }
 
 async function handleMessages(request: Request, deps: GatewayDeps): Promise<Response> {

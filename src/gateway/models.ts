@@ -2,11 +2,11 @@
  * GET /v1/models in Anthropic's shape: configured routes and aliases, then every
  * `provider/model` the providers report, then bare provider names of model-less kinds.
  */
+import { Elysia } from "elysia";
 import { notFound } from "../anthropic/errors.ts";
 import { specOf } from "../providers/index.ts";
 import { formatTarget, parseTarget } from "../router/resolve.ts";
 import type { GatewayDeps } from "./deps.ts";
-import type { Routes } from "./routes.ts";
 
 export interface ModelInfo {
   type: "model";
@@ -62,34 +62,23 @@ export async function listModels(deps: GatewayDeps): Promise<ModelInfo[]> {
   return out;
 }
 
-export function modelsRoutes(deps: GatewayDeps): Routes {
-  return [
-    {
-      method: "GET",
-      path: "/v1/models",
-      handler: async ({ query }) => {
-        const all = await listModels(deps);
-        const limit = Math.min(1000, Math.max(1, Number(query.get("limit") ?? 20) || 20));
-        const after = query.get("after_id");
-        const before = query.get("before_id");
-        let start = 0;
-        let end = all.length;
-        if (after) start = all.findIndex((m) => m.id === after) + 1;
-        if (before) end = Math.max(0, all.findIndex((m) => m.id === before));
-        const page = before ? all.slice(Math.max(start, end - limit), end) : all.slice(start, start + limit);
-        const hasMore = before ? end - limit > start : start + limit < end;
-        return { data: page, has_more: hasMore, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null };
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/models/*",
-      handler: async ({ params }) => {
-        const id = decodeURIComponent(params["*"]!);
-        const model = (await listModels(deps)).find((m) => m.id === id);
-        if (!model) throw notFound(`model "${id}" is not served by atrad (see GET /v1/models)`);
-        return model;
-      },
-    },
-  ];
+export function modelsRoutes(deps: GatewayDeps) {
+  return new Elysia({ name: "models" })
+    .get("/v1/models", async ({ query }) => {
+      const all = await listModels(deps);
+      const limit = Math.min(1000, Math.max(1, Number(query.limit ?? 20) || 20));
+      let start = 0;
+      let end = all.length;
+      if (query.after_id) start = all.findIndex((m) => m.id === query.after_id) + 1;
+      if (query.before_id) end = Math.max(0, all.findIndex((m) => m.id === query.before_id));
+      const page = query.before_id ? all.slice(Math.max(start, end - limit), end) : all.slice(start, start + limit);
+      const hasMore = query.before_id ? end - limit > start : start + limit < end;
+      return { data: page, has_more: hasMore, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null };
+    })
+    .get("/v1/models/*", async ({ params }) => {
+      const id = decodeURIComponent(params["*"]);
+      const model = (await listModels(deps)).find((m) => m.id === id);
+      if (!model) throw notFound(`model "${id}" is not served by atrad (see GET /v1/models)`);
+      return model;
+    });
 }

@@ -4,8 +4,8 @@
  * the data comes from `/atrad/ui/state`, which the gateway's guard protects like every
  * `/atrad/*` path. The daemon mounts these on the gateway (GatewayDeps.routes).
  */
+import { Elysia } from "elysia";
 import type { RequestRecord } from "../gateway/record.ts";
-import type { Routes } from "../gateway/routes.ts";
 import type { StatusDocument } from "../observe/status-document.ts";
 import { statusPage } from "./page.ts";
 import type { UiState } from "./types.ts";
@@ -24,29 +24,20 @@ export function wantsHtml(request: Request): boolean {
   return (request.headers.get("accept") ?? "").includes("text/html");
 }
 
-export function uiRoutes(deps: UiDeps): Routes {
-  return [
-    {
-      method: "GET",
-      path: "/",
-      handler: async ({ request }) => {
-        if (!wantsHtml(request)) return { status: "ok", service: "atrad", version: deps.version, status_page: "open this address in a browser" };
-        const page = await statusPage();
-        return new Response(page.html, { headers: page.headers });
-      },
-    },
-    {
-      method: "GET",
-      path: "/atrad/ui/state",
-      handler: async () => {
-        const state: UiState = {
-          status: (await deps.status?.()) ?? null,
-          requests: deps.recent?.() ?? [],
-          series: Object.fromEntries(deps.providers().map((p) => [p, deps.series?.(p) ?? []])),
-          now: new Date().toISOString(),
-        };
-        return new Response(JSON.stringify(state), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
-      },
-    },
-  ];
+export function uiRoutes(deps: UiDeps) {
+  return new Elysia({ name: "atrad-ui" })
+    .get("/", async ({ request }) => {
+      if (!wantsHtml(request)) return { status: "ok", service: "atrad", version: deps.version, status_page: "open this address in a browser" };
+      const page = await statusPage();
+      return new Response(page.html, { headers: page.headers });
+    })
+    .get("/atrad/ui/state", async () => {
+      const state: UiState = {
+        status: (await deps.status?.()) ?? null,
+        requests: deps.recent?.() ?? [],
+        series: Object.fromEntries(deps.providers().map((p) => [p, deps.series?.(p) ?? []])),
+        now: new Date().toISOString(),
+      };
+      return new Response(JSON.stringify(state), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+    });
 }
