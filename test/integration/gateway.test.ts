@@ -13,8 +13,8 @@ import { post, readEvents } from "../support/sse.ts";
 const simple = { model: "claude-opus-5-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] };
 const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => `
 [server]
-ping_interval_s = 0.2
-stream_commit_s = 0.2
+ping_interval_s = 0.05
+stream_commit_s = 0.05
 max_body_mb = 1
 allowed_hosts = ["atrad.lan"]
 ${providerToml("ollama", "anthropic", `http://localhost:${ollama.port}`)}
@@ -134,11 +134,26 @@ describe("streams", () => {
   });
 
   test("pings flow while the upstream is silent (Ollama sends none during prefill)", async () => {
-    ollama.reply = () => ({ items: [{ text: "late" }], firstTokenDelayMs: 900 });
-    const events = await readEvents(await post(`${atrad.url}/v1/messages`, { ...simple, stream: true }));
-    const firstReal = events.findIndex((e) => e.event === "message_start");
-    expect(events.slice(0, firstReal).filter((e) => e.event === "ping").length).toBeGreaterThanOrEqual(2);
-    expect(events.at(-1)!.event).toBe("message_stop");
+    // The upstream stays silent until the client has seen two pings (with none, the test times out).
+    let release!: () => void;
+    ollama.reply = () => ({ items: [{ text: "late" }], silentUntil: new Promise<void>((r) => (release = r)) });
+    const res = await post(`${atrad.url}/v1/messages`, { ...simple, stream: true });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let seen = "";
+    try {
+      while ((seen.match(/^event: ping$/gm)?.length ?? 0) < 2) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before two pings: ${seen}`);
+        seen += dec.decode(value, { stream: true });
+      }
+    } finally {
+      release();
+    }
+    expect(seen).not.toContain("message_start");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) seen += dec.decode(r.value, { stream: true });
+    expect(seen).toContain("event: message_start");
+    expect(seen.trimEnd().split("\n\n").at(-1)).toStartWith("event: message_stop");
   });
 
   test("an upstream stream that ends without message_stop becomes an error event", async () => {

@@ -48,6 +48,8 @@ export interface Pacing {
   pieceDelayMs?: number;
   /** Fail (end the stream as the server would) once this many content frames are out. */
   failAfter?: number;
+  /** Send nothing until this settles: a prefill that lasts until the test has seen what it waits for. */
+  silentUntil?: Promise<unknown>;
   /** Hold the stream open after its first frame until this settles: a stream a test ends when it has looked. */
   hold?: Promise<unknown>;
 }
@@ -76,6 +78,7 @@ export function streamed(headers: Record<string, string>, signal: AbortSignal, p
       };
       try {
         await Bun.sleep(pacing.firstTokenDelayMs ?? 0);
+        await pacing.silentUntil;
         await script(send);
       } catch (err) {
         if (err instanceof Failed && onFail) onFail((frame) => c.enqueue(enc.encode(frame)));

@@ -22,6 +22,8 @@ export interface Reply {
   pieceDelayMs?: number;
   /** End the stream after this many content events, as Ollama does when generation fails. */
   failAfterEvents?: number;
+  /** Send nothing of the stream until this settles. */
+  silentUntil?: Promise<unknown>;
   /** Hold the stream open after message_start until this settles. */
   hold?: Promise<unknown>;
   /** Answer with this status and raw body instead. */
