@@ -23,7 +23,8 @@ export async function probeHealth(url: string, timeoutMs = 2000): Promise<Health
   return { state: "other", detail: `HTTP ${res.status} ${text.slice(0, 80).replace(/\s+/g, " ")}`.trim() };
 }
 
-export async function waitForHealth(url: string, timeoutMs: number, stepMs = 200): Promise<HealthAnswer> {
+/** Poll /health until atrad answers. One probe is one loopback request, so `atrad start` polls often and returns once the daemon is up. */
+export async function waitForHealth(url: string, timeoutMs: number, stepMs = 50): Promise<HealthAnswer> {
   const deadline = Date.now() + timeoutMs;
   let last: HealthAnswer;
   do {

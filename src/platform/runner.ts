@@ -115,7 +115,8 @@ async function runStep(step: Step, { env, log }: RunnerOptions): Promise<void> {
       if (pid && isAlive(pid)) {
         process.kill(pid, "SIGTERM");
         const deadline = Date.now() + 15_000;
-        while (isAlive(pid) && Date.now() < deadline) await Bun.sleep(100);
+        // isAlive is one kill(pid, 0): checking often lets `atrad stop` return as the daemon exits.
+        while (isAlive(pid) && Date.now() < deadline) await Bun.sleep(20);
         if (isAlive(pid)) process.kill(pid, "SIGKILL");
         log(`stopped pid ${pid}`);
       }
