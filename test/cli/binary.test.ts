@@ -28,6 +28,8 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "atrad-bin-"));
   tag = crypto.randomUUID();
   writeFileSync(join(home, "config.toml"), noDefaultServices() + ownedServiceToml("svc", freePort(), tag));
+  // Started here, so it comes up while the tests without a daemon run; the last test checks it.
+  daemon = Bun.spawn([BIN, "serve", "--port", "0"], { env: { ...process.env, ATRAD_HOME: home, ATRAD_CONFIG: "" }, stdout: "ignore", stderr: "ignore" });
 }, 120_000);
 
 afterAll(async () => {
@@ -63,7 +65,7 @@ describe("dist/atrad status", () => {
   });
 
   test("daemon up (the binary's own serve on port 0): table and --json, exit 0", async () => {
-    daemon = Bun.spawn([BIN, "serve", "--port", "0"], { env: { ...process.env, ATRAD_HOME: home, ATRAD_CONFIG: "" }, stdout: "ignore", stderr: "ignore" });
+    const serving = daemon!;
     await waitFor("svc up", () => {
       const r = atrad(["status", "--json"], { ATRAD_HOME: home });
       return r.code === 0 && JSON.parse(r.out).services[0]?.state === "up";
@@ -75,7 +77,7 @@ describe("dist/atrad status", () => {
     expect(json.code).toBe(0);
     const doc = JSON.parse(json.out);
     const state = JSON.parse(readFileSync(join(home, "run", "atrad.json"), "utf8"));
-    expect(doc.daemon).toMatchObject({ running: true, pid: daemon.pid, url: state.url });
+    expect(doc.daemon).toMatchObject({ running: true, pid: serving.pid, url: state.url });
     expect(doc.services[0]).toMatchObject({ name: "svc", state: "up", owned: true, restarts: 0, last_error: null });
     const table = atrad(["status"], { ATRAD_HOME: home });
     expect(table.code).toBe(0);
@@ -86,8 +88,8 @@ describe("dist/atrad status", () => {
     expect(logs.code).toBe(0);
     expect(logs.out).toContain("service svc: starting → up");
 
-    daemon.kill("SIGTERM");
-    expect(await daemon.exited).toBe(0);
+    serving.kill("SIGTERM");
+    expect(await serving.exited).toBe(0);
     expect(processesMatching(tag)).toEqual([]);
     expect(existsSync(join(home, "run", "atrad.json"))).toBe(false);
   });
