@@ -35,13 +35,16 @@ afterAll(async () => {
 
 test("a route change applies to the next request; a stream started before it completes intact", async () => {
   const long = "word ".repeat(40);
-  ollama.reply = (body) => ({ items: [{ text: body.model === "qwen2.5-coder:32b" ? long : "new route" }], pieceDelayMs: 10 });
-  const streaming = ask(true);
-  const res = await streaming;
+  // The old route's stream is held open after its first event until the reload and the next request are done.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  ollama.reply = (body) => (body.model === "qwen2.5-coder:32b" ? { items: [{ text: long }], hold: held } : { items: [{ text: "new route" }] });
+  const res = await ask(true);
   expect(res.headers.get("x-atrad-target")).toBe("ollama/qwen2.5-coder:32b");
   writeFileSync(file, configWith("ollama/phi3.5:3.8b"));
   expect(atrad.reload()).toMatchObject({ ok: true, changed: true });
   const next = await ask();
+  release();
   expect(next.headers.get("x-atrad-target")).toBe("ollama/phi3.5:3.8b");
   const events = await readEvents(res);
   const text = events.filter((e) => e.event === "content_block_delta").map((e) => e.data.delta.text).join("");
