@@ -16,6 +16,7 @@ import { startOllamaStandIn } from "../standins/ollama.ts";
 import { PrefixCache } from "../standins/prefix-cache.ts";
 import { providerToml } from "../support/daemon.ts";
 import { atradInFrontOf, withAtradInFrontOf } from "../support/gateway.ts";
+import { waitFor } from "../support/procs.ts";
 
 const caches = { vllm: new PrefixCache(), llama: new PrefixCache(), ollama: new PrefixCache(), native: new PrefixCache() };
 
@@ -116,8 +117,8 @@ describe("the cache share in atrad's own reports", () => {
     const share = Math.floor((100 * figure.cached) / figure.prompt);
     expect(out).toContain(`cache ${share} %`);
 
-    await Bun.sleep(400); // the request log flushes every 200 ms
-    const lines = readFileSync(join(atrad.home, "logs", "requests.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.filter((l) => l.session_id === "s-report").at(-1)).toMatchObject({ cache_read_tokens: figure.cached, input_tokens: figure.evaluated });
+    // The request log is written in batches (every 200 ms): wait for the session's last line.
+    const logged = () => readFileSync(join(atrad.home, "logs", "requests.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.request_id === record.request_id)[0];
+    expect(await waitFor("the request in requests.jsonl", logged, 3000)).toMatchObject({ session_id: "s-report", cache_read_tokens: figure.cached, input_tokens: figure.evaluated });
   });
 });
