@@ -39,10 +39,13 @@ describe.concurrent("no dead ends", () => {
     await ready;
     await waitFor("failed", () => statusOf(sup, "flaky").state === "failed");
     expect(statusOf(sup, "flaky").last_error).toMatch(/gave up after 2 restarts.*cool-off/);
-    rmSync(crashFile);
+    // The stranger first, then the crash's cause gone: whenever the cool-off ends, only the stranger keeps it down.
     const other = stranger(cleanup, port);
     await waitFor("stranger listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
-    await Bun.sleep(FAST.cooloffMs! + 300); // the cool-off is over while the stranger holds the port
+    rmSync(crashFile);
+    // Past the end of the cool-off (counted from when it failed) by two probe rounds, while the stranger holds the port.
+    const failedAt = Date.parse(statusOf(sup, "flaky").since);
+    await Bun.sleep(Math.max(0, failedAt + FAST.cooloffMs! - Date.now()) + 2 * FAST.intervalMs!);
     expect(statusOf(sup, "flaky").state).toBe("failed");
     await upOnceThePortIsFree(sup, "flaky", tag, other);
   }), 30_000);
