@@ -1,5 +1,5 @@
 /**
- * The compiled executable (`bun run build` → dist/atrad): `status` and `status --json` against
+ * The compiled executable (dist/atrad, rebuilt when it is older than its sources): `status` and `status --json` against
  * a running daemon (itself, serving on an ephemeral port and found through run/atrad.json) and
  * against none (exit 3). A status call's wall time is reported, not asserted (issue 5's 50 ms
  * target belongs to the benchmark).
@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { BINARY, ensureBinary } from "../support/binary.ts";
 import { freePort, processesMatching, waitFor } from "../support/procs.ts";
 import { noDefaultServices, ownedServiceToml } from "../support/services.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const BIN = join(ROOT, "dist", "atrad");
+const BIN = BINARY;
 let home: string;
 let tag: string;
 let daemon: ReturnType<typeof Bun.spawn> | undefined;
@@ -23,8 +23,7 @@ function atrad(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  const build = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`bun run build failed:\n${build.stderr.toString()}`);
+  await ensureBinary();
   home = mkdtempSync(join(tmpdir(), "atrad-bin-"));
   tag = crypto.randomUUID();
   writeFileSync(join(home, "config.toml"), noDefaultServices() + ownedServiceToml("svc", freePort(), tag));
