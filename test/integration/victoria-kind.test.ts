@@ -10,8 +10,8 @@ import { atradInFrontOf, FAST_MAX_POLL_S, FAST_POLL, streamText, victoriaToml } 
 
 const MULTILINE = "Plan:\n\n  1. read the file\n\t2. fix   the bug\n\n```py\ndef f():\n    return 1\n```\n— done ✓ 🚀";
 
-const standins = { victoria: startVictoriaStandIn(), veronica: startVictoriaStandIn({ agent: "Veronica" }), solo: startVictoriaStandIn() };
-const { victoria, veronica, solo, atrad, client } = await atradInFrontOf(standins, ({ victoria, veronica, solo }) => `
+const standins = { victoria: startVictoriaStandIn(), veronica: startVictoriaStandIn({ agent: "Veronica" }), solo: startVictoriaStandIn(), slowpoke: startVictoriaStandIn(), busy: startVictoriaStandIn() };
+const { victoria, veronica, solo, slowpoke, busy, atrad, client } = await atradInFrontOf(standins, ({ victoria, veronica, solo, slowpoke, busy }) => `
 ${victoriaToml(victoria.url)}
 [providers.veronica]
 kind = "victoria"
@@ -25,9 +25,13 @@ max_concurrency = 1
 ${FAST_POLL}
 [providers.hasty]
 kind = "victoria"
-url = "${victoria.url}"
+url = "${slowpoke.url}"
 timeout_s = 0.3
 show_progress = false
+${FAST_POLL}
+[providers.busy]
+kind = "victoria"
+url = "${busy.url}"
 ${FAST_POLL}
 `);
 
@@ -123,15 +127,6 @@ describe("victoria kind: answers", () => {
     expect(victoria.polls.at(-1)!.answered).toBeUndefined();
   });
 
-  test("the provider timeout ends the task with an error naming it", async () => {
-    victoria.behave = () => ({ type: "async", poll: sequence({ status: "running", stage: "forever" }) });
-    const err = await client.messages.create(ask("hasty", "x")).catch((e) => e);
-    expect(err.status).toBe(504);
-    expect(err.error.error.type).toBe("timeout_error");
-    expect(err.error.error.message).toContain(victoria.submissions.at(-1)!.taskId!);
-    expect(err.error.error.message).toContain("timeout_s");
-  });
-
   test("tool_choice any/tool is a 400: Victoria cannot call tools; offered tools are not forwarded", async () => {
     const tools = [{ name: "Read", input_schema: { type: "object" as const } }];
     for (const tool_choice of [{ type: "any" as const }, { type: "tool" as const, name: "Read" }]) {
@@ -166,46 +161,6 @@ describe("victoria kind: atrad enforces what Victoria ignores", () => {
   });
 });
 
-describe("victoria kind: long orchestrations", () => {
-  test("a slow task: message_start at once, pings while she works, a disconnect stops polling", async () => {
-    let release!: () => void;
-    const hung = new Promise<void>((r) => (release = r));
-    victoria.behave = () => ({
-      type: "async",
-      // The second poll hangs like a busy Victoria until the client has gone.
-      poll: async (n, signal) => {
-        if (n === 0) return { status: "running", stage: "thinking" } as StatusDoc;
-        signal.addEventListener("abort", () => release());
-        await hung;
-        return { status: "running" } as StatusDoc;
-      },
-    });
-    const polls0 = victoria.polls.length;
-    const ac = new AbortController();
-    const res = await fetch(`${atrad.url}/v1/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ...ask("victoria", "long job"), stream: true }),
-      signal: ac.signal,
-    });
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    let seen = "";
-    while ((seen.match(/event: ping/g)?.length ?? 0) < 2 || victoria.polls.length < polls0 + 2) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`stream ended early: ${seen}`);
-      seen += dec.decode(value);
-    }
-    expect(seen.startsWith("event: message_start")).toBe(true);
-    ac.abort();
-    await hung; // the stand-in saw atrad abort the in-flight poll
-    expect(victoria.polls.at(-1)!.aborted).toBe(true);
-    // Had polling gone on, the next poll would come within max_poll_interval_s: wait three of them.
-    await Bun.sleep(3 * FAST_MAX_POLL_S * 1000);
-    expect(victoria.polls.length).toBe(polls0 + 2);
-  }, 20_000);
-});
 
 describe("victoria kind: what reaches Victoria", () => {
   const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -337,6 +292,58 @@ describe("victoria kind: concurrency", () => {
     expect(solo.submissions.map((s) => s.body.goal)).toEqual(["one", "two"]);
     expect(solo.maxActive).toBe(1);
   });
+});
+
+// The cases that wait on the clock (a timeout, pings, a retry's backoff) run side by side: each
+// has a stand-in of its own (the retry also its own daemon), and none reads the shared ones.
+describe.concurrent("victoria kind: waiting, side by side", () => {
+  test("the provider timeout ends the task with an error naming it", async () => {
+    slowpoke.behave = () => ({ type: "async", poll: sequence({ status: "running", stage: "forever" }) });
+    const err = await client.messages.create(ask("hasty", "x")).catch((e) => e);
+    expect(err.status).toBe(504);
+    expect(err.error.error.type).toBe("timeout_error");
+    expect(err.error.error.message).toContain(slowpoke.submissions.at(-1)!.taskId!);
+    expect(err.error.error.message).toContain("timeout_s");
+  });
+
+  test("a slow task: message_start at once, pings while she works, a disconnect stops polling", async () => {
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    busy.behave = () => ({
+      type: "async",
+      // The second poll hangs like a busy Victoria until the client has gone.
+      poll: async (n, signal) => {
+        if (n === 0) return { status: "running", stage: "thinking" } as StatusDoc;
+        signal.addEventListener("abort", () => release());
+        await hung;
+        return { status: "running" } as StatusDoc;
+      },
+    });
+    const polls0 = busy.polls.length;
+    const ac = new AbortController();
+    const res = await fetch(`${atrad.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...ask("busy", "long job"), stream: true }),
+      signal: ac.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let seen = "";
+    while ((seen.match(/event: ping/g)?.length ?? 0) < 2 || busy.polls.length < polls0 + 2) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended early: ${seen}`);
+      seen += dec.decode(value);
+    }
+    expect(seen.startsWith("event: message_start")).toBe(true);
+    ac.abort();
+    await hung; // the stand-in saw atrad abort the in-flight poll
+    expect(busy.polls.at(-1)!.aborted).toBe(true);
+    // Had polling gone on, the next poll would come within max_poll_interval_s: wait three of them.
+    await Bun.sleep(3 * FAST_MAX_POLL_S * 1000);
+    expect(busy.polls.length).toBe(polls0 + 2);
+  }, 20_000);
 
   test("a refused connection is retried before Victoria accepts; the goal is submitted once", async () => {
     // Take a free port, free it, and only start Victoria there once atrad has been refused.
