@@ -42,7 +42,7 @@ describe.concurrent("supervisor with real children", () => {
 
   test("crash loop: backoff, then failed within the budget, with the log's last lines", () => scoped(async (cleanup) => {
     const tag = crypto.randomUUID();
-    const { sup, ready } = start(cleanup, [ownedService("crashy", freePort(), tag, { CRASH_AFTER_MS: "150" })], { ...FAST, budget: 3 });
+    const { sup, ready } = start(cleanup, [ownedService("crashy", freePort(), tag, { CRASH_AFTER_MS: "50" })], { ...FAST, budget: 3, backoffMaxMs: 100 });
     await ready;
     const seen = new Set<string>();
     await waitFor("failed", () => {

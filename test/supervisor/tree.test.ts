@@ -14,7 +14,7 @@ import { cleanupPerTest, freePort, type Cleanup, taggedProcesses, waitFor } from
 import { ownedService, startSupervisor, statusOf } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
-const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 500, failThreshold: 2 };
+const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200, startTimeoutMs: 5000, graceMs: 300, failThreshold: 2 };
 // Each test has its own supervisor, ports, tags and cleanup list: they run side by side.
 const scoped = cleanupPerTest();
 
