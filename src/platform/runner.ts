@@ -163,7 +163,8 @@ async function verifyOurs(step: WaitStep & { expect: NonNullable<WaitStep["expec
     } else last = answer.detail;
     if (Date.now() > deadline)
       throw new PlanError(`atrad${ours.pid ? ` (pid ${ours.pid})` : ""} did not answer at ${step.url} within ${Math.round(step.timeoutMs / 1000)} s (${last}); ${step.hint}`);
-    await Bun.sleep(200);
+    // A pidfile is one read: look again soon. launchd and systemd are asked through a process each time.
+    await Bun.sleep(step.expect.pid.from === "pidfile" ? 50 : 200);
   }
 }
 
