@@ -63,9 +63,8 @@ describe("exits the service managers must not relaunch", () => {
       const p = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve"], { env: { ...box.env, PATH: process.env.PATH!, ...extra }, stdout: "ignore", stderr: "pipe" });
       return { code: await p.exited, err: await new Response(p.stderr).text() };
     };
-    const plain = await serve({});
+    const [plain, launchd] = await Promise.all([serve({}), serve({ ATRAD_SUPERVISED_BY: "launchd" })]);
     expect(plain.code).toBe(78);
-    const launchd = await serve({ ATRAD_SUPERVISED_BY: "launchd" });
     expect(launchd.code).toBe(0);
     expect(launchd.err).toContain("server.port");
     expect(launchd.err).toContain("exiting 0 (not 78) so launchd does not relaunch");
