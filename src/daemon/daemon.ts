@@ -19,6 +19,7 @@ import { uiRoutes } from "../ui/routes.ts";
 import { homeProblem, removeDaemonState, writeDaemonState } from "./state.ts";
 import { lockHome, type HomeLock } from "./lock.ts";
 import { withServiceRoutes } from "./service-routes.ts";
+import { releaseWhenIdle, type IdleRelease } from "./idle-release.ts";
 
 export interface Daemon {
   config: Config;
@@ -115,6 +116,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const shutdown = new AbortController();
   const disk = () => ({ home: config.home, home_error: homeError ?? null, request_log: requestLog.health() });
   const status = () => buildStatus({ config, router, startedAt, url: daemon.url, recent, configState, disk: disk(), services: supervisor?.status(), health: supervisor, watch: supervisor });
+  let idle: IdleRelease | undefined;
   const gateway = await startGateway(
     {
       shutdown: shutdown.signal,
@@ -126,6 +128,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // requests.jsonl is the per-request record; the daemon log keeps it at debug level
         // (one formatted line per request cost ~10 % of CPU under load).
         logger.debug("request", { id: r.request_id, model: r.model, target: r.target, status: r.status, ttft_ms: r.ttft_ms, total_ms: r.total_ms });
+        idle?.touch();
         recent.add(r);
         metrics.observe(r);
         requestLog.write(r);
@@ -158,6 +161,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     throw err;
   });
   lock.setUrl(gateway.url);
+  idle = releaseWhenIdle({ inFlight: () => gateway.inFlight });
   Object.defineProperty(daemon, "config", { get: () => config, enumerable: true });
   Object.assign(daemon, {
     router,
@@ -172,6 +176,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     reload,
     async stop() {
       unwatch();
+      idle?.stop();
       // Children stop in parallel with the drain, not after it: their TERM→KILL grace and the
       // drain's grace then overlap, and the whole stop fits the service manager's timeout.
       const children = supervisor?.stop();
