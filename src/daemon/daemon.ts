@@ -20,6 +20,7 @@ import { homeProblem, removeDaemonState, writeDaemonState } from "./state.ts";
 import { lockHome, type HomeLock } from "./lock.ts";
 import { withServiceRoutes } from "./service-routes.ts";
 import { releaseWhenIdle, type IdleRelease } from "./idle-release.ts";
+import { releaseTokenizer } from "../tokens/count.ts";
 
 export interface Daemon {
   config: Config;
@@ -161,7 +162,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     throw err;
   });
   lock.setUrl(gateway.url);
-  idle = releaseWhenIdle({ inFlight: () => gateway.inFlight });
+  idle = releaseWhenIdle({
+    inFlight: () => gateway.inFlight,
+    release: () => {
+      releaseTokenizer();
+      Bun.shrink();
+      Bun.gc(true);
+    },
+  });
   Object.defineProperty(daemon, "config", { get: () => config, enumerable: true });
   Object.assign(daemon, {
     router,

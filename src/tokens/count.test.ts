@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
-import { countRequestTokens, countTextTokens, estimateRequestTokens, estimateTokens } from "./count.ts";
+import { countRequestTokens, countTextTokens, estimateRequestTokens, estimateTokens, releaseTokenizer } from "./count.ts";
 import { MAX_PIECE } from "./bpe.ts";
 
 const root = join(import.meta.dir, "../..");
@@ -87,4 +87,11 @@ describe("estimateTokens (the preview) tracks the count on ordinary text", () =>
   test("a request estimate adds the same framing as the count", () => {
     expect(estimateRequestTokens({ messages: [{ role: "user", content: "abcd" }] })).toBe(1 + 4);
   });
+});
+
+test("released tables are built again by the next count, which is unchanged", async () => {
+  const text = "The quick brown fox jumps over the lazy dog, 12345 times: ünïcödé and 日本語 too.";
+  const before = await countTextTokens(text);
+  releaseTokenizer();
+  expect(await countTextTokens(text)).toBe(before);
 });

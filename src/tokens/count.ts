@@ -13,7 +13,9 @@
  *   of translated kinds, which the upstream's own figures replace when it sends them) read only
  *   the text's length: a linear scan, no tables.
  */
-import { countBpe } from "./bpe.ts";
+import { countBpe, releaseTables } from "./bpe.ts";
+
+export { releaseTables as releaseTokenizer };
 
 const IMAGE_TOKENS = 1600;
 // Per-message and per-tool framing the API adds around the content (role markers, tool wrappers).
