@@ -7,7 +7,7 @@
  * that into the client's `error` event, so no converter builds error events itself.
  */
 import { AtradError } from "./errors.ts";
-import { errorEvent } from "./stream.ts";
+import { batched, errorEvent, type BatchedEvents } from "./stream.ts";
 import type { StreamEvent } from "./types.ts";
 
 export interface Converter<In> {
@@ -18,14 +18,43 @@ export interface Converter<In> {
   readonly done?: boolean;
 }
 
-/** An upstream's units through a converter. */
-export async function* convertStream<In>(converter: Converter<In>, source: AsyncIterable<In> | Iterable<In>): AsyncGenerator<StreamEvent> {
-  yield* converter.start();
-  for await (const chunk of source) {
-    yield* converter.push(chunk);
-    if (converter.done) break;
-  }
-  yield* converter.end();
+/**
+ * An upstream's units, as they arrived together (one network chunk's SSE payloads or NDJSON
+ * lines), through a converter: one batch of events per chunk, empty ones skipped.
+ */
+export function convertChunks<In>(converter: Converter<In>, source: AsyncIterable<In[]>): BatchedEvents {
+  return batched(async function* () {
+    const first = converter.start();
+    if (first.length) yield first;
+    for await (const units of source) {
+      const out: StreamEvent[] = [];
+      try {
+        for (const unit of units) {
+          const events = converter.push(unit);
+          for (let i = 0; i < events.length; i++) out.push(events[i]!);
+          if (converter.done) break;
+        }
+      } catch (err) {
+        // The events of the units before the failing one still go out, then the failure.
+        if (out.length) yield out;
+        throw err;
+      }
+      if (out.length) yield out;
+      if (converter.done) break;
+    }
+    const last = converter.end();
+    if (last.length) yield last;
+  });
+}
+
+/** An upstream's units, one by one, through a converter. */
+export function convertStream<In>(converter: Converter<In>, source: AsyncIterable<In> | Iterable<In>): BatchedEvents {
+  return convertChunks(
+    converter,
+    (async function* () {
+      for await (const unit of source) yield [unit];
+    })(),
+  );
 }
 
 /**

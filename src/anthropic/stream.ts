@@ -11,26 +11,94 @@ export function errorEvent(type: string, message: string): StreamEvent {
 }
 
 /**
- * Relay `source`, and if it ends without a terminal event (or throws), finish it with an
- * `error` event whose message names `upstream`. Nothing after a terminal event is relayed.
- * A thrown error becomes its event through `wire` (the gateway passes its one mapping, which
- * also knows the providers' error type).
+ * A stream of events read in batches: every event one upstream read completed, so the relay
+ * awaits once per network chunk rather than once per event. Iterating it event by event
+ * (tests, the aggregator) flattens the same batches; a stream is read one way, once.
  */
+export interface BatchedEvents extends AsyncIterable<StreamEvent> {
+  batches(): AsyncGenerator<StreamEvent[], void, undefined>;
+}
+
+class Batches implements BatchedEvents {
+  constructor(private readonly source: () => AsyncGenerator<StreamEvent[], void, undefined>) {}
+
+  batches() {
+    return this.source();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<StreamEvent> {
+    for await (const batch of this.source()) yield* batch;
+  }
+}
+
+export function batched(source: () => AsyncGenerator<StreamEvent[], void, undefined>): BatchedEvents {
+  return new Batches(source);
+}
+
+/** `events` in batches: its own when it has them, else each event alone. */
+export function batchesOf(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent[], void, undefined> {
+  const own = (events as Partial<BatchedEvents>).batches;
+  if (typeof own === "function") return own.call(events);
+  return (async function* () {
+    for await (const e of events) yield [e];
+  })();
+}
+
+/**
+ * Relay `source`, and if it ends without a terminal event (or throws), finish it with an
+ * `error` event whose message names `upstream`. Nothing after a terminal event is relayed,
+ * and the source is not read further. A thrown error becomes its event through `wire` (the
+ * gateway passes its one mapping, which also knows the providers' error type). In batches as
+ * the source gives them (see BatchedEvents); `guardStream` is the same, event by event.
+ */
+export async function* guardBatches(
+  source: AsyncIterable<StreamEvent>,
+  upstream: string,
+  wire: (err: unknown, upstream: string) => AtradError = AtradError.from,
+): AsyncGenerator<StreamEvent[]> {
+  const it = batchesOf(source);
+  try {
+    for (;;) {
+      let r: IteratorResult<StreamEvent[], void>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        yield [wire(err, upstream).toEvent()];
+        return;
+      }
+      if (r.done) break;
+      const batch = r.value;
+      const end = terminalAt(batch);
+      if (end < 0) {
+        yield batch;
+        continue;
+      }
+      yield end === batch.length - 1 ? batch : batch.slice(0, end + 1);
+      return;
+    }
+    yield [errorEvent("api_error", `${upstream} ended the stream before message_stop (the upstream failed mid-response)`)];
+  } finally {
+    // Stopped early (a terminal event, or the reader left): the upstream is not read further.
+    await it.return?.(undefined)?.catch(() => {});
+  }
+}
+
+/** The index of the first `message_stop` or `error` in `batch`, or -1. */
+function terminalAt(batch: StreamEvent[]): number {
+  for (let i = 0; i < batch.length; i++) {
+    const t = batch[i]!.type;
+    if (t === "message_stop" || t === "error") return i;
+  }
+  return -1;
+}
+
+/** guardBatches, one event at a time. */
 export async function* guardStream(
   source: AsyncIterable<StreamEvent>,
   upstream: string,
   wire: (err: unknown, upstream: string) => AtradError = AtradError.from,
 ): AsyncGenerator<StreamEvent> {
-  try {
-    for await (const event of source) {
-      yield event;
-      if (event.type === "message_stop" || event.type === "error") return;
-    }
-  } catch (err) {
-    yield wire(err, upstream).toEvent();
-    return;
-  }
-  yield errorEvent("api_error", `${upstream} ended the stream before message_stop (the upstream failed mid-response)`);
+  for await (const batch of guardBatches(source, upstream, wire)) yield* batch;
 }
 
 /**

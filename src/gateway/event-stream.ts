@@ -1,13 +1,14 @@
 /**
- * The one SSE writer: Anthropic events → `text/event-stream` bytes, with a `ping` after every
- * `pingMs` of silence (Ollama sends none during model load and prefill, and
- * idle connections get closed). Cancelling the response (client gone) calls `onCancel`.
+ * The one SSE writer: batches of Anthropic events → `text/event-stream` bytes, one write per
+ * batch (each batch is what one upstream read completed), with a `ping` after every `pingMs`
+ * of silence (Ollama sends none during model load and prefill, and idle connections get
+ * closed). The response body is a ReadableStream for whoever reads a Response; the node:http
+ * server instead asks `directWriter` for the writer behind it and drives it straight into the
+ * socket, with no stream, reader or encoder in between. Cancelling (client gone) calls `onCancel`.
  */
 import { shuttingDown } from "../anthropic/errors.ts";
 import { encodeEvent, formatEvent } from "../anthropic/sse.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
-
-const PING = encodeEvent({ type: "ping" });
 
 export interface EventStreamOptions {
   pingMs: number;
@@ -21,99 +22,202 @@ export interface EventStreamOptions {
   stop?: AbortSignal;
 }
 
-/** At most this many events go out in one write. */
-const MAX_BATCH = 128;
-const NOT_READY = Symbol("not ready");
+/** Where a writer puts its bytes. */
+export interface EventSink {
+  /** False when the client's buffer is full: the writer waits for `drained()`. */
+  write(text: string): boolean;
+  drained(): Promise<void>;
+  /** The last bytes (possibly none), then the end of the response. */
+  end(text?: string): void;
+  /** The stream failed past the guard (should not happen): cut the response. */
+  fail(err: unknown): void;
+}
+
+type Batches = AsyncIterator<StreamEvent[], void, undefined>;
+
+const PING = formatEvent({ type: "ping" });
+const PING_BYTES = encodeEvent({ type: "ping" });
+const SHUTTING_DOWN = formatEvent(shuttingDown().toEvent());
 const encoder = new TextEncoder();
-/** Resolves after the microtasks queued now have run: events already in hand beat it. */
-const afterMicrotasks = () => new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
 
-const SHUTTING_DOWN = encodeEvent(shuttingDown().toEvent());
+const terminal = (e: StreamEvent | undefined) => e?.type === "message_stop" || e?.type === "error";
 
-export function createEventStream(events: AsyncIterable<StreamEvent>, opts: EventStreamOptions): ReadableStream<Uint8Array> {
-  const it = events[Symbol.asyncIterator]();
-  // A next() still pending when a write went out: the following pull awaits it first.
-  let pending: Promise<IteratorResult<StreamEvent>> | undefined;
-  let lastWrite = Date.now();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-  let stop: (() => void) | undefined;
-  const finish = (aborted: boolean) => {
-    if (closed) return;
-    closed = true;
-    clearInterval(timer);
-    // The shutdown signal lives as long as the daemon: a listener left on it would keep this
-    // whole stream (controller, iterator, upstream response) alive forever — a leak per request.
-    if (stop) opts.stop?.removeEventListener("abort", stop);
-    opts.onClose?.(aborted);
-  };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      stop = () => {
-        if (closed) return;
-        finish(false);
-        try {
-          controller.enqueue(SHUTTING_DOWN);
-          controller.close();
-        } catch {}
-        opts.onCancel?.();
-        void it.return?.()?.catch(() => {});
-      };
-      if (opts.stop?.aborted) queueMicrotask(stop);
-      else opts.stop?.addEventListener("abort", stop, { once: true });
-      if (opts.initialPing) controller.enqueue(PING);
-      timer = setInterval(() => {
-        if (closed || Date.now() - lastWrite < opts.pingMs) return;
-        lastWrite = Date.now();
-        try {
-          controller.enqueue(PING);
-        } catch {}
-      }, Math.max(50, Math.floor(opts.pingMs / 4)));
-    },
-    /**
-     * Each pull writes every event that is already available, not one: an upstream network
-     * chunk usually carries many events, and one socket write per event was the relay's main
-     * cost under load. Waiting ends as soon as the next event is not ready, so nothing is held.
-     */
-    async pull(controller) {
-      let text = "";
-      let count = 0;
-      // One turn of the event loop per write, armed once: a timer per event cost more than
-      // the events it batched (a setImmediate and a race for each of them).
-      let turn: Promise<typeof NOT_READY> | undefined;
-      try {
-        for (;;) {
-          const next = pending ?? it.next();
-          pending = undefined;
-          const r = count === 0 ? await next : await Promise.race([next, (turn ??= afterMicrotasks())]);
-          if (closed) return;
-          if (r === NOT_READY) {
-            pending = next;
-            break;
-          }
-          if (r.done) {
-            finish(false);
-            if (text) controller.enqueue(encoder.encode(text));
-            controller.close();
-            return;
-          }
-          opts.onEvent?.(r.value);
-          text += formatEvent(r.value);
-          if (++count >= MAX_BATCH) break;
+/** One response's writer: it runs once, into one sink. */
+export class EventWriter {
+  private sink?: EventSink;
+  private closed = false;
+  private lastWrite = Date.now();
+  private timer?: ReturnType<typeof setInterval>;
+  private readonly onStop = () => this.stopped();
+
+  /** `head`: the first batch, already asked for (the lifecycle awaited it before committing). */
+  constructor(
+    private readonly batches: Batches,
+    private head: Promise<IteratorResult<StreamEvent[], void>> | undefined,
+    private readonly opts: EventStreamOptions,
+  ) {}
+
+  /** Write every batch into `sink` until the stream ends, the client leaves or the daemon stops. */
+  async run(sink: EventSink): Promise<void> {
+    this.begin(sink);
+    try {
+      while (!this.closed) {
+        const next = this.head ?? this.batches.next();
+        this.head = undefined;
+        const r = await next;
+        if (this.closed) return;
+        if (r.done) {
+          this.finish(false);
+          sink.end();
+          return;
         }
-        lastWrite = Date.now();
-        controller.enqueue(encoder.encode(text));
-      } catch (err) {
-        // The lifecycle's guard turns failures into `error` events; this is the last line of defence.
-        if (text) controller.enqueue(encoder.encode(text));
-        finish(false);
-        controller.error(err);
+        const batch = r.value;
+        const text = this.format(batch);
+        this.lastWrite = Date.now();
+        if (terminal(batch[batch.length - 1])) {
+          // The guard relays nothing after a terminal event: end with it, in one write.
+          this.finish(false);
+          sink.end(text);
+          void this.batches.return?.(undefined)?.catch(() => {});
+          return;
+        }
+        if (!sink.write(text)) await sink.drained();
       }
+    } catch (err) {
+      // The lifecycle's guard turns failures into `error` events; this is the last line of defence.
+      if (this.closed) return;
+      this.finish(false);
+      sink.fail(err);
+    }
+  }
+
+  /** The client is gone: stop the upstream, settle the exchange. */
+  cancel(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.finish(true);
+    this.opts.onCancel?.();
+    return Promise.resolve(this.batches.return?.(undefined)).then(
+      () => {},
+      () => {},
+    );
+  }
+
+  private begin(sink: EventSink) {
+    this.sink = sink;
+    const { stop, pingMs } = this.opts;
+    if (stop?.aborted) queueMicrotask(this.onStop);
+    else stop?.addEventListener("abort", this.onStop, { once: true });
+    if (this.opts.initialPing) sink.write(PING);
+    this.timer = setInterval(() => {
+      if (this.closed || Date.now() - this.lastWrite < pingMs) return;
+      this.lastWrite = Date.now();
+      try {
+        sink.write(PING);
+      } catch {}
+    }, Math.max(50, Math.floor(pingMs / 4)));
+  }
+
+  private format(batch: StreamEvent[]): string {
+    const onEvent = this.opts.onEvent;
+    let text = "";
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
+      onEvent?.(e);
+      text += formatEvent(e);
+    }
+    return text;
+  }
+
+  private stopped() {
+    if (this.closed) return;
+    this.finish(false);
+    try {
+      this.sink?.end(SHUTTING_DOWN);
+    } catch {}
+    this.opts.onCancel?.();
+    void this.batches.return?.(undefined)?.catch(() => {});
+  }
+
+  private finish(aborted: boolean) {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    // The shutdown signal lives as long as the daemon: a listener left on it would keep this
+    // whole stream (writer, iterator, upstream response) alive forever — a leak per request.
+    this.opts.stop?.removeEventListener("abort", this.onStop);
+    this.opts.onClose?.(aborted);
+  }
+}
+
+const writers = new WeakMap<ReadableStream<Uint8Array>, EventWriter>();
+
+/** The writer behind a body made by createEventStream, for a server that writes to its socket itself. */
+export function directWriter(body: ReadableStream<Uint8Array> | null): EventWriter | undefined {
+  return body ? writers.get(body) : undefined;
+}
+
+/**
+ * The response body. Read as a stream, each pull runs the writer until it has written (one
+ * batch, a ping, the end); a server holding the body can take `directWriter(body)` instead,
+ * and then the stream is never read.
+ */
+export function createEventStream(batches: Batches, head: Promise<IteratorResult<StreamEvent[], void>> | undefined, opts: EventStreamOptions): ReadableStream<Uint8Array> {
+  const writer = new EventWriter(batches, head, opts);
+  // With highWaterMark 0 a pull means the reader wants bytes: it settles on the next write,
+  // and the writer (told its write was not taken) goes on once the next pull comes.
+  let pulled: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  let running = false;
+  const settle = () => {
+    const [p, d] = [pulled, drained];
+    pulled = drained = undefined;
+    p?.();
+    d?.();
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const wanted = new Promise<void>((resolve) => (pulled = resolve));
+        if (running) {
+          const d = drained;
+          drained = undefined;
+          d?.();
+          return wanted;
+        }
+        running = true;
+        void writer.run({
+          write(text) {
+            controller.enqueue(text === PING ? PING_BYTES : encoder.encode(text));
+            const p = pulled;
+            pulled = undefined;
+            p?.();
+            return false;
+          },
+          drained: () => new Promise<void>((resolve) => (drained = resolve)),
+          end(text) {
+            try {
+              if (text) controller.enqueue(encoder.encode(text));
+              controller.close();
+            } catch {}
+            settle();
+          },
+          fail(err) {
+            try {
+              controller.error(err);
+            } catch {}
+            settle();
+          },
+        });
+        return wanted;
+      },
+      async cancel() {
+        const done = writer.cancel();
+        settle();
+        await done;
+      },
     },
-    async cancel() {
-      finish(true);
-      opts.onCancel?.();
-      await it.return?.().catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
+  writers.set(stream, writer);
+  return stream;
 }

@@ -13,7 +13,7 @@
 import { AtradError, shuttingDown } from "../anthropic/errors.ts";
 import type { MessagesRequest } from "../anthropic/schema.ts";
 import { sessionIdOf } from "../anthropic/session.ts";
-import { aggregateStream, guardStream } from "../anthropic/stream.ts";
+import { aggregateStream, guardBatches } from "../anthropic/stream.ts";
 import type { StreamEvent } from "../anthropic/types.ts";
 import { errorMessageOf, UpstreamError } from "../providers/upstream.ts";
 import { requestClassOf } from "../router/classify.ts";
@@ -134,62 +134,75 @@ class Exchange {
   private async streaming(dispatching: Promise<Dispatched>): Promise<Response> {
     const window = this.window(this.deps.config().server.stream_commit_s * 1000);
     const d = await this.orShutdown(Promise.race([dispatching, window]));
-    if (d === LATE) return this.commit(this.lateEvents(dispatching), { "request-id": this.requestId }, true);
+    if (d === LATE) return this.commit(this.lateEvents(dispatching), undefined, { "request-id": this.requestId }, true);
     const headers = this.routed(d);
     if (d.outcome.type === "body") throw new AtradError("api_error", `${d.target} answered a streaming request with a plain body`, { status: 502 });
-    const it = this.relay(d.outcome.events, d.target)[Symbol.asyncIterator]();
+    const it = this.relay(d.outcome.events, d.target);
     const next = it.next();
     const first = await this.orShutdown(Promise.race([next, window]));
-    if (first === LATE) return this.commit(resume(next, it), headers, true);
+    if (first === LATE) return this.commit(it, next.then((r) => (r.done ? r : { done: false, value: this.preview(r.value) })), headers, true);
     if (first.done) throw new AtradError("api_error", `${d.target} ended the stream before message_start`, { status: 502 });
-    if (first.value.type === "error") {
+    const batch = this.preview(first.value);
+    if (batch[0]!.type === "error") {
       // Nothing is committed yet: the client gets the failure as a status it can act on.
-      this.rec.onEvent(first.value);
+      const e = batch[0]!;
+      this.rec.onEvent(e);
       void it.return?.(undefined)?.catch(() => {});
-      throw AtradError.fromEvent(first.value.error);
+      throw AtradError.fromEvent(e.error);
     }
-    return this.commit(resume(Promise.resolve(first), it), headers, false);
+    return this.commit(it, Promise.resolve({ done: false, value: batch }), headers, false);
   }
 
   /** The events of a stream committed before the router answered: its outcome or its failure. */
-  private async *lateEvents(dispatching: Promise<Dispatched>): AsyncGenerator<StreamEvent> {
+  private async *lateEvents(dispatching: Promise<Dispatched>): AsyncGenerator<StreamEvent[]> {
     let d: Dispatched;
     try {
       d = await dispatching;
     } catch (err) {
-      yield toWire(err).toEvent();
+      yield [toWire(err).toEvent()];
       return;
     }
     this.routed(d);
     if (d.outcome.type === "body") {
-      yield new AtradError("api_error", `${d.target} answered a streaming request with a plain body`).toEvent();
+      yield [new AtradError("api_error", `${d.target} answered a streaming request with a plain body`).toEvent()];
       return;
     }
-    yield* this.relay(d.outcome.events, d.target);
+    let first = true;
+    for await (const batch of this.relay(d.outcome.events, d.target)) {
+      yield first ? this.preview(batch) : batch;
+      first = false;
+    }
   }
 
-  /** An upstream's events as the client gets them: guarded, with the best-known usage up front. */
-  private relay(events: AsyncIterable<StreamEvent>, target: string): AsyncGenerator<StreamEvent> {
-    return guardStream(withPreview(events, this.body), target, toWire);
+  /** An upstream's events as the client gets them, in batches: guarded (see guardBatches). */
+  private relay(events: AsyncIterable<StreamEvent>, target: string): AsyncGenerator<StreamEvent[]> {
+    return guardBatches(events, target, toWire);
   }
 
-  private commit(events: AsyncIterable<StreamEvent>, headers: Record<string, string>, initialPing: boolean): Response {
+  /** The first batch with the best-known usage up front (see withPreview). */
+  private preview(batch: StreamEvent[]): StreamEvent[] {
+    return withPreview(batch, this.body);
+  }
+
+  private commit(batches: AsyncIterator<StreamEvent[], void, undefined>, head: Promise<IteratorResult<StreamEvent[], void>> | undefined, headers: Record<string, string>, initialPing: boolean): Response {
     // Headers first: if a value is refused, no stream exists yet to clean up.
-    const head = new Headers({ ...SSE_HEADERS, ...headers });
+    const responseHeaders = new Headers({ ...SSE_HEADERS, ...headers });
     // From here the event stream watches the shutdown; the commit window is over.
     this.stopWaiting();
-    this.stream = createEventStream(events, {
+    this.stream = createEventStream(batches, head, {
       pingMs: this.deps.config().server.ping_interval_s * 1000,
       initialPing,
       stop: this.deps.shutdown,
-      onEvent: (e) => this.rec.onEvent(e),
+      onEvent: this.onEvent,
       onCancel: this.clientLeft,
       onClose: (aborted) => this.end(200, aborted || this.request.signal.aborted),
     });
-    const response = new Response(this.stream, { status: 200, headers: head });
+    const response = new Response(this.stream, { status: 200, headers: responseHeaders });
     this.stream = undefined;
     return response;
   }
+
+  private readonly onEvent = (e: StreamEvent) => this.rec.onEvent(e);
 
   /** Whatever went wrong, as the client's answer; the exchange is over. */
   fail(err: unknown): Response {
@@ -271,10 +284,15 @@ class Exchange {
     return Promise.race([work, this.stopped]);
   }
 
-  private async *tap(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
-    for await (const e of events) {
-      this.rec.onEvent(e);
-      yield e;
+  /** The batches as single events, the first batch previewed, each event recorded. */
+  private async *tap(batches: AsyncIterable<StreamEvent[]>): AsyncGenerator<StreamEvent> {
+    let first = true;
+    for await (const batch of batches) {
+      for (const e of first ? this.preview(batch) : batch) {
+        this.rec.onEvent(e);
+        yield e;
+      }
+      first = false;
     }
   }
 }
@@ -284,25 +302,15 @@ class Exchange {
  * only. An upstream that leaves it out or at 0 (and reports no cached tokens either) gets a
  * local estimate from the request there; `message_delta` still carries the real count.
  */
-async function* withPreview(events: AsyncIterable<StreamEvent>, request: MessagesRequest): AsyncGenerator<StreamEvent> {
-  let first = true;
-  for await (const event of events) {
-    if (first && event.type === "message_start") {
-      const usage = (event.message.usage ?? {}) as Record<string, unknown>;
-      const known = Number(usage.input_tokens ?? 0) > 0 || Number(usage.cache_read_input_tokens ?? 0) > 0 || Number(usage.cache_creation_input_tokens ?? 0) > 0;
-      // A new event, not a spread: a relayed event carries its original JSON, which would win.
-      yield known ? event : ({ type: "message_start", message: { ...event.message, usage: { ...event.message.usage, input_tokens: estimateRequestTokens(request as never) } } } as StreamEvent);
-    } else yield event;
-    first = false;
-  }
-}
-
-/** The events of `it` with the first one (already asked for) in front. */
-async function* resume(first: Promise<IteratorResult<StreamEvent>>, it: AsyncIterator<StreamEvent>): AsyncGenerator<StreamEvent> {
-  const r = await first;
-  if (r.done) return;
-  yield r.value;
-  yield* { [Symbol.asyncIterator]: () => it };
+function withPreview(batch: StreamEvent[], request: MessagesRequest): StreamEvent[] {
+  const event = batch[0];
+  if (event?.type !== "message_start") return batch;
+  const usage = (event.message.usage ?? {}) as Record<string, unknown>;
+  const known = Number(usage.input_tokens ?? 0) > 0 || Number(usage.cache_read_input_tokens ?? 0) > 0 || Number(usage.cache_creation_input_tokens ?? 0) > 0;
+  if (known) return batch;
+  // A new event, not a spread: a relayed event carries its original JSON, which would win.
+  const previewed = { type: "message_start", message: { ...event.message, usage: { ...event.message.usage, input_tokens: estimateRequestTokens(request as never) } } } as StreamEvent;
+  return [previewed, ...batch.slice(1)];
 }
 
 function quietly(fn: () => void) {

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Socket } from "node:net";
 import { AtradError } from "../anthropic/errors.ts";
 import { createApp } from "./app.ts";
+import { directWriter, type EventWriter } from "./event-stream.ts";
 import { tooLarge } from "./body.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { errorResponse, newRequestId } from "./lifecycle.ts";
@@ -128,6 +129,9 @@ export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "res
       return;
     }
     res.writeHead(status, headers);
+    // atrad's own event stream is written straight into the socket: no reader, no encoder.
+    const writer = directWriter(response.body);
+    if (writer) return writeEvents(writer, res);
     res.flushHeaders();
     await pipe(response.body, res);
   }
@@ -186,6 +190,38 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | typeof TO
     req.once("close", () => {
       if (!req.complete) resolve(GONE);
     });
+  });
+}
+
+/** An event stream into the socket with backpressure; the client leaving cancels it (and so the upstream). */
+async function writeEvents(writer: EventWriter, res: ServerResponse) {
+  const gone = () => {
+    if (!res.writableFinished) void writer.cancel();
+  };
+  res.once("close", gone);
+  try {
+    await writer.run({
+      write: (text) => !res.destroyed && res.write(text),
+      drained: () => drained(res),
+      end: (text) => void (res.destroyed || res.end(text)),
+      fail: () => res.destroy(),
+    });
+  } finally {
+    res.off("close", gone);
+  }
+}
+
+/** Resolves once the socket takes writes again, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
   });
 }
 

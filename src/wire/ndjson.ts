@@ -72,14 +72,21 @@ export class NdjsonSplitter {
   }
 }
 
-/** An NDJSON body as lines; every non-blank line counts as progress. */
-export async function* ndjsonLines(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<string> {
+/** An NDJSON body, one batch of lines per network chunk; every non-blank line counts as progress. */
+export async function* ndjsonBatches(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<string[]> {
   const upstream = new UpstreamBody(body, opts);
   const splitter = new NdjsonSplitter(opts.target, opts);
   for await (const bytes of upstream.chunks()) {
     const lines = splitter.push(bytes);
-    if (lines.length) upstream.progress();
-    yield* lines;
+    if (!lines.length) continue;
+    upstream.progress();
+    yield lines;
   }
-  yield* splitter.end();
+  const last = splitter.end();
+  if (last.length) yield last;
+}
+
+/** An NDJSON body as lines, one by one. */
+export async function* ndjsonLines(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<string> {
+  for await (const lines of ndjsonBatches(body, opts)) yield* lines;
 }

@@ -84,16 +84,31 @@ export function isPing(m: SseMessage): boolean {
   return m.event === "ping" || /^\s*\{\s*"type"\s*:\s*"ping"\s*[,}]/.test(m.data);
 }
 
-/** An SSE body from an upstream as events; every event but a ping counts as progress. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<SseMessage> {
+/**
+ * An SSE body from an upstream, one batch per network chunk: the events that chunk completed
+ * (none: nothing is yielded). Every event but a ping counts as progress.
+ */
+export async function* sseBatches(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<SseMessage[]> {
   const upstream = new UpstreamBody(body, opts);
   const splitter = new SseSplitter(opts.target, opts);
   for await (const bytes of upstream.chunks()) {
     const events = splitter.push(bytes);
-    for (const m of events) if (!isPing(m)) upstream.progress();
-    yield* events;
+    if (!events.length) continue;
+    for (const m of events) {
+      if (!isPing(m)) {
+        upstream.progress();
+        break;
+      }
+    }
+    yield events;
   }
-  yield* splitter.end();
+  const last = splitter.end();
+  if (last.length) yield last;
+}
+
+/** An SSE body from an upstream as events, one by one. */
+export async function* sseEvents(body: ReadableStream<Uint8Array>, opts: BodyOptions & FrameLimits): AsyncGenerator<SseMessage> {
+  for await (const events of sseBatches(body, opts)) yield* events;
 }
 
 /** Read any SSE body with the default caps and no deadlines (clients, tests, scripts). */

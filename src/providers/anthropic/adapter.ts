@@ -5,11 +5,12 @@ import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { AnthropicProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
-import { convertStream, type Converter } from "../../anthropic/converter.ts";
+import { convertChunks, type Converter } from "../../anthropic/converter.ts";
+import type { BatchedEvents } from "../../anthropic/stream.ts";
 import { normalise } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
-import { sseEvents, type SseMessage } from "../../wire/sse.ts";
+import { sseBatches, type SseMessage } from "../../wire/sse.ts";
 import { estimateRequestTokens } from "../../tokens/count.ts";
 import { withCacheRead } from "../shared/usage.ts";
 import { overflowed } from "../shared/overflow.ts";
@@ -126,8 +127,8 @@ class Relay implements Converter<SseMessage> {
   }
 }
 
-function relay(body: ReadableStream<Uint8Array>, opts: BodyOptions, prompt: number): AsyncGenerator<StreamEvent> {
-  return convertStream(new Relay(opts.target, prompt), sseEvents(body, opts));
+function relay(body: ReadableStream<Uint8Array>, opts: BodyOptions, prompt: number): BatchedEvents {
+  return convertChunks(new Relay(opts.target, prompt), sseBatches(body, opts));
 }
 
 /**

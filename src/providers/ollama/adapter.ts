@@ -8,9 +8,10 @@ import { estimateRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
-import { convertStream } from "../../anthropic/converter.ts";
+import { convertChunks } from "../../anthropic/converter.ts";
+import type { BatchedEvents } from "../../anthropic/stream.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
-import { ndjsonLines } from "../../wire/ndjson.ts";
+import { ndjsonBatches } from "../../wire/ndjson.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { overflowed } from "../shared/overflow.ts";
 import { rawCalls } from "../shared/raw-calls.ts";
@@ -52,6 +53,6 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
 };
 
 /** An NDJSON body through the converter (exported for the property tests). */
-export function ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter, opts: BodyOptions = { target: "ollama" }): AsyncGenerator<StreamEvent> {
-  return convertStream(converter, ndjsonLines(body, opts));
+export function ndjsonEvents(body: ReadableStream<Uint8Array>, converter: OllamaStreamConverter, opts: BodyOptions = { target: "ollama" }): BatchedEvents {
+  return convertChunks(converter, ndjsonBatches(body, opts));
 }

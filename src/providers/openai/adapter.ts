@@ -10,9 +10,10 @@ import type { OpenaiProvider } from "./spec.ts";
 import { authHeaders, fetchUpstream, readJson, streamDeadlines, UpstreamError } from "../upstream.ts";
 import type { BodyOptions } from "../../wire/body.ts";
 import { readText, tryJson } from "../../wire/body.ts";
-import { sseEvents } from "../../wire/sse.ts";
+import { sseBatches } from "../../wire/sse.ts";
 import { chatFailure } from "./errors.ts";
-import { convertStream } from "../../anthropic/converter.ts";
+import { convertChunks } from "../../anthropic/converter.ts";
+import type { BatchedEvents } from "../../anthropic/stream.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
 import { rawCalls } from "../shared/raw-calls.ts";
 import { hasImages, toChatRequest } from "./request.ts";
@@ -71,12 +72,12 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
   },
 };
 
-async function* payloads(body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<string> {
-  for await (const msg of sseEvents(body, opts)) yield msg.data;
+async function* payloads(body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<string[]> {
+  for await (const msgs of sseBatches(body, opts)) yield msgs.map((m) => m.data);
 }
 
-function convert(converter: StreamConverter, body: ReadableStream<Uint8Array>, opts: BodyOptions): AsyncGenerator<StreamEvent> {
-  return convertStream(converter, payloads(body, opts));
+function convert(converter: StreamConverter, body: ReadableStream<Uint8Array>, opts: BodyOptions): BatchedEvents {
+  return convertChunks(converter, payloads(body, opts));
 }
 
 async function* fromCompletion(converter: StreamConverter, whole: ChatChunk): AsyncGenerator<StreamEvent> {

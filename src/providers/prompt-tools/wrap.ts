@@ -2,8 +2,8 @@
  * `tools = "prompt"`: wrap any adapter so tools travel in the prompt and come back parsed out
  * of the text. The inner adapter never sees `tools`; the router applies this per request.
  */
-import { convertStream } from "../../anthropic/converter.ts";
-import { messageToEvents } from "../../anthropic/stream.ts";
+import { convertChunks } from "../../anthropic/converter.ts";
+import { batchesOf, messageToEvents, type BatchedEvents } from "../../anthropic/stream.ts";
 import type { Message, StreamEvent } from "../../anthropic/types.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
@@ -23,6 +23,6 @@ export function withPromptTools(inner: Adapter): Adapter {
   };
 }
 
-function transform(events: AsyncIterable<StreamEvent>, stream: PromptToolsStream): AsyncGenerator<StreamEvent> {
-  return convertStream(stream, events);
+function transform(events: AsyncIterable<StreamEvent>, stream: PromptToolsStream): BatchedEvents {
+  return convertChunks(stream, batchesOf(events));
 }
