@@ -9,7 +9,7 @@
  * measured in the same rounds: a before/after pair on the same machine at the same time.
  * `bun run bench` is the full report; this is the quick loop for one change at a time.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -64,8 +64,9 @@ const [standin, bare, barenode] = [freePort(), freePort(), freePort()];
 const up = `http://127.0.0.1:${standin}`;
 spawn(["bun", "bench/standin.ts", String(standin)]);
 await waitFor(`${up}/`);
-spawn(["bun", "bench/bare-proxy.ts", String(bare), up]);
-spawn(["bun", "bench/bare-node-proxy.ts", String(barenode), up]);
+const pids: Record<string, number> = {};
+pids.bare = spawn(["bun", "bench/bare-proxy.ts", String(bare), up]).pid;
+pids.barenode = spawn(["bun", "bench/bare-node-proxy.ts", String(barenode), up]).pid;
 const config = (port: number) =>
   `[server]\nport = ${port}\n` +
   ["ollama", "mlx", "victoria", "veronica"].map((p) => `[providers.${p}]\nenabled = false\n`).join("") +
@@ -87,7 +88,15 @@ const atrads = [
 ];
 await waitFor(`http://127.0.0.1:${bare}/`);
 await waitFor(`http://127.0.0.1:${barenode}/`);
-for (const a of atrads) await waitFor(`http://127.0.0.1:${a.port}/health`);
+for (const a of atrads) {
+  await waitFor(`http://127.0.0.1:${a.port}/health`);
+  pids[a.label] = a.proc.pid;
+}
+/** CPU time (ms) a process has used so far, user + system: steadier than req/s on a shared machine. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
 
 const anthropicBody = (model: string) => JSON.stringify({ model, max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] });
 const chatBody = JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
@@ -98,13 +107,13 @@ const floorPath: Record<Kind, [string, string]> = {
 };
 const atradModel: Record<Kind, string> = { anthropic: "ant/m", openai: "oai/m", ollama: "oll/m" };
 
-function wrk(port: number, path: string, body: string, seconds: number): { rps: number; errors: number } {
+function wrk(port: number, path: string, body: string, seconds: number): { rps: number; requests: number; errors: number } {
   const r = Bun.spawnSync(["wrk", "-t2", `-c${CONNECTIONS}`, `-d${seconds}s`, "-s", join(root, "bench/post.lua"), `http://127.0.0.1:${port}${path}`], {
     env: { ...process.env, BENCH_BODY: body },
   });
   const out = r.stdout.toString();
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN), errors };
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN), requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN), errors };
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,11 +130,15 @@ const subject = (kind: Kind, who: string): [number, string, string] => {
 for (const kind of KINDS) for (const who of WHO) wrk(...subject(kind, who), 1);
 
 const rps: Record<string, number[]> = {};
+/** CPU µs per request of the process under load. */
+const cpu: Record<string, number[]> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const kind of KINDS) {
     const order = round % 2 ? [...WHO].reverse() : WHO;
     for (const who of order) {
+      const before = cpuMs(pids[who]!);
       const r = wrk(...subject(kind, who), SECONDS);
+      (cpu[`${kind}.${who}`] ??= []).push(((cpuMs(pids[who]!) - before) * 1000) / r.requests);
       if (r.errors) process.stderr.write(`${kind} ${who}: ${r.errors} non-2xx\n`);
       (rps[`${kind}.${who}`] ??= []).push(r.rps);
     }
@@ -140,7 +153,14 @@ for (const kind of KINDS) {
     const r = rps[`${kind}.${a.label}`]!;
     return `${a.label} ${f(median(r)).padStart(6)} (${f(ratio(r, b), 1)} % of bare, ${f(ratio(r, bn), 1)} % of barenode)`;
   });
-  console.log(`${kind.padEnd(9)} bare ${f(median(b)).padStart(6)}  barenode ${f(median(bn)).padStart(6)} (${f(ratio(bn, b), 1)} %)  ${cols.join("  ")}`);
+  console.log(`${kind.padEnd(9)} req/s  bare ${f(median(b)).padStart(6)}  barenode ${f(median(bn)).padStart(6)} (${f(ratio(bn, b), 1)} %)  ${cols.join("  ")}`);
+  // Floor CPU per request over atrad's: the throughput ratio atrad would reach if each had a core to itself.
+  const [cb, cbn] = [median(cpu[`${kind}.bare`]!), median(cpu[`${kind}.barenode`]!)];
+  const costs = atrads.map((a) => {
+    const c = median(cpu[`${kind}.${a.label}`]!);
+    return `${a.label} ${f(c, 1)} (bare/it ${f((cb / c) * 100, 1)} %, barenode/it ${f((cbn / c) * 100, 1)} %)`;
+  });
+  console.log(`${"".padEnd(9)} CPU µs/request  bare ${f(cb, 1)}  barenode ${f(cbn, 1)}  ${costs.join("  ")}`);
 }
 cleanup();
 for (const a of atrads) await a.proc.exited;
