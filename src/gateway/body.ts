@@ -3,8 +3,9 @@
  * Errors are Anthropic-shaped and say what to fix; Elysia's own parser and its 422 are not used
  * (and its `normalize` silently strips fields not in the schema, which we must forward).
  */
-import type { TSchema, Static } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { FormatRegistry, type TSchema, type Static } from "@sinclair/typebox";
+import { TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
+import { Hash } from "@sinclair/typebox/value";
 import type { ValueError } from "@sinclair/typebox/errors";
 import { AtradError, invalidRequest } from "../anthropic/errors.ts";
 
@@ -12,6 +13,18 @@ const MAX_DEPTH = 64;
 
 export function compileSchema<T extends TSchema>(schema: T): TypeCheck<T> {
   return TypeCompiler.Compile(schema);
+}
+
+type CheckFactory = (kind: unknown, format: unknown, hash: unknown) => (value: unknown) => boolean;
+
+/**
+ * A validator from code TypeBox's compiler generated at build time (checks.gen.ts), with what
+ * TypeBox's own Compile hands generated code: format and hash lookups (custom kinds are not
+ * used by these schemas, so none is registered).
+ */
+export function precompiledCheck<T extends TSchema>(schema: T, factory: CheckFactory): TypeCheck<T> {
+  const format = (name: string, value: unknown) => FormatRegistry.Get(name)?.(value as string) ?? false;
+  return new TypeCheck(schema, [], factory(() => false, format, Hash), "");
 }
 
 export async function readJson<T extends TSchema>(request: Request, check: TypeCheck<T>, maxBytes: number): Promise<Static<T>> {

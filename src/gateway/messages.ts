@@ -6,12 +6,14 @@
 import { Elysia } from "elysia";
 import { CountTokensRequestSchema, MessagesRequestSchema } from "../anthropic/schema.ts";
 import { countRequestTokens } from "../tokens/count.ts";
-import { checkModelName, compileSchema, readJson } from "./body.ts";
+import { checkModelName, precompiledCheck, readJson } from "./body.ts";
+import { countTokensCheck, messagesCheck } from "./checks.gen.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { errorResponse, newRequestId, serveMessages } from "./lifecycle.ts";
 
-const checkMessages = compileSchema(MessagesRequestSchema);
-const checkCount = compileSchema(CountTokensRequestSchema);
+// Generated at build time (scripts/gen-checks.ts): compiling them at start-up cost ~3.6 MB RSS.
+const checkMessages = precompiledCheck(MessagesRequestSchema, messagesCheck);
+const checkCount = precompiledCheck(CountTokensRequestSchema, countTokensCheck);
 
 export function messagesRoutes(deps: GatewayDeps) {
   return new Elysia({ name: "messages" })
