@@ -14,7 +14,7 @@ const simple = { model: "claude-opus-5-5", max_tokens: 50, messages: [{ role: "u
 const { ollama, atrad } = await atradInFrontOf({ ollama: startOllamaStandIn() }, ({ ollama }) => `
 [server]
 ping_interval_s = 0.05
-stream_commit_s = 0.05
+stream_commit_s = 0.2
 max_body_mb = 1
 allowed_hosts = ["atrad.lan"]
 ${providerToml("ollama", "anthropic", `http://localhost:${ollama.port}`)}
