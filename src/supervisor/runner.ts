@@ -51,6 +51,8 @@ export class Runner {
   private killing: Promise<void> | undefined;
   /** The tree of a leader that exited is being stopped; no new spawn until it is gone. */
   private reaping: Promise<void> = Promise.resolve();
+  /** Whether `reaping` is still under way: what answers on the port meanwhile may be that tree. */
+  private oldTree = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -144,9 +146,16 @@ export class Runner {
       rotateIfLarge(this.logPath, this.sup.opts.timing?.logMaxBytes ?? DEFAULT_MAX_BYTES);
       // Without /proc environments, escapees are known only from having been seen earlier.
       if (this.child && process.platform !== "linux") noteDescendants(this.child);
-      const outcome = await this.classify(await probeService(this.svc, this.sup.opts.fetch));
-      if (this.stopped) return;
-      this.dispatch({ type: "probe", outcome, now: this.sup.now() });
+      const result = await probeService(this.svc, this.sup.opts.fetch);
+      // A healthy answer while the tree of a leader that exited is still being stopped is that
+      // tree's (a forking server's child outlives its leader by up to the TERM→KILL grace), not
+      // the service's: it must not make the service up with no process of ours, nor cancel the
+      // backoff's restart.
+      if (result.outcome !== "ok" || this.child || !this.oldTree) {
+        const outcome = await this.classify(result);
+        if (this.stopped) return;
+        this.dispatch({ type: "probe", outcome, now: this.sup.now() });
+      }
     } catch (err) {
       // A bug in one round must not end the watch: log it and probe again next interval.
       this.log.error(`service ${this.svc.name}: probe round failed: ${(err as Error).message}`);
@@ -231,7 +240,11 @@ export class Runner {
       this.child = undefined;
       // The leader is gone; its group and escaped descendants go with it.
       const killing = this.killing;
-      this.reaping = Promise.all([killing, stopTree(child, this.graceMs)]).then(() => {});
+      const reaping: Promise<void> = Promise.all([killing, stopTree(child, this.graceMs)]).then(() => {
+        if (this.reaping === reaping) this.oldTree = false;
+      });
+      this.reaping = reaping;
+      this.oldTree = true;
       this.killing = undefined;
       this.sup.savePidfile();
       this.dispatch({ type: "exited", code, signal, now: this.sup.now() });

@@ -43,6 +43,24 @@ describe.concurrent("a service's process tree", () => {
     expect(taggedProcesses(tag)).toEqual([]);
   }), 30_000);
 
+  test("the leader of a TERM-ignoring forking service crashes: its server's answers while it is being stopped don't make the service up", () => scoped(async (cleanup) => {
+    const tag = crypto.randomUUID();
+    const { sup, ready } = start(cleanup, [ownedService("fork", freePort(), tag, { SERVE_IN_CHILD: "1", IGNORE_TERM: "1" })]);
+    await ready;
+    const leader = await waitFor("up", () => statusOf(sup, "fork").state === "up" && statusOf(sup, "fork").pid);
+    await waitFor("its server running", () => taggedProcesses(tag).length >= 2);
+    process.kill(leader, "SIGKILL");
+    // The old server ignores TERM: it answers healthy for the whole grace (three probe rounds), until it is killed.
+    const seen = new Set<string>();
+    const s = await waitFor("restarted up", () => {
+      const s = statusOf(sup, "fork");
+      seen.add(`${s.state} ${s.pid === null ? "no process" : s.pid === leader ? "old leader" : "new leader"}`);
+      return s.state === "up" && s.pid !== null && s.pid !== leader && s;
+    }, 10_000, 10);
+    expect([...seen].filter((x) => x === "up no process")).toEqual([]);
+    expect(s.restarts).toBe(1);
+  }), 30_000);
+
   test("stop(): a TERM-ignoring forking leader, its child and a setsid grandchild are all gone", () => scoped(async (cleanup) => {
     const tag = crypto.randomUUID();
     const { sup, ready } = start(cleanup, [ownedService("stubborn", freePort(), tag, { SERVE_IN_CHILD: "1", SETSID_GRANDCHILD: "1", IGNORE_TERM: "1" })]);
