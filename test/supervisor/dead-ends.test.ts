@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Provider, Service } from "../../src/config/load.ts";
 import type { SupervisorTiming } from "../../src/supervisor/supervisor.ts";
 import { cleanupPerTest, freePort, type Cleanup, taggedProcesses, waitFor } from "../support/procs.ts";
-import { FOREIGN, ownedService, startSupervisor, statusOf, upOnceThePortIsFree } from "../support/services.ts";
+import { ownedService, startSupervisor, statusOf, upOnceThePortIsFree } from "../support/services.ts";
 import { procOf } from "../../src/supervisor/proctable.ts";
 
 const FAST: SupervisorTiming = { intervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 100, startTimeoutMs: 3000, graceMs: 500, failThreshold: 2, budget: 2, cooloffMs: 300 };
@@ -21,13 +21,6 @@ const scoped = cleanupPerTest();
 function start(cleanup: Cleanup, services: Service[], timing: SupervisorTiming = FAST, providers: Provider[] = []) {
   return startSupervisor(cleanup, services, timing, providers);
 }
-
-function stranger(cleanup: Cleanup, port: number) {
-  const p = Bun.spawn([process.execPath, FOREIGN, String(port)], { stdout: "ignore", stderr: "ignore" });
-  cleanup.push(() => p.kill("SIGKILL"));
-  return p;
-}
-
 
 describe.concurrent("no dead ends", () => {
   test("failed, then a stranger on the port is not spawned over; once the port is free it comes back up", () => scoped(async (cleanup) => {
@@ -39,9 +32,11 @@ describe.concurrent("no dead ends", () => {
     await ready;
     await waitFor("failed", () => statusOf(sup, "flaky").state === "failed");
     expect(statusOf(sup, "flaky").last_error).toMatch(/gave up after 2 restarts.*cool-off/);
-    // The stranger first, then the crash's cause gone: whenever the cool-off ends, only the stranger keeps it down.
-    const other = stranger(cleanup, port);
-    await waitFor("stranger listening", () => fetch(`http://127.0.0.1:${port}/`).then(() => true));
+    // The stranger (this test process: listening at once, well inside the cool-off) first, then
+    // the crash's cause gone: whenever the cool-off ends, only the stranger keeps it down.
+    const server = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("not flaky", { status: 404 }) });
+    cleanup.push(() => server.stop(true));
+    const other = { kill: () => void server.stop(true) };
     rmSync(crashFile);
     // Past the end of the cool-off (counted from when it failed) by two probe rounds, while the stranger holds the port.
     const failedAt = Date.parse(statusOf(sup, "flaky").since);
