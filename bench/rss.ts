@@ -8,6 +8,12 @@
  *   bun bench/rss.ts --binary PATH    # a compiled atrad
  *   bun bench/rss.ts --root DIR       # the source daemon of another checkout (before/after)
  *   bun bench/rss.ts --rest 20        # seconds to rest before the last reading (default 10)
+ *   bun bench/rss.ts --burst 3        # then 3 s of load (8 connections, the same request,
+ *                                     # streaming) per translated kind, and another rest
+ *
+ * Each reading is split into anonymous RSS (here the same as the private dirty pages: what this
+ * process alone holds, and what macOS's phys_footprint counts) and file-backed RSS (clean pages
+ * of the executable, which macOS leaves out of that figure).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,8 +23,9 @@ import { startCounting } from "../test/standins/counting.ts";
 import { startOpenAIStandIn } from "../test/standins/mlx-lm.ts";
 import { startOllamaChatStandIn } from "../test/standins/ollama-chat.ts";
 import { startVictoriaStandIn } from "../test/standins/victoria.ts";
+import { runLoad } from "./client.ts";
 
-const { values } = parseArgs({ options: { binary: { type: "string" }, root: { type: "string" }, rest: { type: "string" } } });
+const { values } = parseArgs({ options: { binary: { type: "string" }, root: { type: "string" }, rest: { type: "string" }, burst: { type: "string" } } });
 const root = resolve(values.root ?? join(import.meta.dir, ".."));
 const restS = Number(values.rest ?? 10);
 
@@ -82,6 +89,16 @@ try {
   await Bun.sleep(restS * 1000);
   readings.push([`resting ${restS} s later`, rssMb(daemon.pid)]);
   splits.push(split(daemon.pid));
+  if (values.burst) {
+    // Load, as a busy session or a benchmark leaves it: what stays after it, and after a rest.
+    const port = Number(new URL(url).port);
+    for (const model of ["o/m", "l/m"]) await runLoad({ port, path: "/v1/messages", body: JSON.stringify({ ...fixture, model, stream: true, max_tokens: 64 }), headers: { "anthropic-version": "2023-06-01" }, connections: 8, durationMs: Number(values.burst) * 1000 });
+    readings.push([`after ${values.burst} s bursts`, rssMb(daemon.pid)]);
+    splits.push(split(daemon.pid));
+    await Bun.sleep(restS * 1000);
+    readings.push([`rested ${restS} s after`, rssMb(daemon.pid)]);
+    splits.push(split(daemon.pid));
+  }
 
   console.log(`atrad RSS (${values.binary ? `binary ${values.binary}` : `source ${root}`}), MB:`);
   readings.forEach(([what, mb], i) => console.log(`  ${what.padEnd(24)} ${mb.toFixed(1)}  (${splits[i]})`));
