@@ -50,7 +50,7 @@ async function serve({ values }: Input<typeof serveOptions>, io: CliIO): Promise
   const logger = createLogger(config.log.level, sink.write);
   let daemon;
   try {
-    daemon = await startDaemon({ config, host, port: port ?? config.server.port, logger, watch: true, load: () => loadConfig({ env: io.env, file: values.config }) });
+    daemon = await startDaemon({ config, host, port: port ?? config.server.port, logger, watch: true, releaseWhenIdle: true, load: () => loadConfig({ env: io.env, file: values.config }) });
   } catch (err) {
     if (err instanceof PortInUseError || err instanceof HomeLockedError) {
       io.err(`atrad serve: ${err.message}\n`);

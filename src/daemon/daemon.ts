@@ -53,6 +53,11 @@ export interface DaemonOptions {
   supervisor?: SupervisorTiming | false;
   /** How long requests.jsonl waits between tries while its disk fails (default 5 s; tests shrink it). */
   requestLogRetryMs?: number;
+  /**
+   * Give memory back once quiet (idle-release.ts; on for `atrad serve`). Off by default: the
+   * release is process-wide, and a test process holds other daemons and timed tests.
+   */
+  releaseWhenIdle?: boolean;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -162,7 +167,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     throw err;
   });
   lock.setUrl(gateway.url);
-  idle = releaseWhenIdle({
+  if (opts.releaseWhenIdle) idle = releaseWhenIdle({
     inFlight: () => gateway.inFlight,
     release: () => {
       releaseTokenizer();
