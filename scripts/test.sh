@@ -38,16 +38,17 @@ if [ ! -d node_modules ]; then
   "$bun" install --frozen-lockfile >/dev/null
 fi
 
+# Bun itself never reads bunfig.toml's [test] timeout (oven-sh/bun#7789): a plain `bun test`
+# gives every test without its own timeout 5 s. Pass the file's value on in every mode.
+timeout="$(sed -n 's/^timeout *= *\([0-9][0-9]*\).*/\1/p' bunfig.toml)"
 if [ "$long" = 1 ]; then
   files=()
   while IFS= read -r f; do files+=("./$f"); done < <(find src test -name '*.long.ts' | sort)
   [ ${#files[@]} -gt 0 ] || die "no *.long.ts files found"
-  exec "$bun" test "${files[@]}" "$@"
+  exec "$bun" test ${timeout:+--timeout="$timeout"} "${files[@]}" "$@"
 fi
 workers="${ATRAD_TEST_WORKERS:-4}"
-if [ "$workers" -le 1 ]; then exec "$bun" test "$@"; fi
-# Bun 1.4.5 hands --parallel workers its default 5 s timeout, not bunfig.toml's: pass that on.
-timeout="$(sed -n 's/^timeout *= *\([0-9][0-9]*\).*/\1/p' bunfig.toml)"
+if [ "$workers" -le 1 ]; then exec "$bun" test ${timeout:+--timeout="$timeout"} "$@"; fi
 # Each run records how long every file took, on this machine only (node_modules is not
 # committed), and the next run starts the slowest files first, so none of them ends up last.
 timings="node_modules/.cache/atrad-test-timings.json"
