@@ -26,7 +26,7 @@ function setup() {
   const tag = crypto.randomUUID();
   writeFileSync(
     join(home, "config.toml"),
-    noDefaultServices() + ownedServiceToml("alpha", freePort(), tag, { GRANDCHILD: "1" }) + ownedServiceToml("beta", freePort(), tag),
+    noDefaultServices() + ownedServiceToml("alpha", freePort(), tag, { GRANDCHILD: "1", LOG_HEALTH: "1" }) + ownedServiceToml("beta", freePort(), tag, { LOG_HEALTH: "1" }),
   );
   return { home, tag };
 }
@@ -90,8 +90,10 @@ describe.concurrent("atrad serve and its children", () => {
     const doc2 = await allUp(home, second.pid);
     expect(doc2.services.map((s) => s.pid).sort()).toEqual(pids1);
     expect(doc2.services.every((s) => s.restarts === 0)).toBe(true);
-    // A few probe rounds later there are still exactly the two original children.
-    await Bun.sleep(500);
+    // Three probe rounds of the second daemon later there are still exactly the two original children.
+    const probed = () => ["alpha", "beta"].map((n) => readFileSync(join(home, "logs", `${n}.log`), "utf8").split("fixture: /health").length - 1);
+    const before = probed();
+    await waitFor("three more probes of each child", () => probed().every((n, i) => n >= before[i]! + 3));
     expect(processesMatching(tag).map((p) => p.pid).sort()).toEqual(pids1 as number[]);
 
     second.kill("SIGTERM");
