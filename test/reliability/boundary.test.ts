@@ -14,12 +14,14 @@ import { noDefaultServices } from "../support/services.ts";
 const ONE_SLOT = "max_concurrency = 1\nqueue_timeout_s = 5";
 // One slot: a request that leaked it would leave every later request of `f` waiting.
 // `g` routes to a model whose name (as a provider could report it) no header may carry raw.
+// `p` is a second one-slot provider, so the two pipelining cases can run side by side.
 const { faulty, atrad } = await atradInFrontOf({ faulty: startFaulty() }, ({ faulty }) => `
 [server]
 max_body_mb = 4
 idle_timeout_s = 1
 ${providerToml("f", "openai", faulty.url, `models = ["ok", "slow"]\n${ONE_SLOT}`)}
 ${providerToml("g", "openai", faulty.url, `models = ["ok\\u2028x\\u0000y"]\n${ONE_SLOT}`)}
+${providerToml("p", "openai", faulty.url, `models = ["ok", "slow"]\n${ONE_SLOT}`)}
 [routes]
 default = ["f/ok"]
 aliases = { odd = ["g/ok\\u2028x\\u0000y"] }
@@ -152,29 +154,30 @@ describe("runtime-level rejections are atrad's envelopes", () => {
   });
 });
 
-test("a header trickle (a byte every 200 ms, never done) is cut by idle_timeout_s", async () => {
-  const outcome = await new Promise<string>((resolve) => {
-    const s = connect(port, "127.0.0.1");
-    const drip = setInterval(() => s.write("a"), 200);
-    const giveUp = setTimeout(() => {
-      resolve("still open");
-      s.destroy();
-    }, 8000);
-    s.on("close", () => resolve("closed"));
-    s.on("error", () => {});
-    s.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nx-slow: ");
-    s.once("close", () => {
-      clearInterval(drip);
-      clearTimeout(giveUp);
+// Each waits out the idle timeout or a slow answer, on its own connection and provider.
+describe.concurrent("slow connections", () => {
+  test("a header trickle (a byte every 200 ms, never done) is cut by idle_timeout_s", async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      const drip = setInterval(() => s.write("a"), 200);
+      const giveUp = setTimeout(() => {
+        resolve("still open");
+        s.destroy();
+      }, 8000);
+      s.on("close", () => resolve("closed"));
+      s.on("error", () => {});
+      s.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nx-slow: ");
+      s.once("close", () => {
+        clearInterval(drip);
+        clearTimeout(giveUp);
+      });
     });
-  });
-  expect(outcome).toBe("closed");
-}, 15_000);
+    expect(outcome).toBe("closed");
+  }, 15_000);
 
-describe("pipelining", () => {
   test("two pipelined requests on one connection are both answered, in order", async () => {
     // The first is slow: its answer takes ~2 s (40 deltas 40 ms apart), longer than idle_timeout_s (1),
-    // and the second waits for the provider.s one slot; the /health answer, quick, must not arm the
+    // and the second waits for the provider's one slot; the /health answer, quick, must not arm the
     // idle limit under the two still being answered.
     faulty.slowDelayMs = 40;
     const text = await raw(httpPost(ask("f/slow")) + httpPost(ask("f/ok")) + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n", 10_000);
@@ -187,9 +190,9 @@ describe("pipelining", () => {
     // Both requests are read at once and answered in order: the quick first one is done while the
     // slow second (~2 s: 40 deltas 40 ms apart) still streams from upstream, past idle_timeout_s (1).
     faulty.slowDelayMs = 40;
-    const text = await raw(httpPost(ask("f/ok")) + httpPost(ask("f/slow")) + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n", 10_000);
+    const text = await raw(httpPost(ask("p/ok")) + httpPost(ask("p/slow")) + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: close\r\n\r\n", 10_000);
     expect(statusLines(text)).toEqual([200, 200, 200]);
-    expect([...text.matchAll(/^x-atrad-target: (.+)\r$/gim)].map((m) => m[1])).toEqual(["f/ok", "f/slow"]);
+    expect([...text.matchAll(/^x-atrad-target: (.+)\r$/gim)].map((m) => m[1])).toEqual(["p/ok", "p/slow"]);
   });
 });
 
