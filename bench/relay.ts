@@ -2,7 +2,7 @@
  * The relay's cost against the runtime's floors, and nothing else: the stand-in, the two
  * pass-through proxies (Bun.serve and node:http) and one atrad, with wrk's streaming load
  * alternating between them round by round. Each ratio is taken per round, then the median.
- *   bun bench/relay.ts [--binary PATH] [--tree DIR]… [--rounds N] [--seconds S] [--kinds anthropic,openai] [--cpu-prof DIR]
+ *   bun bench/relay.ts [--binary PATH] [--tree DIR]… [--rounds N] [--seconds S] [--warm S] [--kinds anthropic,openai] [--cpu-prof DIR]
  * Without --binary atrad runs from source (src/main.ts); `--cpu-prof DIR` runs it under
  * `bun --cpu-prof` (summarise with bench/profile-summary.ts). Each `--tree DIR` adds another
  * atrad run from that checkout's source (e.g. `git archive` of the commit before a change),
@@ -27,6 +27,7 @@ const SECONDS = Number(option("--seconds") ?? 2);
 type Kind = "anthropic" | "openai" | "ollama";
 const KINDS = (option("--kinds") ?? "anthropic,openai,ollama").split(",") as Kind[];
 const CONNECTIONS = Number(option("--connections") ?? 64);
+const WARM_S = Number(option("--warm") ?? 1);
 const TREES = args.flatMap((a, i) => (a === "--tree" ? [resolve(args[i + 1]!)] : []));
 
 const children: Subprocess[] = [];
@@ -136,6 +137,10 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const kind of KINDS) {
     const order = round % 2 ? [...WHO].reverse() : WHO;
     for (const who of order) {
+      // The daemon drops its compiled code after 5 s without requests (daemon/idle-release.ts),
+      // and the others' turns are longer than that: a short unmeasured run first, so each
+      // measured one is the steady state, not the JIT warming up again.
+      if (WARM_S > 0 && !who.startsWith("bare")) wrk(...subject(kind, who), WARM_S);
       const before = cpuMs(pids[who]!);
       const r = wrk(...subject(kind, who), SECONDS);
       (cpu[`${kind}.${who}`] ??= []).push(((cpuMs(pids[who]!) - before) * 1000) / r.requests);

@@ -47,7 +47,6 @@ export class EventWriter {
   private sink?: EventSink;
   private closed = false;
   private lastWrite = Date.now();
-  private timer?: ReturnType<typeof setInterval>;
   private readonly onStop = () => this.stopped();
 
   /** `head`: the first batch, already asked for (the lifecycle awaited it before committing). */
@@ -108,13 +107,16 @@ export class EventWriter {
     if (stop?.aborted) queueMicrotask(this.onStop);
     else stop?.addEventListener("abort", this.onStop, { once: true });
     if (this.opts.initialPing) sink.write(PING);
-    this.timer = setInterval(() => {
-      if (this.closed || Date.now() - this.lastWrite < pingMs) return;
-      this.lastWrite = Date.now();
-      try {
-        sink.write(PING);
-      } catch {}
-    }, Math.max(50, Math.floor(pingMs / 4)));
+    pings.add(this, Math.max(50, Math.floor(pingMs / 4)));
+  }
+
+  /** The shared ticker's call: a ping when nothing was written for `pingMs`. */
+  tick(now: number) {
+    if (this.closed || now - this.lastWrite < this.opts.pingMs) return;
+    this.lastWrite = now;
+    try {
+      this.sink?.write(PING);
+    } catch {}
   }
 
   private format(batch: StreamEvent[]): string {
@@ -141,13 +143,44 @@ export class EventWriter {
   private finish(aborted: boolean) {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    pings.delete(this);
     // The shutdown signal lives as long as the daemon: a listener left on it would keep this
     // whole stream (writer, iterator, upstream response) alive forever — a leak per request.
     this.opts.stop?.removeEventListener("abort", this.onStop);
     this.opts.onClose?.(aborted);
   }
 }
+
+/**
+ * One timer for every open stream's pings, not one per stream: creating and clearing an
+ * interval per response showed in the relay's per-request cost. It ticks at the shortest
+ * period any open stream asked for, and stops when no stream is open.
+ */
+class PingTicker {
+  private readonly open = new Set<EventWriter>();
+  private timer?: ReturnType<typeof setInterval>;
+  private period = Infinity;
+
+  add(w: EventWriter, period: number) {
+    this.open.add(w);
+    if (this.timer && period >= this.period) return;
+    clearInterval(this.timer);
+    this.period = period;
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const o of this.open) o.tick(now);
+    }, period);
+  }
+
+  delete(w: EventWriter) {
+    if (!this.open.delete(w) || this.open.size) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.period = Infinity;
+  }
+}
+
+const pings = new PingTicker();
 
 const writers = new WeakMap<ReadableStream<Uint8Array>, EventWriter>();
 

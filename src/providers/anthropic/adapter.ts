@@ -33,6 +33,8 @@ export const anthropicAdapter: Adapter<AnthropicProvider> = {
         },
         body,
         target: label,
+        // Every 2xx body here is read with streamDeadlines (readText, sseBatches, ndjsonBatches).
+        ownDeadlines: true,
       },
       signal,
     );

@@ -27,7 +27,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     const res = await fetchUpstream(
       provider,
       `${url}/api/chat`,
-      { headers: { "content-type": "application/json", accept: "application/x-ndjson", ...authHeaders(provider) }, body: JSON.stringify(provider.keep_alive === undefined ? body : { ...body, keep_alive: provider.keep_alive }), target: label },
+      { headers: { "content-type": "application/json", accept: "application/x-ndjson", ...authHeaders(provider) }, body: JSON.stringify(provider.keep_alive === undefined ? body : { ...body, keep_alive: provider.keep_alive }), target: label, ownDeadlines: true },
       signal,
     );
     // 404 unknown model, 400 bad request, ATRA MLX's 429 rate limit and 503 no free slot all

@@ -40,6 +40,8 @@ export const openaiAdapter: Adapter<OpenaiProvider> = {
         // llama.cpp: the session's own slot, and its prompt kept there for the next turn.
         body: JSON.stringify(ctx.slot === undefined ? chat : { ...chat, id_slot: ctx.slot, cache_prompt: true }),
         target: label,
+        // Every 2xx body here is read with streamDeadlines (readText, sseBatches).
+        ownDeadlines: true,
       },
       signal,
     );
