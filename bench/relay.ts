@@ -5,11 +5,12 @@
  *   bun bench/relay.ts [--binary PATH] [--tree DIR]… [--rounds N] [--seconds S] [--warm S] [--kinds anthropic,openai] [--cpu-prof DIR]
  * Without --binary atrad runs from source (src/main.ts); `--cpu-prof DIR` runs it under
  * `bun --cpu-prof` (summarise with bench/profile-summary.ts). Each `--tree DIR` adds another
- * atrad run from that checkout's source (e.g. `git archive` of the commit before a change),
+ * atrad run from that checkout's source (e.g. `git archive` of the commit before a change), or
+ * a compiled atrad when DIR is a file,
  * measured in the same rounds: a before/after pair on the same machine at the same time.
  * `bun run bench` is the full report; this is the quick loop for one change at a time.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -85,7 +86,8 @@ function startAtrad(label: string, cmd: string[]): { label: string; port: number
 const prof = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] : [];
 const atrads = [
   startAtrad("atrad", BINARY ? [resolve(BINARY), "serve"] : ["bun", ...prof, join(root, "src/main.ts"), "serve"]),
-  ...TREES.map((dir) => startAtrad(dir.split("/").pop()!, ["bun", join(dir, "src/main.ts"), "serve"])),
+  // A file is a compiled atrad; a directory, a checkout run from its source.
+  ...TREES.map((dir) => startAtrad(dir.split("/").pop()!, statSync(dir).isFile() ? [dir, "serve"] : ["bun", join(dir, "src/main.ts"), "serve"])),
 ];
 await waitFor(`http://127.0.0.1:${bare}/`);
 await waitFor(`http://127.0.0.1:${barenode}/`);

@@ -318,6 +318,11 @@ for (let round = 0; round < ROUNDS; round++) {
   log(`round ${round + 1}/${ROUNDS}: throughput (wrk, streaming, 64 connections)`);
   for (const kind of KINDS) {
     for (const s of ordered(subjects[kind], round)) {
+      // Unmeasured first: atrad drops its compiled code after 5 s without requests
+      // (daemon/idle-release.ts) and every subject waits longer than that between its turns, so
+      // without this each atrad figure was its JIT warming up again (bench/relay.ts: CPU per
+      // request 320 vs 209 µs). Every subject gets the same warm-up.
+      wrk(s, 64, 1);
       const w = wrk(s, 64, T.wrkS);
       const key = `${kind}.wrk.${s.who}`;
       if (w.errors) errorsSeen[key] = (errorsSeen[key] ?? 0) + w.errors;
