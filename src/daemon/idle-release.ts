@@ -9,17 +9,19 @@
  *
  * Once per quiet spell after answered requests: nothing in flight and nothing answered for
  * `quietMs`. Health and status polls do not count as requests here, so they never cause one;
- * under load it never runs (code dropped mid-load would have to be compiled again at once). The
- * price is paid once per quiet spell: the next translated request runs its code cold (+20-40 ms
- * for a 48 KB conversation, far below a model's own latency).
+ * under load it never runs (code dropped mid-load would have to be compiled again at once).
+ * 30 s: longer than any pause inside a burst of work (a benchmark that takes turns between
+ * servers leaves each quiet for up to ~10 s, and would otherwise measure cold code). The price
+ * is paid once per quiet spell: the next translated request runs its code cold (+20-40 ms for
+ * a 48 KB conversation, far below a model's own latency).
  */
 
 export interface IdleReleaseOptions {
   /** Requests being answered right now. */
   inFlight(): number;
-  /** How long without an answered request counts as quiet (default 5 s). */
+  /** How long without an answered request counts as quiet (default 30 s). */
   quietMs?: number;
-  /** How often to look (default 2 s). */
+  /** How often to look (default 5 s). */
   checkMs?: number;
   release?: () => void;
 }
@@ -38,7 +40,7 @@ const defaultRelease = () => {
 };
 
 export function releaseWhenIdle(opts: IdleReleaseOptions): IdleRelease {
-  const quietMs = opts.quietMs ?? 5000;
+  const quietMs = opts.quietMs ?? 30_000;
   const release = opts.release ?? defaultRelease;
   let lastAnswer = 0;
   let dirty = false;
@@ -49,7 +51,7 @@ export function releaseWhenIdle(opts: IdleReleaseOptions): IdleRelease {
     release();
     return true;
   };
-  const timer = setInterval(check, opts.checkMs ?? 2000);
+  const timer = setInterval(check, opts.checkMs ?? 5000);
   timer.unref();
   return {
     touch: () => {
