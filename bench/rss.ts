@@ -7,7 +7,9 @@
  *   bun bench/rss.ts                  # the source daemon (bun src/main.ts serve)
  *   bun bench/rss.ts --binary PATH    # a compiled atrad
  *   bun bench/rss.ts --root DIR       # the source daemon of another checkout (before/after)
- *   bun bench/rss.ts --rest 20        # seconds to rest before the last reading (default 10)
+ *   bun bench/rss.ts --rest 20        # seconds to rest before the first reading at rest (default 10)
+ *   bun bench/rss.ts --settle 60      # and before the second (default 45: after the daemon's
+ *                                     # quiet-spell release, src/daemon/idle-release.ts, at 30 s)
  *   bun bench/rss.ts --burst 3        # then 3 s of load (8 connections, the same request,
  *                                     # streaming) per translated kind, and another rest
  *
@@ -25,9 +27,10 @@ import { startOllamaChatStandIn } from "../test/standins/ollama-chat.ts";
 import { startVictoriaStandIn } from "../test/standins/victoria.ts";
 import { runLoad } from "./client.ts";
 
-const { values } = parseArgs({ options: { binary: { type: "string" }, root: { type: "string" }, rest: { type: "string" }, burst: { type: "string" } } });
+const { values } = parseArgs({ options: { binary: { type: "string" }, root: { type: "string" }, rest: { type: "string" }, settle: { type: "string" }, burst: { type: "string" } } });
 const root = resolve(values.root ?? join(import.meta.dir, ".."));
 const restS = Number(values.rest ?? 10);
+const settleS = Math.max(restS, Number(values.settle ?? 45));
 
 const statusMb = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 const rssMb = (pid: number) => statusMb(pid, "VmRSS");
@@ -89,14 +92,17 @@ try {
   await Bun.sleep(restS * 1000);
   readings.push([`resting ${restS} s later`, rssMb(daemon.pid)]);
   splits.push(split(daemon.pid));
+  await Bun.sleep((settleS - restS) * 1000);
+  readings.push([`resting ${settleS} s later`, rssMb(daemon.pid)]);
+  splits.push(split(daemon.pid));
   if (values.burst) {
     // Load, as a busy session or a benchmark leaves it: what stays after it, and after a rest.
     const port = Number(new URL(url).port);
     for (const model of ["o/m", "l/m"]) await runLoad({ port, path: "/v1/messages", body: JSON.stringify({ ...fixture, model, stream: true, max_tokens: 64 }), headers: { "anthropic-version": "2023-06-01" }, connections: 8, durationMs: Number(values.burst) * 1000 });
     readings.push([`after ${values.burst} s bursts`, rssMb(daemon.pid)]);
     splits.push(split(daemon.pid));
-    await Bun.sleep(restS * 1000);
-    readings.push([`rested ${restS} s after`, rssMb(daemon.pid)]);
+    await Bun.sleep(settleS * 1000);
+    readings.push([`rested ${settleS} s after`, rssMb(daemon.pid)]);
     splits.push(split(daemon.pid));
   }
 
