@@ -20,8 +20,8 @@ const refused = freePort();
 const { faulty, atrad } = await atradInFrontOf({ faulty: startFaulty() }, ({ faulty }) => `
 [server]
 ping_interval_s = 0.5
-${tablePerKind("f", faulty.url, `timeout_s = 0.5\nmodels = [${FAULTS.map((f) => `"${f}"`).join(", ")}]`)}
-${tablePerKind("r", `http://127.0.0.1:${refused}`, 'timeout_s = 0.5\nmodels = ["x"]')}
+${tablePerKind("f", faulty.url, `timeout_s = 1\nmodels = [${FAULTS.map((f) => `"${f}"`).join(", ")}]`)}
+${tablePerKind("r", `http://127.0.0.1:${refused}`, 'timeout_s = 1\nmodels = ["x"]')}
 [routes]
 default = ["fopenai/ok"]
 `);

@@ -26,8 +26,8 @@ const standins = { faulty: startFaulty(), elsewhere: startCounting("elsewhere"),
 const { faulty, elsewhere, victoria, atrad } = await atradInFrontOf(standins, ({ faulty, victoria }) => `
 [server]
 ping_interval_s = 0.5
-${tablePerKind("f", faulty.url, `models = [${MODELS}]\ntimeout_s = 0.5\napi_key = "sk-secret-key"`)}
-${tablePerKind("r", `http://127.0.0.1:${refusedPort}`, `models = [${MODELS}]\ntimeout_s = 0.5`)}
+${tablePerKind("f", faulty.url, `models = [${MODELS}]\ntimeout_s = 1\napi_key = "sk-secret-key"`)}
+${tablePerKind("r", `http://127.0.0.1:${refusedPort}`, `models = [${MODELS}]\ntimeout_s = 1`)}
 ${tablePerKind("d", faulty.url, `models = [${MODELS}]\ntimeout_s = 3\nresponse_deadline_s = 1.5`)}
 [providers.vic]
 kind = "victoria"

@@ -48,11 +48,14 @@ afterAll(() => faulty?.stop());
 async function allUp(home: string, pid: number, count = 2): Promise<StatusDocument> {
   return waitFor("daemon with all services up", async () => {
     const stateFile = join(home, "run", "atrad.json");
-    if (!existsSync(stateFile)) return false;
+    // What is not there yet is thrown, so a timeout says what the daemon last reported.
+    if (!existsSync(stateFile)) throw new Error("no run/atrad.json yet");
     const state = JSON.parse(readFileSync(stateFile, "utf8"));
-    if (state.pid !== pid) return false;
+    if (state.pid !== pid) throw new Error(`run/atrad.json names pid ${state.pid}, not ${pid}`);
     const doc = (await (await fetch(`${state.url}/atrad/status`)).json()) as StatusDocument;
-    return doc.services.length === count && doc.services.every((s) => s.state === "up") && doc.services.every((s) => s.pid) && doc;
+    const ready = doc.services.length === count && doc.services.every((s) => s.state === "up") && doc.services.every((s) => s.pid);
+    if (!ready) throw new Error(`services: ${doc.services.map((s) => `${s.name} ${s.state} pid ${s.pid ?? "-"}${s.note ? ` (${s.note})` : ""}`).join(", ")}`);
+    return doc;
   }, 20_000, 100);
 }
 
