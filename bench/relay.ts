@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { benchConfig } from "./config.ts";
 
 const root = resolve(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -69,12 +70,7 @@ await waitFor(`${up}/`);
 const pids: Record<string, number> = {};
 pids.bare = spawn(["bun", "bench/bare-proxy.ts", String(bare), up]).pid;
 pids.barenode = spawn(["bun", "bench/bare-node-proxy.ts", String(barenode), up]).pid;
-const config = (port: number) =>
-  `[server]\nport = ${port}\n` +
-  ["ollama", "mlx", "victoria", "veronica"].map((p) => `[providers.${p}]\nenabled = false\n`).join("") +
-  `[providers.ant]\nkind = "anthropic"\nurl = "${up}"\n[providers.oai]\nkind = "openai"\nurl = "${up}"\n[providers.oll]\nkind = "ollama"\nurl = "${up}"\n` +
-  `[routes]\ndefault = ["oai/m"]\n` +
-  ["ollama", "mlx", "victoria", "veronica", "knowledge_os"].map((s) => `[services.${s}]\nenabled = false\n`).join("");
+const config = (port: number) => benchConfig(port, up);
 /** One atrad daemon on its own home and port: this tree's source, or the binary. */
 function startAtrad(label: string, cmd: string[]): { label: string; port: number; proc: Subprocess } {
   const port = freePort();

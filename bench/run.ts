@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { pct, runLoad, type LoadResult } from "./client.ts";
 import { idleCpuShare } from "./cpu.ts";
+import { benchConfig } from "./config.ts";
 
 const root = resolve(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -110,13 +111,7 @@ await waitFor(`http://127.0.0.1:${bareNodePort}/`);
 const atradHome = join(tmp, "atrad-home");
 mkdirSync(atradHome, { recursive: true });
 const up = `http://127.0.0.1:${standinPort}`;
-const benchConfig = (port: number) =>
-  `[server]\nport = ${port}\n` +
-    ["ollama", "mlx", "victoria", "veronica"].map((p) => `[providers.${p}]\nenabled = false\n`).join("") +
-    `[providers.ant]\nkind = "anthropic"\nurl = "${up}"\n[providers.oai]\nkind = "openai"\nurl = "${up}"\n[providers.oll]\nkind = "ollama"\nurl = "${up}"\n` +
-    `[routes]\ndefault = ["oai/m"]\n` +
-    ["ollama", "mlx", "victoria", "veronica", "knowledge_os"].map((s) => `[services.${s}]\nenabled = false\n`).join("");
-writeFileSync(join(atradHome, "config.toml"), benchConfig(atradPort));
+writeFileSync(join(atradHome, "config.toml"), benchConfig(atradPort, up));
 
 const binary = join(root, "dist/atrad");
 if (!PROFILE_DIR && !existsSync(binary)) {
@@ -361,7 +356,7 @@ if (claudish) mem256.claudish = await peakUnder(subjects.openai.find((s) => s.wh
   const home = join(tmp, "fresh-home");
   mkdirSync(home, { recursive: true });
   const port = await freePort();
-  writeFileSync(join(home, "config.toml"), benchConfig(port));
+  writeFileSync(join(home, "config.toml"), benchConfig(port, up));
   const fresh = spawn(PROFILE_DIR ? ["bun", join(root, "src/main.ts"), "serve"] : [binary, "serve"], { ATRAD_HOME: home, ATRAD_CONFIG: undefined, ATRAD_PORT: undefined, ATRAD_HOST: undefined }, root, "fresh.log");
   await waitFor(`http://127.0.0.1:${port}/health`);
   for (const kind of KINDS)
