@@ -23,7 +23,8 @@ export interface IdleReleaseOptions {
   quietMs?: number;
   /** How often to look (default 5 s). */
   checkMs?: number;
-  release?: () => void;
+  /** What giving back means (the daemon: forget the tokenizer's tables, Bun.shrink, full GC). */
+  release: () => void;
 }
 
 export interface IdleRelease {
@@ -34,21 +35,15 @@ export interface IdleRelease {
   stop(): void;
 }
 
-const defaultRelease = () => {
-  Bun.shrink();
-  Bun.gc(true);
-};
-
 export function releaseWhenIdle(opts: IdleReleaseOptions): IdleRelease {
   const quietMs = opts.quietMs ?? 30_000;
-  const release = opts.release ?? defaultRelease;
   let lastAnswer = 0;
   let dirty = false;
 
   const check = (now = Date.now()) => {
     if (!dirty || opts.inFlight() > 0 || now - lastAnswer < quietMs) return false;
     dirty = false;
-    release();
+    opts.release();
     return true;
   };
   const timer = setInterval(check, opts.checkMs ?? 5000);
