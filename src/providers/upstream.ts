@@ -110,15 +110,10 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
       `${target} answered ${res.status}, a redirect${location ? ` to ${location}` : ""}; atrad does not follow upstream redirects (they would resend the credentials and the prompt) — set providers.${provider.name}.url to the final address`,
     );
   }
-  if (init.ownDeadlines && res.ok) {
-    unwatched.set(res, { ms: provider.timeout_s * 1000, ac });
-    return res;
-  }
+  // Its caller reads a 2xx body with its own deadlines; a failure's body is read here (watched).
+  if (init.ownDeadlines && res.ok) return res;
   return watchSilence(res, provider.timeout_s * 1000, ac);
 }
-
-/** Responses fetched with `ownDeadlines`, not yet watched for silence. */
-const unwatched = new WeakMap<Response, { ms: number; ac: AbortController }>();
 
 /**
  * The same limit between body bytes: an upstream that answered and then went silent for
@@ -169,14 +164,6 @@ function watchSilence(res: Response, ms: number, ac: AbortController): Response 
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
-/** `res` watched for silence after all (fetched with `ownDeadlines`, its body read some other way). */
-export function watched(res: Response): Response {
-  const w = unwatched.get(res);
-  if (!w) return res;
-  unwatched.delete(res);
-  return watchSilence(res, w.ms, w.ac);
-}
-
 /**
  * The deadlines on a streamed answer's body: no content for `timeout_s`, and at most
  * `response_deadline_s` in all, each named by its key when it ends a response.
@@ -210,9 +197,9 @@ export async function readJson(res: Response, target: string): Promise<unknown> 
 const MAX_ERROR_BODY = 1024 * 1024;
 
 /** Turn a non-2xx upstream response into an UpstreamError, keeping (the first MiB of) its body. */
-export async function upstreamFailure(res: Response, label: string, anthropic: boolean, extractMessage: (text: string) => string | undefined): Promise<UpstreamError> {
-  const text = await readPrefix(watched(res).body, MAX_ERROR_BODY);
-  const detail = extractMessage(text) || text.slice(0, 300) || res.statusText || "no body";
+export async function upstreamFailure(res: Response, label: string, anthropic: boolean): Promise<UpstreamError> {
+  const text = await readPrefix(res.body, MAX_ERROR_BODY);
+  const detail = errorMessageOf(text) || text.slice(0, 300) || res.statusText || "no body";
   return new UpstreamError(
     res.status,
     `${label} answered ${res.status}: ${detail}`,

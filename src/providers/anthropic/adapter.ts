@@ -7,7 +7,7 @@ import type { AnthropicProvider } from "./spec.ts";
 import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { convertChunks, type Converter } from "../../anthropic/converter.ts";
 import type { BatchedEvents } from "../../anthropic/stream.ts";
-import { normalise } from "../../anthropic/normalise.ts";
+import { systemOf } from "../../anthropic/normalise.ts";
 import { readText, tryJson, type BodyOptions } from "../../wire/body.ts";
 import { brokenUpstream } from "../../wire/limits.ts";
 import { sseBatches, type SseMessage } from "../../wire/sse.ts";
@@ -20,7 +20,7 @@ export const anthropicAdapter: Adapter<AnthropicProvider> = {
   async call(ctx: CallContext<AnthropicProvider>): Promise<Outcome> {
     const { provider, url, signal } = ctx;
     const label = `${provider.name}/${ctx.model}`;
-    const body = JSON.stringify(toUpstreamRequest(normalise(ctx.request), ctx.model));
+    const body = JSON.stringify(toUpstreamRequest({ request: ctx.request, system: systemOf(ctx.request.system) }, ctx.model));
     const res = await fetchUpstream(
       provider,
       `${url}/v1/messages`,
@@ -39,7 +39,7 @@ export const anthropicAdapter: Adapter<AnthropicProvider> = {
       signal,
     );
     // Anthropic's own overflow already has its wording; Ollama's is mapped to it.
-    if (!res.ok) throw overflowed(await upstreamFailure(res, label, true, errorMessageOf), ctx);
+    if (!res.ok) throw overflowed(await upstreamFailure(res, label, true), ctx);
 
     const contentType = res.headers.get("content-type") ?? "";
     if (!ctx.request.stream) {

@@ -16,7 +16,9 @@ import type { StreamEvent } from "../../anthropic/types.ts";
  * line. Ollama keeps only the text blocks and concatenates them with no separator, so Claude
  * Code's several system blocks would otherwise run into one another mid-sentence.
  */
-export function toUpstreamRequest(n: Normalised, model: string): MessagesRequest {
+// Only the request and its system-prompt policy: the turns and tool index normalise builds are
+// not needed to relay Anthropic to Anthropic, so the adapter does not build them per request.
+export function toUpstreamRequest(n: Pick<Normalised, "request" | "system">, model: string): MessagesRequest {
   const req = n.request;
   // Mid-conversation `system` messages become <system-reminder> user text where they stand
   // (see normalise): Ollama's template would move them to the front, before the tools, and so

@@ -7,7 +7,7 @@ import type { StreamEvent } from "../../anthropic/types.ts";
 import { estimateRequestTokens } from "../../tokens/count.ts";
 import type { Adapter, CallContext, Outcome } from "../types.ts";
 import type { OllamaProvider } from "./spec.ts";
-import { authHeaders, errorMessageOf, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
+import { authHeaders, fetchUpstream, readJson, streamDeadlines, upstreamFailure, UpstreamError } from "../upstream.ts";
 import { convertChunks } from "../../anthropic/converter.ts";
 import type { BatchedEvents } from "../../anthropic/stream.ts";
 import { normalise, singleToolCall } from "../../anthropic/normalise.ts";
@@ -32,7 +32,7 @@ export const ollamaAdapter: Adapter<OllamaProvider> = {
     );
     // 404 unknown model, 400 bad request, ATRA MLX's 429 rate limit and 503 no free slot all
     // come as {"error": "..."}; UpstreamError maps the status and lets the router fall back.
-    if (!res.ok) throw overflowed(await upstreamFailure(res, label, false, errorMessageOf), ctx);
+    if (!res.ok) throw overflowed(await upstreamFailure(res, label, false), ctx);
     if (!res.body) throw new UpstreamError(502, `${label} answered with an empty body`);
     const converter = new OllamaStreamConverter({
       model: ctx.model,

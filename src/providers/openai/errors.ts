@@ -14,7 +14,7 @@ const REJECTS_IMAGES = /content type is supported|image|multimodal|vision/i;
 
 /** A non-2xx answer to POST /v1/chat/completions. */
 export async function chatFailure(res: Response, label: string, sentImages: boolean, promptTokens = 0): Promise<UpstreamError> {
-  const err = await upstreamFailure(res, label, false, errorMessageOf);
+  const err = await upstreamFailure(res, label, false);
   // llama.cpp's 400, vLLM's 400, LM Studio's 500: one overflow, in the words Claude Code compacts on.
   const overflow = overflowOf(err.body?.text ?? "", promptTokens);
   if (overflow) return promptTooLong(...overflow);

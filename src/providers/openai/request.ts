@@ -3,7 +3,7 @@
  * sends (test/fixtures/claude-code-2.1.330-request.json is a real one) is mapped or dropped here
  * on purpose; see the notes at each decision.
  */
-import { mediaType, offeredTools, outputInstruction, sourceData, structuredOutput, withNote, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
+import { mediaType, offeredTools, outputInstruction, singleToolCall, sourceData, structuredOutput, withNote, sourceUrl, type Block, type Normalised, type ToolResult } from "../../anthropic/normalise.ts";
 import type { DocumentBlock, ImageBlock, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { Recall } from "../shared/raw-calls.ts";
 import type { ChatMessage, ChatRequest, ContentPart, FunctionTool, ToolCall, ToolChoice } from "./types.ts";
@@ -180,7 +180,7 @@ export function toChatRequest(n: Normalised, model: string, opts: RequestOptions
   if (tools.length && choice !== "none") {
     out.tools = tools;
     if (choice) out.tool_choice = choice;
-    if ((req.tool_choice as { disable_parallel_tool_use?: unknown } | undefined)?.disable_parallel_tool_use === true) out.parallel_tool_calls = false;
+    if (singleToolCall(req)) out.parallel_tool_calls = false;
   }
   Object.assign(out, reasoningSettings(req));
   // Structured output: vLLM, LM Studio and llama.cpp constrain decoding to the schema.
