@@ -5,11 +5,11 @@
  * their prefix cache (from the request log).
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { ROUTE_KEYS } from "../config/schema.ts";
 import type { Config } from "../config/load.ts";
 import { specOf } from "../providers/index.ts";
 import { parseTarget } from "../router/resolve.ts";
+import { requestLogPath } from "../supervisor/logfile.ts";
 import type { Check } from "./doctor.ts";
 
 /** Below this a Claude Code session compacts all the time (or cannot start). */
@@ -57,7 +57,7 @@ function tail(file: string): string {
 
 export function checkLastSessionCache(atradHome: string): Check {
   const name = "prompt cache";
-  const file = join(atradHome, "logs", "requests.jsonl");
+  const file = requestLogPath(atradHome);
   if (!existsSync(file)) return { name, level: "ok", detail: "no requests logged yet" };
   const records: Array<{ session_id?: string | null; input_tokens?: number | null; cache_read_tokens?: number | null }> = [];
   for (const line of tail(file).split("\n")) {

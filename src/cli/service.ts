@@ -11,7 +11,8 @@ import { brewHasOllama, brewPrefix, detectManager, isCompiled, parsePlatform, se
 import { probeHealth } from "../platform/health.ts";
 import { LABEL, UNIT, layoutFor, type Layout } from "../platform/layout.ts";
 import { describeStep, type Plan } from "../platform/plan.ts";
-import { runCommand, runPlan, readPid, PlanError } from "../platform/runner.ts";
+import { readPid } from "../platform/pidfile.ts";
+import { runCommand, runPlan, PlanError } from "../platform/runner.ts";
 import { planFor, type Operation } from "../platform/service.ts";
 import type { Values } from "./command.ts";
 import type { serviceOptions } from "./commands.ts";

@@ -10,7 +10,6 @@ import { commandLine, type Plan, type Step } from "./plan.ts";
 import { isAlive, readPid } from "./pidfile.ts";
 import { managedProcess } from "./identity.ts";
 
-export { isAlive, readPid };
 
 type Env = Record<string, string | undefined>;
 

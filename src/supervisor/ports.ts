@@ -101,18 +101,3 @@ function viaProc(port: number): number | undefined {
   return undefined;
 }
 
-/** The process group of a pid (a service's server may be a grandchild of the command we ran). */
-export async function pgidOf(pid: number): Promise<number | undefined> {
-  if (process.platform === "linux") {
-    try {
-      // Fields after the parenthesised command: state ppid pgrp …
-      const rest = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\)\s*/, "").split(" ");
-      return Number(rest[2]);
-    } catch {
-      return undefined;
-    }
-  }
-  const out = await run(["ps", "-o", "pgid=", "-p", String(pid)]);
-  const n = Number(out?.trim());
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}

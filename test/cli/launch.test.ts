@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { probeHealth } from "../../src/platform/health.ts";
-import { isAlive, readPid } from "../../src/platform/runner.ts";
+import { isAlive, readPid } from "../../src/platform/pidfile.ts";
 import { startTestDaemon } from "../support/daemon.ts";
 import { freePort } from "../support/procs.ts";
 import { atradInFrontOf, ollamaToml } from "../support/gateway.ts";

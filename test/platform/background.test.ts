@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { probeHealth } from "../../src/platform/health.ts";
-import { isAlive, readPid } from "../../src/platform/runner.ts";
+import { isAlive, readPid } from "../../src/platform/pidfile.ts";
 import { captureIO, deadPort, fakeAtradBinary, sandbox } from "./support.ts";
 
 test("background mode: install (twice), stop, start, restart, uninstall with a pidfile", async () => {

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/index.ts";
 import { parseLaunchctlPrint, parseSystemctlShow } from "../../src/platform/identity.ts";
-import { isAlive, readPid } from "../../src/platform/runner.ts";
+import { isAlive, readPid } from "../../src/platform/pidfile.ts";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
 import { captureIO, fakeAtradBinary, sandbox } from "./support.ts";
 
