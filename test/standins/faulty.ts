@@ -14,7 +14,7 @@ export const FAULTS = ["ok", "reset", "close-mid", "garbage", "stall-headers", "
  * Faults against atrad's bounds on upstream input, kept out of the matrix above (some never
  * end on their own): `line-50mb` (one 50 MB line after the first frame), `endless` (bytes
  * without a line ending until atrad hangs up), `comments` (SSE comments / pings / blank
- * NDJSON lines forever, no content), `drip` (a valid stream, one byte per `dripMs`),
+ * NDJSON lines forever, no content), `drip` (a valid stream: its first delta at once, then one byte per `dripMs`),
  * `redirect` (307 to `redirectTo`), `multiline` (a spec-valid SSE event whose `data:` spans
  * two lines), `newline-type` (an Anthropic event whose type holds a line break and a forged
  * frame). A POST to Victoria's `/run` answers 429 with `retry-after: 7`.
@@ -263,7 +263,10 @@ export function startFaulty(): Faulty {
       }
       case "drip": {
         head(200, ctype);
-        const text = [frames[0]!, ...(proto === "ollama" ? [] : [frames[1]!]), ...Array.from({ length: 40 }, (_, i) => textFrame(proto, `drip ${i} `)), ...frames.slice(proto === "ollama" ? 1 : 2)].join("");
+        // The opening frames and the first delta at once, so content has arrived whatever the
+        // machine's load; then the rest a byte at a time, valid all along but never done in time.
+        chunk([frames[0]!, ...(proto === "ollama" ? [] : [frames[1]!]), textFrame(proto, "drip 0 ")].join(""));
+        const text = [...Array.from({ length: 39 }, (_, i) => textFrame(proto, `drip ${i + 1} `)), ...frames.slice(proto === "ollama" ? 1 : 2)].join("");
         for (const ch of text) {
           await sleep(state.dripMs);
           if (!chunk(ch)) return;
