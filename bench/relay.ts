@@ -63,13 +63,20 @@ function spawn(cmd: string[], env: Record<string, string | undefined> = {}): Sub
   return p;
 }
 
-const [standin, bare, barenode] = [freePort(), freePort(), freePort()];
+const standin = freePort();
+/** The floors, each a pass-through proxy on the same stand-in: what the runtime costs before any work of atrad's. */
+const FLOORS = {
+  bare: "bench/bare-proxy.ts", // Bun.serve, the upstream body handed to the response natively
+  barejs: "bench/bare-js-proxy.ts", // Bun.serve, the upstream body read and written in JS
+  barenode: "bench/bare-node-proxy.ts", // node:http, read and written in JS
+} as const;
+type Floor = keyof typeof FLOORS;
+const floorPort = Object.fromEntries(Object.keys(FLOORS).map((k) => [k, freePort()])) as Record<Floor, number>;
 const up = `http://127.0.0.1:${standin}`;
 spawn(["bun", "bench/standin.ts", String(standin)]);
 await waitFor(`${up}/`);
 const pids: Record<string, number> = {};
-pids.bare = spawn(["bun", "bench/bare-proxy.ts", String(bare), up]).pid;
-pids.barenode = spawn(["bun", "bench/bare-node-proxy.ts", String(barenode), up]).pid;
+for (const [floor, script] of Object.entries(FLOORS)) pids[floor] = spawn(["bun", script, String(floorPort[floor as Floor]), up]).pid;
 const config = (port: number) => benchConfig(port, up);
 /** One atrad daemon on its own home and port: this tree's source, or the binary. */
 function startAtrad(label: string, cmd: string[]): { label: string; port: number; proc: Subprocess } {
@@ -85,8 +92,7 @@ const atrads = [
   // A file is a compiled atrad; a directory, a checkout run from its source.
   ...TREES.map((dir) => startAtrad(dir.split("/").pop()!, statSync(dir).isFile() ? [dir, "serve"] : ["bun", join(dir, "src/main.ts"), "serve"])),
 ];
-await waitFor(`http://127.0.0.1:${bare}/`);
-await waitFor(`http://127.0.0.1:${barenode}/`);
+for (const port of Object.values(floorPort)) await waitFor(`http://127.0.0.1:${port}/`);
 for (const a of atrads) {
   await waitFor(`http://127.0.0.1:${a.port}/health`);
   pids[a.label] = a.proc.pid;
@@ -119,9 +125,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const WHO = ["bare", "barenode", ...atrads.map((a) => a.label)];
+const WHO = [...Object.keys(FLOORS), ...atrads.map((a) => a.label)];
 const subject = (kind: Kind, who: string): [number, string, string] => {
-  if (who === "bare" || who === "barenode") return [who === "bare" ? bare : barenode, ...floorPath[kind]];
+  if (who in FLOORS) return [floorPort[who as Floor], ...floorPath[kind]];
   return [atrads.find((a) => a.label === who)!.port, "/v1/messages", anthropicBody(atradModel[kind])];
 };
 
@@ -150,20 +156,21 @@ for (let round = 0; round < ROUNDS; round++) {
 const f = (x: number, d = 0) => x.toFixed(d);
 console.log(`relay bench: ${ROUNDS} rounds × ${SECONDS}s, wrk -c${CONNECTIONS}, atrad ${BINARY ? `binary ${BINARY}` : "from source"}${TREES.length ? ` vs ${TREES.join(", ")}` : ""}, ${new Date().toISOString()}`);
 for (const kind of KINDS) {
-  const [b, bn] = [rps[`${kind}.bare`]!, rps[`${kind}.barenode`]!];
   const ratio = (a: number[], over: number[]) => median(a.map((x, i) => x / over[i]!)) * 100;
+  const b = rps[`${kind}.bare`]!;
+  const floors = (Object.keys(FLOORS) as Floor[]).filter((k) => k !== "bare");
   const cols = atrads.map((a) => {
     const r = rps[`${kind}.${a.label}`]!;
-    return `${a.label} ${f(median(r)).padStart(6)} (${f(ratio(r, b), 1)} % of bare, ${f(ratio(r, bn), 1)} % of barenode)`;
+    return `${a.label} ${f(median(r)).padStart(6)} (${(Object.keys(FLOORS) as Floor[]).map((k) => `${f(ratio(r, rps[`${kind}.${k}`]!), 1)} % of ${k}`).join(", ")})`;
   });
-  console.log(`${kind.padEnd(9)} req/s  bare ${f(median(b)).padStart(6)}  barenode ${f(median(bn)).padStart(6)} (${f(ratio(bn, b), 1)} %)  ${cols.join("  ")}`);
+  console.log(`${kind.padEnd(9)} req/s  bare ${f(median(b)).padStart(6)}  ${floors.map((k) => `${k} ${f(median(rps[`${kind}.${k}`]!)).padStart(6)} (${f(ratio(rps[`${kind}.${k}`]!, b), 1)} %)`).join("  ")}  ${cols.join("  ")}`);
   // Floor CPU per request over atrad's: the throughput ratio atrad would reach if each had a core to itself.
-  const [cb, cbn] = [median(cpu[`${kind}.bare`]!), median(cpu[`${kind}.barenode`]!)];
+  const cpuOf = (who: string) => median(cpu[`${kind}.${who}`]!);
   const costs = atrads.map((a) => {
-    const c = median(cpu[`${kind}.${a.label}`]!);
-    return `${a.label} ${f(c, 1)} (bare/it ${f((cb / c) * 100, 1)} %, barenode/it ${f((cbn / c) * 100, 1)} %)`;
+    const c = cpuOf(a.label);
+    return `${a.label} ${f(c, 1)} (${Object.keys(FLOORS).map((k) => `${k}/it ${f((cpuOf(k) / c) * 100, 1)} %`).join(", ")})`;
   });
-  console.log(`${"".padEnd(9)} CPU µs/request  bare ${f(cb, 1)}  barenode ${f(cbn, 1)}  ${costs.join("  ")}`);
+  console.log(`${"".padEnd(9)} CPU µs/request  ${Object.keys(FLOORS).map((k) => `${k} ${f(cpuOf(k), 1)}`).join("  ")}  ${costs.join("  ")}`);
 }
 cleanup();
 for (const a of atrads) await a.proc.exited;

@@ -98,6 +98,7 @@ const standinPort = await freePort();
 const atradPort = await freePort();
 const peerPort = await freePort();
 const barePort = await freePort();
+const bareJsPort = await freePort();
 const bareNodePort = await freePort();
 const claudishPort = await freePort();
 
@@ -105,6 +106,8 @@ spawn(["bun", join(root, "bench/standin.ts"), String(standinPort)], {}, root, "s
 await waitFor(`http://127.0.0.1:${standinPort}/`);
 spawn(["bun", join(root, "bench/bare-proxy.ts"), String(barePort), `http://127.0.0.1:${standinPort}`], {}, root, "bare.log");
 await waitFor(`http://127.0.0.1:${barePort}/`);
+spawn(["bun", join(root, "bench/bare-js-proxy.ts"), String(bareJsPort), `http://127.0.0.1:${standinPort}`], {}, root, "bare-js.log");
+await waitFor(`http://127.0.0.1:${bareJsPort}/`);
 spawn(["bun", join(root, "bench/bare-node-proxy.ts"), String(bareNodePort), `http://127.0.0.1:${standinPort}`], {}, root, "bare-node.log");
 await waitFor(`http://127.0.0.1:${bareNodePort}/`);
 
@@ -188,8 +191,12 @@ const claudishPid = () => leafPid(claudish!.pid);
 // ---------------------------------------------------------------- subjects
 
 type Kind = "anthropic" | "openai" | "ollama";
-/** direct = the stand-in itself; bare / barenode = pass-through proxies on Bun.serve / node:http (the runtime's floors). */
-type Who = "direct" | "bare" | "barenode" | "atrad" | "peer" | "claudish";
+/**
+ * direct = the stand-in itself; the runtime's floors, pass-through proxies: bare = Bun.serve handing
+ * the upstream body over natively, barejs = Bun.serve reading and writing it in JS (what any relay
+ * that looks at its stream pays), barenode = the same on node:http.
+ */
+type Who = "direct" | "bare" | "barejs" | "barenode" | "atrad" | "peer" | "claudish";
 interface Subject {
   who: Who;
   port: number;
@@ -204,12 +211,14 @@ const subjects: Record<Kind, Subject[]> = {
   anthropic: [
     { who: "direct", port: standinPort, path: "/v1/messages", body: anthropicBody("m") },
     { who: "bare", port: barePort, path: "/v1/messages", body: anthropicBody("m") },
+    { who: "barejs", port: bareJsPort, path: "/v1/messages", body: anthropicBody("m") },
     { who: "barenode", port: bareNodePort, path: "/v1/messages", body: anthropicBody("m") },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("ant/m") },
   ],
   openai: [
     { who: "direct", port: standinPort, path: "/v1/chat/completions", body: chatBody },
     { who: "bare", port: barePort, path: "/v1/chat/completions", body: chatBody },
+    { who: "barejs", port: bareJsPort, path: "/v1/chat/completions", body: chatBody },
     { who: "barenode", port: bareNodePort, path: "/v1/chat/completions", body: chatBody },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oai/m") },
     ...(PEER ? [{ who: "peer" as const, port: peerPort, path: "/v1/messages", body: anthropicBody("stand,m") }] : []),
@@ -219,6 +228,7 @@ const subjects: Record<Kind, Subject[]> = {
     // Ollama's /api/chat streams NDJSON by default; that is also what atrad asks it for.
     { who: "direct", port: standinPort, path: "/api/chat", body: chatBody },
     { who: "bare", port: barePort, path: "/api/chat", body: chatBody },
+    { who: "barejs", port: bareJsPort, path: "/api/chat", body: chatBody },
     { who: "barenode", port: bareNodePort, path: "/api/chat", body: chatBody },
     { who: "atrad", port: atradPort, path: "/v1/messages", body: anthropicBody("oll/m") },
   ],
@@ -459,13 +469,13 @@ for (const kind of KINDS)
       );
     }
 lines.push("");
-lines.push("Streaming throughput, wrk -t2 -c64 (req/s; latency of the whole response p50/p99 ms); bare = pass-through Bun proxy");
+lines.push("Streaming throughput, wrk -t2 -c64 (req/s; latency of the whole response p50/p99 ms); bare = pass-through Bun proxy, barejs = the same reading the stream in JS");
 for (const kind of KINDS) {
   const rps = (who: Who) => m(`${kind}.wrk.${who}.rps`);
   const lat = (who: Who) => `(${f(m(`${kind}.wrk.${who}.p50`))}/${f(m(`${kind}.wrk.${who}.p99`))})`;
-  const [d, b, bn, a, p, c] = [rps("direct"), rps("bare"), rps("barenode"), rps("atrad"), rps("peer"), rps("claudish")];
+  const [d, b, bj, bn, a, p, c] = [rps("direct"), rps("bare"), rps("barejs"), rps("barenode"), rps("atrad"), rps("peer"), rps("claudish")];
   lines.push(
-    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} ${lat("direct")}  bare ${f(b, 0).padStart(7)} ${lat("bare")}  barenode ${f(bn, 0).padStart(7)} ${lat("barenode")}  atrad ${f(a, 0).padStart(7)} ${lat("atrad")}  atrad/bare ${f((a / b) * 100, 1)} %  atrad/barenode ${f((a / bn) * 100, 1)} %  atrad/direct ${f((a / d) * 100, 1)} %` +
+    `${kind.padEnd(10)} direct ${f(d, 0).padStart(7)} ${lat("direct")}  bare ${f(b, 0).padStart(7)} ${lat("bare")}  barejs ${f(bj, 0).padStart(7)} ${lat("barejs")}  barenode ${f(bn, 0).padStart(7)} ${lat("barenode")}  atrad ${f(a, 0).padStart(7)} ${lat("atrad")}  atrad/bare ${f((a / b) * 100, 1)} %  atrad/barejs ${f((a / bj) * 100, 1)} %  atrad/barenode ${f((a / bn) * 100, 1)} %  atrad/direct ${f((a / d) * 100, 1)} %  barejs/bare ${f((bj / b) * 100, 1)} %` +
       (Number.isFinite(p) ? `  peer ${f(p, 0)} ${lat("peer")}  atrad/peer ${f(a / p, 1)}×` : "") +
       (Number.isFinite(c) ? `  claudish ${f(c, 0)} ${lat("claudish")}  atrad/claudish ${f(a / c, 0)}×` : ""),
   );
@@ -477,7 +487,7 @@ const perRound = (kind: Kind, over: Who) => {
   return median(a.map((x, i) => x / (o[i] ?? Number.NaN)));
 };
 lines.push(
-  `per-round medians: ${KINDS.map((k) => `${k} atrad/bare ${f(perRound(k, "bare") * 100, 1)} % (atrad/barenode ${f(perRound(k, "barenode") * 100, 1)} %)`).join(", ")}` +
+  `per-round medians: ${KINDS.map((k) => `${k} atrad/bare ${f(perRound(k, "bare") * 100, 1)} % (atrad/barejs ${f(perRound(k, "barejs") * 100, 1)} %, atrad/barenode ${f(perRound(k, "barenode") * 100, 1)} %)`).join(", ")}` +
     (PEER ? `, openai atrad/peer ${f(perRound("openai", "peer"), 1)}×, atrad/claudish ${f(perRound("openai", "claudish"), 0)}×` : ""),
 );
 lines.push("");
