@@ -1,0 +1,83 @@
+/**
+ * The listening socket: Bun.listen, one `Connection` per client, one sweeper for every
+ * connection's idle deadline (a timer per connection, armed and cleared per request, would cost
+ * more than the request's own work), and the stop: stop accepting, close what is idle, wait
+ * for the answers in progress.
+ */
+import type { Socket } from "bun";
+import { Connection, type Host } from "./connection.ts";
+
+export type Handlers = Omit<Host, "stopping" | "begin" | "finish" | "closed">;
+
+export interface Listening {
+  port: number;
+  readonly inFlight: number;
+  stop(force?: boolean): Promise<void>;
+}
+
+const SWEEP_MS = 250;
+
+/** Throws what Bun.listen throws (EADDRINUSE when the port is taken: the bind is exclusive). */
+export function listenHttp(hostname: string, port: number, handlers: Handlers): Listening {
+  const conns = new Set<Connection>();
+  let inFlight = 0;
+  let stopping = false;
+  let waiters: Array<() => void> = [];
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  const sweep = () => {
+    const now = Date.now();
+    for (const c of conns) c.expire(now);
+  };
+  const host: Host = {
+    ...handlers,
+    get stopping() {
+      return stopping;
+    },
+    begin: () => void inFlight++,
+    finish: () => {
+      if (--inFlight === 0 && waiters.length) for (const resolve of waiters.splice(0)) resolve();
+    },
+    closed: (c) => {
+      conns.delete(c);
+      if (conns.size === 0 && sweeper) {
+        clearInterval(sweeper);
+        sweeper = undefined;
+      }
+    },
+  };
+  const listener = Bun.listen<Connection>({
+    hostname,
+    port,
+    exclusive: true,
+    // A client may finish sending (FIN) and still wait for its answer.
+    allowHalfOpen: true,
+    socket: {
+      open(socket: Socket<Connection>) {
+        if (stopping) return void socket.end();
+        const c = new Connection(socket, host);
+        socket.data = c;
+        conns.add(c);
+        sweeper ??= setInterval(sweep, SWEEP_MS);
+      },
+      data: (socket, chunk) => socket.data?.data(chunk),
+      drain: (socket) => socket.data?.out.flush(),
+      end: (socket) => socket.data?.peerEnded(),
+      close: (socket) => socket.data?.gone(),
+      error: (socket) => socket.data?.destroy(true),
+    },
+  });
+  return {
+    port: listener.port,
+    get inFlight() {
+      return inFlight;
+    },
+    async stop(force = false) {
+      stopping = true;
+      listener.stop(false);
+      for (const c of conns) if (force || c.idle) force ? c.destroy() : c.close();
+      if (force) return;
+      if (inFlight > 0) await new Promise<void>((resolve) => waiters.push(resolve));
+      for (const c of conns) if (c.idle) c.close();
+    },
+  };
+}
