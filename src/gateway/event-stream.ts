@@ -2,7 +2,7 @@
  * The one SSE writer: batches of Anthropic events → `text/event-stream` bytes, one write per
  * batch (each batch is what one upstream read completed), with a `ping` after every `pingMs`
  * of silence (Ollama sends none during model load and prefill, and idle connections get
- * closed). The response body is a ReadableStream for whoever reads a Response; the node:http
+ * closed). The response body is a ReadableStream for whoever reads a Response; the gateway's
  * server instead asks `directWriter` for the writer behind it and drives it straight into the
  * socket, with no stream, reader or encoder in between. Cancelling (client gone) calls `onCancel`.
  */

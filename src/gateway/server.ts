@@ -13,7 +13,8 @@ import { AtradError } from "../anthropic/errors.ts";
 import { createApp } from "./app.ts";
 import { tooLarge } from "./body.ts";
 import type { GatewayDeps } from "./deps.ts";
-import { GONE, TOO_LARGE, type Connection, type Exchange } from "./http/connection.ts";
+import type { Connection } from "./http/connection.ts";
+import { GONE, TOO_LARGE, type Exchange } from "./http/exchange.ts";
 import { listenHttp, type Listening } from "./http/listen.ts";
 import { errorResponse, newRequestId } from "./lifecycle.ts";
 

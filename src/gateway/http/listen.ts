@@ -49,8 +49,8 @@ export function listenHttp(hostname: string, port: number, handlers: Handlers): 
     hostname,
     port,
     exclusive: true,
-    // A client may finish sending (FIN) and still wait for its answer.
-    allowHalfOpen: true,
+    // The client's FIN is the client gone (as node:http has it): what it asked is cancelled.
+    allowHalfOpen: false,
     socket: {
       open(socket: Socket<Connection>) {
         if (stopping) return void socket.end();
@@ -61,7 +61,6 @@ export function listenHttp(hostname: string, port: number, handlers: Handlers): 
       },
       data: (socket, chunk) => socket.data?.data(chunk),
       drain: (socket) => socket.data?.out.flush(),
-      end: (socket) => socket.data?.peerEnded(),
       close: (socket) => socket.data?.gone(),
       error: (socket) => socket.data?.destroy(true),
     },
