@@ -74,10 +74,11 @@ export class Connection {
     this.out = new Out(socket as Socket<unknown>, (blocked) => {
       this.writeDeadline = blocked && this.relaxed === 0 ? Date.now() + host.idleMs() : 0;
     });
-    // Its own count of header bytes also counts the previous message's body when both come in
-    // one read (it would refuse a pipelined request behind a large body): the head is measured
-    // here instead, from where each message starts.
-    this.parser.maxHeaderSize = Infinity;
+    // Its own count of header bytes counts every byte of a read that ends between messages —
+    // a body over 80 KB arriving in one read was refused as oversized headers — so the head is
+    // measured here instead, from where each message starts. An accessor: the parser resets its
+    // limit after every message.
+    Object.defineProperty(this.parser, "maxHeaderSize", { get: () => Infinity, set: () => {} });
     this.parser[HTTPParser.kOnHeadersComplete] = (info: any) => this.headers(info);
     this.parser[HTTPParser.kOnBody] = (b: Buffer, o: number, n: number) => this.receiving?.chunk(o === 0 && n === b.byteLength ? b : b.subarray(o, o + n));
     this.parser[HTTPParser.kOnMessageComplete] = () => this.messageDone();

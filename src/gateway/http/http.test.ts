@@ -94,6 +94,28 @@ describe("pipelining", () => {
     expect(answers(text)[1]).toBe("GET /next ");
   });
 
+  test("bodies of hundreds of KB, one after the other on a kept-alive connection, are bodies, not oversized headers", async () => {
+    const big = "b".repeat(300_000);
+    const post = (path: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-length: ${big.length}\r\n\r\n${big}`;
+    const s = connect(echo.port, "127.0.0.1");
+    let out = "";
+    const ask = (payload: string, want: number) =>
+      new Promise<void>((resolve) => {
+        const on = (d: Buffer) => {
+          out += d.toString("latin1");
+          if (statuses(out).length === want && out.endsWith(big)) {
+            s.off("data", on);
+            resolve();
+          }
+        };
+        s.on("data", on);
+        s.write(payload);
+      });
+    for (let i = 1; i <= 4; i++) await ask(post(`/${i}`), i);
+    s.destroy();
+    expect(statuses(out)).toEqual([200, 200, 200, 200]);
+  });
+
   test("headers over 16 KB arriving in pieces → 431, then the close", async () => {
     const text = await exchange(echo.port, ["GET / HTTP/1.1\r\nHost: x\r\n", ...Array.from({ length: 20 }, (_, i) => `x-h${i}: ${"a".repeat(1000)}\r\n`)]);
     expect(statuses(text)).toEqual([431]);
