@@ -30,6 +30,10 @@ export interface Host {
   closed(conn: Connection): void;
 }
 
+// Header bytes past ASCII are kept as they came, one char per byte (as node:http gives them);
+// the parser's default, "ascii", drops their high bit.
+HTTPParser.encoding = "latin1";
+
 const MAX_HEAD = 16 * 1024;
 /** Past this many requests waiting behind the one answered, the socket is not read until they are. */
 const MAX_QUEUED = 16;

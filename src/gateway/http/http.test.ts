@@ -140,6 +140,37 @@ describe("keep-alive", () => {
   });
 });
 
+describe("responses", () => {
+  const server = serve(async (ex) => {
+    if (ex.target === "/cookies") return new Response("c", { headers: [["set-cookie", "a=1"], ["set-cookie", "b=2; Path=/"]] });
+    if (ex.target === "/none") return new Response(null, { status: 204 });
+    if (ex.target === "/left") return new Response("x", { status: 499 });
+    if (ex.target === "/stream") return new Response(new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("ab")), c.enqueue(new TextEncoder().encode("cde")), c.close()) }), { headers: { "content-type": "text/event-stream" } });
+    return new Response("body");
+  });
+  test("each set-cookie on its own line; HEAD and 204 without a body; 499 goes out as 400; a stream not of atrad's own in chunks", async () => {
+    const text = await exchange(server.port, [
+      "GET /cookies HTTP/1.1\r\nHost: x\r\n\r\nHEAD /x HTTP/1.1\r\nHost: x\r\n\r\nGET /none HTTP/1.1\r\nHost: x\r\n\r\nGET /left HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\nconnection: close\r\n\r\n",
+    ]);
+    expect(statuses(text)).toEqual([200, 200, 204, 400, 200, 200]);
+    expect(text).toContain("set-cookie: a=1\r\nset-cookie: b=2; Path=/\r\n");
+    const [, head, none] = text.split(/(?=HTTP\/1\.1 )/);
+    expect(head).toEndWith("\r\n\r\n");
+    expect(none).toEndWith("\r\n\r\n");
+    // Kept alive, a stream is chunked; on the last answer, the close delimits it.
+    expect(text).toContain("transfer-encoding: chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n");
+    expect(text).toEndWith("connection: close\r\n\r\nabcde");
+  });
+});
+
+describe("header bytes", () => {
+  test("bytes past ASCII in a header value reach the app as they came (one char per byte)", async () => {
+    const server = serve(async (ex) => new Response(JSON.stringify([...ex.rawHeaders[3]!].map((c) => c.charCodeAt(0))), { headers: { "content-type": "application/json" } }));
+    const text = await exchange(server.port, [Buffer.concat([Buffer.from("GET / HTTP/1.1\r\nHost: x\r\nx-name: caf"), Buffer.from([0xe9, 0xff]), Buffer.from("\r\nconnection: close\r\n\r\n")])]);
+    expect(text).toEndWith("[99,97,102,233,255]");
+  });
+});
+
 describe("100-continue", () => {
   test("the body is asked for with 100 Continue, and then answered", async () => {
     const text = await new Promise<string>((resolve) => {

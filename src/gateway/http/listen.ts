@@ -15,7 +15,6 @@ export interface Listening {
   stop(force?: boolean): Promise<void>;
 }
 
-const SWEEP_MS = 250;
 
 /** Throws what Bun.listen throws (EADDRINUSE when the port is taken: the bind is exclusive). */
 export function listenHttp(hostname: string, port: number, handlers: Handlers): Listening {
@@ -57,7 +56,8 @@ export function listenHttp(hostname: string, port: number, handlers: Handlers): 
         const c = new Connection(socket, host);
         socket.data = c;
         conns.add(c);
-        sweeper ??= setInterval(sweep, SWEEP_MS);
+        // A quarter of the idle limit, at most a second: precise enough, and few wake-ups.
+        sweeper ??= setInterval(sweep, Math.min(1000, Math.max(50, handlers.idleMs() / 4)));
       },
       data: (socket, chunk) => socket.data?.data(chunk),
       drain: (socket) => socket.data?.out.flush(),
