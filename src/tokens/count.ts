@@ -84,10 +84,21 @@ export function estimateTokens(text: string): number {
   return Math.ceil((text.length - other) / 4) + other;
 }
 
+/**
+ * One request's estimate, kept while the request object lives: the router's window check, the
+ * adapter's usage and the `message_start` preview each ask for it, and it walks every character
+ * of the prompt (Claude Code's are 50-100k characters). A checked request is not changed after
+ * it is read; a translation that changes it makes a new object, estimated on its own.
+ */
+const estimates = new WeakMap<object, number>();
+
 /** The `message_start` preview of a translated kind: an estimate, never the BPE. */
 export function estimateRequestTokens(req: Countable): number {
+  const known = estimates.get(req);
+  if (known !== undefined) return known;
   let n = 0;
   for (const p of parts(req)) n += typeof p === "number" ? p : estimateTokens(p);
+  estimates.set(req, n);
   return n;
 }
 
