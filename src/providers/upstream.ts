@@ -110,9 +110,16 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
       `${target} answered ${res.status}, a redirect${location ? ` to ${location}` : ""}; atrad does not follow upstream redirects (they would resend the credentials and the prompt) — set providers.${provider.name}.url to the final address`,
     );
   }
+  // No body: nothing left for the caller's abort to stop.
+  if (!res.body) {
+    signal.removeEventListener("abort", forward);
+    return res;
+  }
   // Its caller reads a 2xx body with its own deadlines; a failure's body is read here (watched).
+  // There the listener stays for as long as the caller's signal lives (one exchange): it is
+  // what stops a read already waiting on the upstream when the client leaves.
   if (init.ownDeadlines && res.ok) return res;
-  return watchSilence(res, provider.timeout_s * 1000, ac);
+  return watchSilence(res, provider.timeout_s * 1000, ac, () => signal.removeEventListener("abort", forward));
 }
 
 /**
@@ -122,9 +129,8 @@ export async function fetchUpstream(provider: Provider, url: string, init: Upstr
  * client left) aborts the upstream request. The error's message reads after the target's
  * name ("<target> sent nothing …"): whoever reads the body names the target.
  */
-function watchSilence(res: Response, ms: number, ac: AbortController): Response {
-  if (!res.body) return res;
-  const reader = res.body.getReader();
+function watchSilence(res: Response, ms: number, ac: AbortController, done: () => void): Response {
+  const reader = res.body!.getReader();
   // One timer per response, re-armed per chunk (refresh is cheap; a promise and a timer per
   // read showed up in profiles). It only counts while we wait on the upstream: a client that
   // reads slowly is not the upstream's silence.
@@ -143,10 +149,12 @@ function watchSilence(res: Response, ms: number, ac: AbortController): Response 
           waiting = false;
           if (r.done) {
             clearTimeout(timer);
+            done();
             controller.close();
           } else controller.enqueue(r.value);
         } catch (err) {
           clearTimeout(timer);
+          done();
           const reason = ac.signal.aborted ? ac.signal.reason : err;
           controller.error(reason);
           ac.abort(reason);
@@ -155,6 +163,7 @@ function watchSilence(res: Response, ms: number, ac: AbortController): Response 
       },
       cancel(reason) {
         clearTimeout(timer);
+        done();
         ac.abort(reason);
         return reader.cancel(reason).catch(() => {});
       },
