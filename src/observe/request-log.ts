@@ -63,7 +63,12 @@ export class RequestLog {
   }
 
   write(record: RequestRecord) {
-    this.enqueue([JSON.stringify(record) + "\n"], false);
+    const line = JSON.stringify(record) + "\n";
+    // The common case, one line under the cap: no array per request.
+    if (this.bufferBytes + line.length <= MAX_PENDING_BYTES) {
+      this.buffer.push(line);
+      this.bufferBytes += line.length;
+    } else this.enqueue([line], false);
     this.schedule();
   }
 

@@ -41,6 +41,8 @@ interface ProviderWindow {
 
 export class RecentRequests {
   private readonly last: RequestRecord[] = [];
+  /** recordBytes of each of `last`, so an eviction does not measure the record again. */
+  private readonly lastSizes: number[] = [];
   private lastBytes = 0;
   /** The last request of each Claude Code session (for `atrad statusline`), oldest evicted first. */
   private readonly sessions = new Map<string, { record: RequestRecord; bytes: number }>();
@@ -54,8 +56,12 @@ export class RecentRequests {
   add(r: RequestRecord, now = Date.now()) {
     const bytes = recordBytes(r);
     this.last.push(r);
+    this.lastSizes.push(bytes);
     this.lastBytes += bytes;
-    while (this.last.length > 1 && (this.last.length > this.keepLast || this.lastBytes > LAST_BYTES)) this.lastBytes -= recordBytes(this.last.shift()!);
+    while (this.last.length > 1 && (this.last.length > this.keepLast || this.lastBytes > LAST_BYTES)) {
+      this.last.shift();
+      this.lastBytes -= this.lastSizes.shift()!;
+    }
     if (r.session_id) {
       const old = this.sessions.get(r.session_id);
       if (old) {
