@@ -28,6 +28,7 @@ const { faulty, elsewhere, victoria, atrad } = await atradInFrontOf(standins, ({
 ping_interval_s = 0.5
 ${tablePerKind("f", faulty.url, `models = [${MODELS}]\ntimeout_s = 1\napi_key = "sk-secret-key"`)}
 ${tablePerKind("r", `http://127.0.0.1:${refusedPort}`, `models = [${MODELS}]\ntimeout_s = 1`)}
+${tablePerKind("h", faulty.url, `models = [${MODELS}]\ntimeout_s = 10`)}
 ${tablePerKind("d", faulty.url, `models = [${MODELS}]\ntimeout_s = 3\nresponse_deadline_s = 1.5`)}
 [providers.vic]
 kind = "victoria"
@@ -106,6 +107,9 @@ async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peak: numbe
 
 const MB = 1024 * 1024;
 
+// Through a provider with timeout_s = 10: these cases are about the frame cap and memory, and on
+// a loaded machine the stand-in (in this process) can fall silent for over the 1 s the fault
+// providers use, which ended a case with a timeout_error instead of the cap's error.
 describe("huge and endless upstream lines end with an error, memory bounded", () => {
   for (const kind of KINDS) {
     test(`${kind}: a 50 MB line → error event naming the target, peak RSS under 400 MB`, async () => {
@@ -121,24 +125,24 @@ describe("huge and endless upstream lines end with an error, memory bounded", ()
         }
       })();
       const t0 = performance.now();
-      const { value: a, peak, before } = await peakRss(() => ask(`f${kind}/line-50mb`, true));
+      const { value: a, peak, before } = await peakRss(() => ask(`h${kind}/line-50mb`, true));
       const ms = performance.now() - t0;
       asking = false;
       await health;
-      expectStreamError(a, `f${kind}/line-50mb`);
+      expectStreamError(a, `h${kind}/line-50mb`);
       expect(last(a).error.message).toContain("longer than 16 MiB");
       console.log(`${kind} 50 MB line: error after ${Math.round(ms)} ms; RSS ${Math.round(before / MB)} → peak ${Math.round(peak / MB)} MB; slowest /health ${Math.round(slowest)} ms`);
       expect(peak).toBeLessThan(400 * MB);
     }, BOUND_MS + 5000);
 
     test(`${kind}: endless bytes without a line ending → error event`, async () => {
-      const { value: a, peak } = await peakRss(() => ask(`f${kind}/endless`, true));
-      expectStreamError(a, `f${kind}/endless`);
+      const { value: a, peak } = await peakRss(() => ask(`h${kind}/endless`, true));
+      expectStreamError(a, `h${kind}/endless`);
       expect(peak).toBeLessThan(400 * MB);
     }, BOUND_MS + 5000);
 
     test(`${kind}: a 50 MB line, not streaming → 502 envelope`, async () => {
-      expectEnvelope(await ask(`f${kind}/line-50mb`, false), 502, `f${kind}/line-50mb`);
+      expectEnvelope(await ask(`h${kind}/line-50mb`, false), 502, `h${kind}/line-50mb`);
     }, BOUND_MS + 5000);
   }
 });
