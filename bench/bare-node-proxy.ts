@@ -1,7 +1,7 @@
 /**
- * A second floor: the same pass-through proxy as bare-proxy.ts, on Bun's node:http server instead
- * of Bun.serve. atrad's gateway is node:http (for what a client can send that Bun.serve answers
- * on its own, see src/gateway/server.ts), so this is what that choice alone costs per request.
+ * A third floor: the pass-through proxy of bare-js-proxy.ts (the upstream body read and written in
+ * JS) on Bun's node:http server instead of Bun.serve. atrad's gateway was node:http until it moved
+ * to Bun.listen (src/gateway/server.ts says why); this keeps what that server costs in view.
  *   bun bench/bare-node-proxy.ts PORT UPSTREAM_URL
  */
 import { createServer } from "node:http";
