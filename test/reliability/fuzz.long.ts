@@ -139,5 +139,11 @@ test(`HTTP fuzz: ${N} malformed and mutated requests get 4xx envelopes or succes
   expect(fds1).toBeLessThanOrEqual(fds0 + 8 + 3);
   // RSS steady: 3,000 requests, many carrying the ~100 KB Claude Code body, moved it
   // 109 → 123 MB after the stream-leak fix (RELIABILITY.md); a leak per request breaks this.
-  expect(rss1 / rss0).toBeLessThan(1.5);
+  // Right after the burst the figure also holds garbage not yet collected (77 → 119 MB in one
+  // CI run, 77 → 96 in the next): what is only garbage goes at the latest with the daemon's
+  // quiet-spell release (30 s after the last answer), what leaked stays.
+  let rss2 = rss1;
+  for (const until = Date.now() + 45_000; rss2 / rss0 >= 1.5 && Date.now() < until; rss2 = rssOf(h.pid)) await Bun.sleep(500);
+  if (rss2 !== rss1) console.log(`fuzz: RSS ${(rss2 / 1048576).toFixed(1)} MB once the daemon had collected`);
+  expect(rss2 / rss0).toBeLessThan(1.5);
 }, 120_000);

@@ -40,8 +40,23 @@ export function cleanupPerTest(): <T>(run: (cleanup: Cleanup) => Promise<T>) => 
   };
 }
 
-/** A port nobody listens on right now (bind 0, read it, close). */
+/**
+ * A port nobody listens on right now, below Linux's ephemeral range (32768-60999 by default):
+ * a port the kernel hands out for `bind 0` is also what it hands out as the source port of
+ * outgoing connections, and with parallel test files opening thousands of them one was taken
+ * between being picked here and a supervised service binding it (the service then never came
+ * up). Checked by binding it; port 0's pick if 50 tries find nothing free.
+ */
 export function freePort(): number {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+      return port;
+    } catch {
+      // taken: another
+    }
+  }
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = s.port;
   s.stop(true);
