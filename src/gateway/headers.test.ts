@@ -42,6 +42,6 @@ describe("requestUrl", () => {
     ["asterisk form", { url: "*", headers: { host: "a" } }, undefined],
     ["a Host that is not a host", { url: "/x", headers: { host: "a b" } }, undefined],
   ])("%s", (_name, req, expected) => {
-    expect(requestUrl(req, "127.0.0.1", { port: 9 })?.href).toBe(expected);
+    expect(requestUrl(req.url, (req.headers as { host?: string }).host, "127.0.0.1", 9)?.href).toBe(expected);
   });
 });

@@ -45,6 +45,7 @@ export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "res
     restoreTimeout: (req) => connections.get(req)?.restore(),
   });
   const shownHost = host.includes(":") ? `[${host}]` : host;
+  const maxBodyBytes = () => deps.config().server.max_body_mb * 1024 * 1024;
   let server: Listening;
 
   async function answer(ex: Exchange): Promise<Response | undefined> {
@@ -57,9 +58,9 @@ export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "res
     if (ex.host === undefined && !ex.http10) {
       return errorResponse(new AtradError("invalid_request_error", "the request has no Host header: HTTP/1.1 requires one (e.g. Host: 127.0.0.1:8040)"));
     }
-    const url = requestUrl({ url: ex.target, headers: { host: ex.host } }, shownHost, { port: server.port });
+    const url = requestUrl(ex.target, ex.host, shownHost, server.port);
     if (!url) return errorResponse(new AtradError("invalid_request_error", `malformed request target "${ex.target.slice(0, 100)}": send an origin-form path such as /v1/messages`));
-    const max = config.server.max_body_mb * 1024 * 1024;
+    const max = maxBodyBytes();
     if ((ex.contentLength ?? 0) > max) return refuseBody(ex, max);
     const body = NO_BODY.has(ex.method) ? undefined : await ex.body();
     if (body === TOO_LARGE) return refuseBody(ex, max);
@@ -88,7 +89,7 @@ export async function startGateway(deps: Omit<GatewayDeps, "relaxTimeout" | "res
       refusal: (status, message) => errorResponse(new AtradError("invalid_request_error", message, { status })),
       requestId: newRequestId,
       idleMs: () => deps.config().server.idle_timeout_s * 1000,
-      maxBodyBytes: () => deps.config().server.max_body_mb * 1024 * 1024,
+      maxBodyBytes,
     });
   } catch (err) {
     throw (err as { code?: string }).code === "EADDRINUSE" ? new PortInUseError(host, port) : err;
@@ -114,9 +115,8 @@ function headersOf(raw: string[]): Headers {
  * Host header is what the guard checks); a request without Host (HTTP/1.0) is addressed to the
  * bound socket. Anything else (`*`, a bare authority, a Host that is not a host) is undefined.
  */
-export function requestUrl(req: { url?: string; headers: { host?: string } }, boundHost: string, address: unknown): URL | undefined {
-  const target = req.url ?? "";
-  const authority = req.headers.host || `${boundHost}:${(address as { port?: number } | null)?.port ?? 0}`;
+export function requestUrl(target: string, host: string | undefined, boundHost: string, boundPort: number): URL | undefined {
+  const authority = host || `${boundHost}:${boundPort}`;
   try {
     if (target.startsWith("/")) return new URL(`http://${authority}${target}`);
     const abs = new URL(target);

@@ -64,11 +64,9 @@ export class RequestLog {
 
   write(record: RequestRecord) {
     const line = JSON.stringify(record) + "\n";
-    // The common case, one line under the cap: no array per request.
-    if (this.bufferBytes + line.length <= MAX_PENDING_BYTES) {
-      this.buffer.push(line);
-      this.bufferBytes += line.length;
-    } else this.enqueue([line], false);
+    this.buffer.push(line);
+    this.bufferBytes += line.length;
+    this.dropOldest();
     this.schedule();
   }
 
@@ -94,10 +92,15 @@ export class RequestLog {
     this.timer.unref?.();
   }
 
-  /** Add lines (at the front when they are a failed batch going back), dropping the oldest past the cap. */
-  private enqueue(lines: string[], front: boolean) {
-    this.buffer = front ? lines.concat(this.buffer) : (this.buffer.push(...lines), this.buffer);
+  /** A failed batch goes back in front of what came since, the oldest dropped past the cap. */
+  private requeue(lines: string[]) {
+    this.buffer = lines.concat(this.buffer);
     for (const l of lines) this.bufferBytes += l.length;
+    this.dropOldest();
+  }
+
+  /** Past MAX_PENDING_BYTES the oldest lines go (and are counted). */
+  private dropOldest() {
     let drop = 0;
     while (this.bufferBytes > MAX_PENDING_BYTES && drop < this.buffer.length) this.bufferBytes -= this.buffer[drop++]!.length;
     if (drop) {
@@ -112,7 +115,7 @@ export class RequestLog {
       await this.append(lines);
     } catch (err) {
       this.size = -1; // look at the file afresh next time (it may have been replaced)
-      this.enqueue(lines, true);
+      this.requeue(lines);
       const error = `cannot write ${this.path}: ${(err as Error).message}`;
       if (!this.failure) {
         this.failure = { error, since: new Date().toISOString() };

@@ -112,7 +112,6 @@ describe.concurrent("upstream faults → a well-formed error or answer, never a 
 
 describe("client disconnects at random points", () => {
   test("each abort reaches the upstream; no socket or fd leaks", async () => {
-    faulty.slowDelayMs = 10;
     // Warm up: the first requests open lazily created sockets and files (request log, …).
     for (const k of KINDS) await call(`f${k}/ok`, true);
     await until("idle", () => faulty.open === 0, 5000);

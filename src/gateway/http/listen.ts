@@ -73,7 +73,10 @@ export function listenHttp(hostname: string, port: number, handlers: Handlers): 
     async stop(force = false) {
       stopping = true;
       listener.stop(false);
-      for (const c of conns) if (force || c.idle) force ? c.destroy() : c.close();
+      for (const c of conns) {
+        if (force) c.destroy();
+        else if (c.idle) c.close();
+      }
       if (force) return;
       if (inFlight > 0) await new Promise<void>((resolve) => waiters.push(resolve));
       for (const c of conns) if (c.idle) c.close();
