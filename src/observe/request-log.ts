@@ -40,6 +40,8 @@ const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 export class RequestLog {
   private buffer: string[] = [];
   private bufferBytes = 0;
+  /** Lines of the write under way: still waiting for the disk, though out of the buffer. */
+  private writingLines = 0;
   private size = -1;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -71,7 +73,7 @@ export class RequestLog {
   }
 
   health(): RequestLogHealth {
-    return { path: this.path, error: this.failure?.error ?? null, since: this.failure?.since ?? null, pending: this.buffer.length, dropped: this.dropped };
+    return { path: this.path, error: this.failure?.error ?? null, since: this.failure?.since ?? null, pending: this.buffer.length + this.writingLines, dropped: this.dropped };
   }
 
   /** Write what is buffered; resolves when it is on disk, or when the attempt failed. */
@@ -111,9 +113,12 @@ export class RequestLog {
 
   private async attempt(lines: string[]) {
     if (!lines.length) return;
+    this.writingLines = lines.length;
     try {
       await this.append(lines);
+      this.writingLines = 0;
     } catch (err) {
+      this.writingLines = 0;
       this.size = -1; // look at the file afresh next time (it may have been replaced)
       this.requeue(lines);
       const error = `cannot write ${this.path}: ${(err as Error).message}`;
